@@ -1,0 +1,216 @@
+"""Wiring: the services a handler may use, the one visible list of handlers, and the inbound workers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from bot.channels.base import Channel
+from bot.clock import Clock
+from bot.dispatch import Dispatcher, Handler, StoreUnavailable
+from bot.events import Inbound
+from bot.logs import get_logger
+from bot.sender import Sender, SenderLimits
+from storage.db import Database, database_url
+from storage.models import Group as GroupRow
+from storage.models import GroupBuy
+
+if TYPE_CHECKING:
+    from bot.config import Config, Group
+
+
+def resolve_data_dir(cli_value: str | Path | None) -> Path:
+    """`--data-dir`, else `TUANBOT_DATA`, else `./data`: everything the bot writes lives there."""
+    raw = cli_value or os.environ.get("TUANBOT_DATA") or "data"
+    path = Path(raw).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_handlers() -> list[Handler]:
+    """Every handler, in the order they see a message. Add a feature here and nowhere else."""
+    from handlers.chain_orders import ChainOrders
+    from handlers.leader_commands import LeaderCommands
+
+    return [
+        ChainOrders(),  # 接龙 lists → orders of the group's open buy, confirmed in a digest
+        LeaderCommands(),  # 汇总 … (leaders only)
+    ]
+
+
+class GroupRegistry:
+    """Which configured group a room is. A room is matched by its topic the first time, then by its id, so a
+    renamed room keeps being served."""
+
+    def __init__(self, db: Database, config: Config) -> None:
+        self.db = db
+        self.config = config
+        self._by_room: dict[str, str] = {}
+        self._ids: dict[str, int] = {}
+
+    async def load(self, now_fn: Clock) -> None:
+        async with self.db.transaction() as session:
+            rows = {row.name: row for row in await session.scalars(select(GroupRow))}
+            for group in self.config.groups:
+                row = rows.get(group.name)
+                if row is None:
+                    row = GroupRow(name=group.name, room_id=group.room_id, created_at=now_fn.now())
+                    session.add(row)
+                elif group.room_id and row.room_id != group.room_id:
+                    row.room_id = group.room_id
+                await session.flush()
+                self._ids[group.name] = row.id
+                if row.room_id:
+                    self._by_room[row.room_id] = group.name
+
+    def id_of(self, name: str) -> int:
+        return self._ids[name]
+
+    def room_of(self, name: str) -> str | None:
+        for room, group_name in self._by_room.items():
+            if group_name == name:
+                return room
+        return None
+
+    async def resolve(self, room_id: str, topic: str) -> Group | None:
+        name = self._by_room.get(room_id)
+        if name is None:
+            group = self.config.group(topic) if topic else None
+            if group is None or self.room_of(group.name) is not None:
+                return None  # unserved, or a second room wearing a served room's name
+            await self._bind(group.name, room_id, topic)
+            name = group.name
+        return self.config.group(name)
+
+    async def _bind(self, name: str, room_id: str, topic: str) -> None:
+        async with self.db.transaction() as session:
+            row = await session.scalar(select(GroupRow).where(GroupRow.name == name))
+            if row is not None:
+                row.room_id, row.topic = room_id, topic
+        self._by_room[room_id] = name
+        get_logger("tuanbot.groups").info("room_bound", group=name, room=room_id, topic=topic)
+
+
+@dataclass
+class Services:
+    """Everything handlers and jobs are given. Built once per process by `App`."""
+
+    config: Config
+    db: Database
+    clock: Clock
+    data_dir: Path
+    sender: Sender
+    groups: GroupRegistry
+    self_id: str | None = None
+    caches: dict[str, object] = field(default_factory=dict)
+
+
+class App:
+    """One bot process: the store, the sender, the dispatcher, and a worker per room (messages of one room are
+    handled in order; rooms do not wait for each other)."""
+
+    def __init__(
+        self,
+        config: Config,
+        channel: Channel,
+        clock: Clock,
+        data_dir: Path,
+        *,
+        handlers: Sequence[Handler] | None = None,
+        limits: SenderLimits | None = None,
+        database: str | None = None,
+        engine_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        self.db = Database(database or database_url(data_dir, config.database), **(engine_kwargs or {}))
+        limits = limits or SenderLimits(
+            per_group_per_minute=config.limits.per_group_per_minute,
+            per_account_per_minute=config.limits.per_account_per_minute,
+            same_text_window=config.limits.same_text_window,
+            spacing=config.limits.send_spacing,
+        )
+        sender = Sender(self.db, channel, clock, limits, in_quiet_hours=config.in_quiet_hours)
+        self.services = Services(
+            config=config,
+            db=self.db,
+            clock=clock,
+            data_dir=data_dir,
+            sender=sender,
+            groups=GroupRegistry(self.db, config),
+        )
+        self.dispatcher = Dispatcher(self.services, handlers if handlers is not None else default_handlers())
+        self.log = get_logger("tuanbot.app")
+        self._queues: dict[str, asyncio.Queue[Inbound | None]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._stopping = False
+
+    @property
+    def sender(self) -> Sender:
+        return self.services.sender
+
+    async def start(self) -> None:
+        await self.db.open()
+        await self.services.groups.load(self.services.clock)
+        await self._sync_buys()
+        self.log.info("bot_started", database=self.db.dialect, groups=[g.name for g in self.services.config.groups])
+
+    async def _sync_buys(self) -> None:
+        async with self.db.transaction() as session:
+            for buy in self.services.config.buys:
+                row = await session.get(GroupBuy, buy.id)
+                if row is None:
+                    row = GroupBuy(id=buy.id, title=buy.title)
+                    session.add(row)
+                row.title, row.opens, row.cutoff, row.min_members = buy.title, buy.opens, buy.cutoff, buy.min_members
+
+    async def handle(self, event: Inbound) -> str:
+        """Handle one event now, retrying while the store is unavailable (the message is not lost meanwhile)."""
+        delay = 0.5
+        while True:
+            try:
+                return await self.dispatcher.feed(event)
+            except StoreUnavailable as exc:
+                if self._stopping:
+                    self.log.error("message_unhandled", msg_id=event.msg_id, reason="store_unavailable")
+                    return "failed"
+                self.log.warning("store_unavailable", msg_id=event.msg_id, retry_in=delay, error=str(exc)[:200])
+                await self.services.clock.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    def submit(self, event: Inbound) -> None:
+        """Queue an event for its room's worker (used by live channels; the demo and tests call `handle`)."""
+        if self._stopping:
+            return
+        queue = self._queues.get(event.room_id)
+        if queue is None:
+            queue = self._queues[event.room_id] = asyncio.Queue()
+            self._workers[event.room_id] = asyncio.create_task(self._work(queue), name=f"room:{event.room_id}")
+        queue.put_nowait(event)
+
+    async def _work(self, queue: asyncio.Queue[Inbound | None]) -> None:
+        while True:
+            event = await queue.get()
+            try:
+                if event is None:
+                    return
+                await self.handle(event)
+            except Exception:
+                self.log.exception("worker_failed", msg_id=getattr(event, "msg_id", None))
+            finally:
+                queue.task_done()
+
+    async def drain(self) -> None:
+        """Stop taking messages, finish the ones in hand."""
+        self._stopping = True
+        for queue in self._queues.values():
+            queue.put_nowait(None)
+        if self._workers:
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.db.close()

@@ -1,0 +1,136 @@
+"""From an `Inbound` event to handlers: middlewares, stored dedupe by message id, one error path.
+
+Order of work for one message: ignore the bot's own → serve only configured groups → store it (a message id seen
+and handled before is dropped here, also after a restart) → log it → every handler that wants it → mark it handled.
+A handler that raises is logged with the message id and the others still run. A database error leaves the message
+unmarked and raises `StoreUnavailable`, so the caller retries it when the store is back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from bot.events import Inbound, Kind
+from bot.logs import get_logger
+from storage.models import MessageLog
+
+if TYPE_CHECKING:
+    from bot.app import Services
+    from bot.config import Group
+
+
+class StoreUnavailable(Exception):
+    """The database could not take a write; the message stays unhandled and is retried."""
+
+
+@dataclass
+class Context:
+    """What a handler gets: the event, its group, and the bot's services (passed in, never imported globals)."""
+
+    event: Inbound
+    group: Group
+    group_id: int
+    services: Services
+    log: Any
+    is_leader: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class Handler(Protocol):
+    name: str
+
+    def wants(self, ctx: Context) -> bool:
+        """Cheap test: is this message for this handler?"""
+        ...
+
+    async def handle(self, ctx: Context) -> None: ...
+
+
+class Dispatcher:
+    def __init__(self, services: Services, handlers: Sequence[Handler]) -> None:
+        self.services = services
+        self.handlers = list(handlers)
+        self.log = get_logger("tuanbot.dispatch")
+
+    async def feed(self, event: Inbound) -> str:
+        """Handle one event. Returns what happened: handled | duplicate | self | unserved | failed."""
+        if event.is_self or event.sender_id == self.services.self_id:
+            return "self"  # a bot that reads its own messages answers itself forever
+        group = await self.services.groups.resolve(event.room_id, event.room_topic)
+        if group is None:
+            self.log.debug("message_ignored", reason="unserved_room", room=event.room_id, msg_id=event.msg_id)
+            return "unserved"
+        if not await self._store(event):
+            self.log.info("message_duplicate", group=group.name, member=event.sender_name, msg_id=event.msg_id)
+            return "duplicate"
+        log = self.log.bind(group=group.name, member=event.sender_name, msg_id=event.msg_id)
+        log.info("message_received", kind=str(event.kind), text=event.text[:200] if event.kind != Kind.OTHER else "")
+        ctx = Context(
+            event=event,
+            group=group,
+            group_id=self.services.groups.id_of(group.name),
+            services=self.services,
+            log=log,
+            is_leader=_is_leader(group, event),
+        )
+        store_failed: BaseException | None = None
+        for handler in self.handlers:
+            try:
+                if handler.wants(ctx):
+                    await handler.handle(ctx)
+            except (OperationalError, DBAPIError) as exc:
+                store_failed = exc
+                log.error("handler_store_error", handler=handler.name, error=repr(exc))
+            except Exception:
+                log.exception("handler_failed", handler=handler.name)
+        if store_failed is not None:
+            raise StoreUnavailable(str(store_failed)) from store_failed
+        await self._mark_handled(event)
+        return "handled"
+
+    async def _store(self, event: Inbound) -> bool:
+        """Record the message; False when it was already handled (a replay). Unhandled leftovers are retried."""
+        now = self.services.clock.now()
+        try:
+            async with self.services.db.transaction() as session:
+                row = await session.scalar(select(MessageLog).where(MessageLog.msg_id == event.msg_id))
+                if row is not None:
+                    return row.handled_at is None
+                session.add(
+                    MessageLog(
+                        msg_id=event.msg_id,
+                        room_id=event.room_id,
+                        room_topic=event.room_topic,
+                        sender_id=event.sender_id,
+                        sender_name=event.sender_name,
+                        kind=str(event.kind),
+                        text=event.text,
+                        ts=event.ts,
+                        received_at=now,
+                    )
+                )
+        except IntegrityError:
+            return False  # another worker stored the same id a moment ago: it owns the message
+        except (OperationalError, DBAPIError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return True
+
+    async def _mark_handled(self, event: Inbound) -> None:
+        try:
+            async with self.services.db.transaction() as session:
+                await session.execute(
+                    update(MessageLog)
+                    .where(MessageLog.msg_id == event.msg_id)
+                    .values(handled_at=self.services.clock.now())
+                )
+        except (OperationalError, DBAPIError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+
+def _is_leader(group: Group, event: Inbound) -> bool:
+    return event.sender_id in group.leaders or event.sender_name in group.leaders

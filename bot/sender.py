@@ -1,0 +1,301 @@
+"""The one sender: every outbound message is queued in the store, rate-limited, de-duplicated and then said.
+
+Handlers and jobs call `enqueue` (inside their own transaction when they have one, so a reply and the order it
+confirms commit together); only this module calls a channel. The queue is the `outbound` table, so a message queued
+before a crash is sent after the restart; rows are marked sent right after the channel accepts them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.base import Channel
+from bot.clock import Clock
+from bot.events import Outbound
+from bot.logs import get_logger
+from storage.db import Database
+from storage.models import OutboundMessage
+
+#: kinds that never go out inside quiet hours (the contract: "no nudges and no reminders inside this window")
+QUIET_KINDS = frozenset({"nudge", "reminder"})
+MINUTE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class SenderLimits:
+    per_group_per_minute: int = 6
+    per_account_per_minute: int = 20
+    same_text_window: timedelta = timedelta(minutes=10)
+    spacing: tuple[float, float] = (0.3, 1.2)  # seconds of random pause between two sends (anti-ban)
+
+
+class SlidingWindow:
+    """At most `limit` events per minute per key, counted over the last minute."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._events: dict[str, deque[datetime]] = defaultdict(deque)
+
+    def _trim(self, key: str, now: datetime) -> deque[datetime]:
+        q = self._events[key]
+        while q and q[0] <= now - MINUTE:
+            q.popleft()
+        return q
+
+    def wait(self, key: str, now: datetime) -> float:
+        """Seconds until one more event for `key` is allowed (0 when it is allowed now)."""
+        q = self._trim(key, now)
+        if len(q) < self.limit:
+            return 0.0
+        return max(0.0, (q[0] + MINUTE - now).total_seconds())
+
+    def record(self, key: str, when: datetime) -> None:
+        self._events[key].append(when)
+
+
+class Sender:
+    def __init__(
+        self,
+        db: Database,
+        channel: Channel,
+        clock: Clock,
+        limits: SenderLimits,
+        *,
+        in_quiet_hours: Callable[[datetime], bool] = lambda _now: False,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.channel = channel
+        self.clock = clock
+        self.limits = limits
+        self.in_quiet_hours = in_quiet_hours
+        self.rng = rng or random.Random()
+        self.log = get_logger("tuanbot.sender")
+        self._per_group = SlidingWindow(limits.per_group_per_minute)
+        self._per_account = SlidingWindow(limits.per_account_per_minute)
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._stopping = False
+        self._loaded = False
+
+    # --- queueing ---------------------------------------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        out: Outbound,
+        *,
+        group: str | None,
+        kind: str,
+        key: str | None = None,
+        coalesce_key: str | None = None,
+        not_before: datetime | None = None,
+        session: AsyncSession | None = None,
+    ) -> int | None:
+        """Queue `out`. Returns the queue row id, or None when it was suppressed or already queued under `key`.
+
+        `key` makes queueing idempotent (a job firing twice queues once); `coalesce_key` replaces the text of a
+        still-queued row with the same key instead of adding one (the chain digest grows while it waits).
+        """
+        if session is None:
+            async with self.db.transaction() as own:
+                row_id = await self._enqueue(own, out, group, kind, key, coalesce_key, not_before)
+        else:
+            row_id = await self._enqueue(session, out, group, kind, key, coalesce_key, not_before)
+        self._wake.set()
+        return row_id
+
+    async def _enqueue(
+        self,
+        session: AsyncSession,
+        out: Outbound,
+        group: str | None,
+        kind: str,
+        key: str | None,
+        coalesce_key: str | None,
+        not_before: datetime | None,
+    ) -> int | None:
+        now = self.clock.now()
+        if key is not None:
+            existing = await session.scalar(select(OutboundMessage.id).where(OutboundMessage.key == key))
+            if existing is not None:
+                return None
+        if coalesce_key is not None:
+            queued = await session.scalar(
+                select(OutboundMessage).where(
+                    OutboundMessage.coalesce_key == coalesce_key, OutboundMessage.status == "queued"
+                )
+            )
+            if queued is not None:
+                queued.text = out.text
+                queued.mentions = list(out.mentions)
+                return queued.id
+        row = OutboundMessage(
+            room_id=out.room_id,
+            group_name=group,
+            text=out.text,
+            mentions=list(out.mentions),
+            kind=kind,
+            key=key,
+            coalesce_key=coalesce_key,
+            status="queued",
+            created_at=now,
+            not_before=not_before,
+            attempts=0,
+        )
+        if await self._said_recently(session, out, now):
+            row.status, row.reason = "suppressed", "same_text_window"
+            self.log.info("message_suppressed", group=group, kind=kind, reason="same_text_window", text=out.text[:80])
+        session.add(row)
+        await session.flush()
+        return row.id if row.status == "queued" else None
+
+    async def _said_recently(self, session: AsyncSession, out: Outbound, now: datetime) -> bool:
+        window = self.limits.same_text_window
+        if window <= timedelta(0):
+            return False
+        n = await session.scalar(
+            select(func.count())
+            .select_from(OutboundMessage)
+            .where(
+                OutboundMessage.room_id == out.room_id,
+                OutboundMessage.text == out.text,
+                OutboundMessage.status.in_(("queued", "sent")),
+                OutboundMessage.created_at >= now - window,
+            )
+        )
+        return bool(n)
+
+    # --- sending ----------------------------------------------------------------------------------------------
+
+    async def _load_recent(self) -> None:
+        """After a restart, count what was sent in the last minute so the limits hold across it."""
+        since = self.clock.now() - MINUTE
+        async with self.db.sessions() as session:
+            rows = await session.execute(
+                select(OutboundMessage.group_name, OutboundMessage.room_id, OutboundMessage.sent_at).where(
+                    OutboundMessage.status == "sent", OutboundMessage.sent_at >= since
+                )
+            )
+            for group_name, room_id, sent_at in rows:
+                self._per_group.record(group_name or room_id, sent_at)
+                self._per_account.record("account", sent_at)
+        self._loaded = True
+
+    async def _due(self, now: datetime) -> list[OutboundMessage]:
+        async with self.db.sessions() as session:
+            result = await session.scalars(
+                select(OutboundMessage)
+                .where(
+                    OutboundMessage.status == "queued",
+                    (OutboundMessage.not_before.is_(None)) | (OutboundMessage.not_before <= now),
+                )
+                .order_by(OutboundMessage.id)
+                .limit(50)
+            )
+            return list(result)
+
+    async def _next_not_before(self) -> datetime | None:
+        async with self.db.sessions() as session:
+            return await session.scalar(
+                select(func.min(OutboundMessage.not_before)).where(OutboundMessage.status == "queued")
+            )
+
+    async def send_due(self) -> float | None:
+        """Send what is due now, within the limits. Returns seconds to wait before more can go, or None when idle."""
+        if not self._loaded:
+            await self._load_recent()
+        while not self._stopping:
+            now = self.clock.now()
+            due = await self._due(now)
+            if not due:
+                nxt = await self._next_not_before()
+                return None if nxt is None else max(0.0, (nxt - now).total_seconds())
+            account_wait = self._per_account.wait("account", now)
+            if account_wait > 0:
+                return account_wait
+            waits: list[float] = []
+            for row in due:
+                gkey = row.group_name or row.room_id
+                group_wait = self._per_group.wait(gkey, now)
+                if group_wait > 0:
+                    waits.append(group_wait)
+                    continue
+                await self._send_one(row, gkey)
+                break
+            else:
+                return min(waits)
+        return None
+
+    async def _send_one(self, row: OutboundMessage, gkey: str) -> None:
+        now = self.clock.now()
+        if row.kind in QUIET_KINDS and self.in_quiet_hours(now):
+            await self._mark(row.id, status="suppressed", reason="quiet_hours")
+            self.log.info("message_suppressed", group=row.group_name, kind=row.kind, reason="quiet_hours")
+            return
+        out = Outbound(room_id=row.room_id, text=row.text, mentions=tuple(row.mentions or ()))
+        try:
+            await self.channel.send(out)
+        except Exception as exc:  # the channel could not take it: keep it queued and back off
+            backoff = min(60.0, 2.0 ** min(row.attempts, 6))
+            await self._mark(
+                row.id, status="queued", attempts=row.attempts + 1, not_before=now + timedelta(seconds=backoff)
+            )
+            self.log.warning(
+                "message_send_failed", group=row.group_name, kind=row.kind, outbound_id=row.id, error=repr(exc)
+            )
+            return
+        sent_at = self.clock.now()
+        await self._mark(row.id, status="sent", sent_at=sent_at, attempts=row.attempts + 1)
+        self._per_group.record(gkey, sent_at)
+        self._per_account.record("account", sent_at)
+        self.log.info("message_sent", group=row.group_name, kind=row.kind, outbound_id=row.id, text=row.text[:200])
+        low, high = self.limits.spacing
+        if high > 0:
+            await self.clock.sleep(self.rng.uniform(low, high))
+
+    async def _mark(self, row_id: int, **values: Any) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(update(OutboundMessage).where(OutboundMessage.id == row_id).values(**values))
+
+    async def flush(self, *, horizon: timedelta = timedelta(0)) -> None:
+        """Send everything due by now + `horizon`, waiting out the rate limits on the clock (demo, tests, shutdown)."""
+        deadline = self.clock.now() + horizon
+        while True:
+            wait = await self.send_due()
+            if wait is None:
+                return
+            held_by_limits = bool(await self._due(self.clock.now()))
+            if not held_by_limits and self.clock.now() + timedelta(seconds=wait) > deadline:
+                return  # only messages meant for later remain
+            await self.clock.sleep(wait)
+
+    async def run(self) -> None:
+        """The send loop of a live bot: sends as messages become due, sleeps when idle, until `stop()`."""
+        while not self._stopping:
+            self._wake.clear()
+            wait = await self.send_due()
+            timeout = 30.0 if wait is None else max(0.05, wait)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+            except TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def pending(self) -> int:
+        async with self.db.sessions() as session:
+            n = await session.scalar(
+                select(func.count()).select_from(OutboundMessage).where(OutboundMessage.status == "queued")
+            )
+            return int(n or 0)

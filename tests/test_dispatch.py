@@ -1,0 +1,150 @@
+"""Dispatch: self, unserved rooms, stored dedupe, one error path, store outages, renamed rooms, operator logs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from bot.dispatch import Context
+from bot.events import Outbound
+from bot.logs import LOG_FILE, setup_logging
+from storage.models import MessageLog
+from tests.harness import BotHarness
+
+
+class Echo:
+    """Answers every text with its length: enough to see which messages reached the handlers."""
+
+    name = "echo"
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def wants(self, ctx: Context) -> bool:
+        return True
+
+    async def handle(self, ctx: Context) -> None:
+        self.seen.append(ctx.event.msg_id)
+        await ctx.services.sender.enqueue(
+            Outbound(ctx.event.room_id, f"收到{len(ctx.event.text)}字 {ctx.event.msg_id}"),
+            group=ctx.group.name,
+            kind="reply",
+        )
+
+
+class Broken:
+    name = "broken"
+
+    def wants(self, ctx: Context) -> bool:
+        return True
+
+    async def handle(self, ctx: Context) -> None:
+        raise RuntimeError("boom")
+
+
+class FlakyStore:
+    """Fails like a database that is down, `times` times, then works."""
+
+    name = "flaky_store"
+
+    def __init__(self, times: int) -> None:
+        self.times = times
+        self.calls = 0
+
+    def wants(self, ctx: Context) -> bool:
+        return True
+
+    async def handle(self, ctx: Context) -> None:
+        self.calls += 1
+        if self.calls <= self.times:
+            raise OperationalError("INSERT …", {}, Exception("database is locked"))
+
+
+async def _handled(bot: BotHarness) -> int:
+    async with bot.app.db.sessions() as s:
+        return int(
+            await s.scalar(select(func.count()).select_from(MessageLog).where(MessageLog.handled_at.is_not(None))) or 0
+        )
+
+
+async def test_the_bot_never_reads_its_own_messages(data_dir: Path) -> None:
+    echo = Echo()
+    async with BotHarness(data_dir, handlers=[echo]) as bot:
+        event = bot.channel.message("阳光花园1号群", "小团", "你好")
+        mine = dataclasses.replace(event, is_self=True)
+        assert await bot.app.handle(mine) == "self"
+        assert echo.seen == []
+
+
+async def test_unserved_rooms_are_ignored_and_not_stored(data_dir: Path) -> None:
+    echo = Echo()
+    async with BotHarness(data_dir, handlers=[echo]) as bot:
+        assert await bot.say("王阿姨", "草莓还有吗", group="隔壁小区群") == "unserved"
+        assert echo.seen == []
+        assert bot.channel.said() == []
+        async with bot.app.db.sessions() as s:
+            assert await s.scalar(select(func.count()).select_from(MessageLog)) == 0
+
+
+async def test_a_message_delivered_twice_is_handled_once_even_after_restart(data_dir: Path) -> None:
+    echo = Echo()
+    async with BotHarness(data_dir, handlers=[echo]) as bot:
+        assert await bot.say("王阿姨", "早", msg_id="m1") == "handled"
+        assert await bot.say("王阿姨", "早", msg_id="m1") == "duplicate"
+    async with BotHarness(data_dir, handlers=[echo]) as bot:
+        assert await bot.say("王阿姨", "早", msg_id="m1") == "duplicate"
+    assert echo.seen == ["m1"]
+
+
+async def test_a_failing_handler_is_logged_and_the_others_still_run(data_dir: Path) -> None:
+    setup_logging(data_dir, console=None)
+    echo = Echo()
+    async with BotHarness(data_dir, handlers=[Broken(), echo]) as bot:
+        assert await bot.say("王阿姨", "早", msg_id="m-broken") == "handled"
+        assert echo.seen == ["m-broken"]
+        assert await _handled(bot) == 1
+    records = [json.loads(line) for line in (data_dir / LOG_FILE).read_text().splitlines()]
+    failed = [r for r in records if r["event"] == "handler_failed"]
+    assert failed
+    assert failed[0]["msg_id"] == "m-broken"
+    assert failed[0]["handler"] == "broken"
+    assert "RuntimeError: boom" in failed[0]["exception"]
+
+
+async def test_a_store_outage_leaves_the_message_unhandled_until_the_store_returns(data_dir: Path) -> None:
+    flaky = FlakyStore(times=2)
+    async with BotHarness(data_dir, handlers=[flaky]) as bot:
+        assert await bot.say("王阿姨", "1. 王阿姨 草莓1盒", msg_id="m-outage") == "handled"
+        assert flaky.calls == 3
+        assert await _handled(bot) == 1
+
+
+async def test_a_renamed_room_keeps_being_served(data_dir: Path) -> None:
+    echo = Echo()
+    async with BotHarness(data_dir, handlers=[echo]) as bot:
+        await bot.say("王阿姨", "早", msg_id="a")
+        room = bot.channel.room("阳光花园1号群")
+        bot.channel.rename(room, "阳光花园1号群🍓草莓季")
+        assert await bot.say("王阿姨", "早", group="阳光花园1号群🍓草莓季", msg_id="b") == "handled"
+        # another room that takes the old name is not the served group
+        bot.channel.room("阳光花园1号群", room_id="99999@chatroom")
+        assert await bot.say("路人", "早", group="阳光花园1号群", msg_id="c") == "unserved"
+    assert echo.seen == ["a", "b"]
+
+
+async def test_operator_log_lines_carry_ids_and_mask_phones(data_dir: Path) -> None:
+    setup_logging(data_dir, console=None)
+    async with BotHarness(data_dir, handlers=[Echo()]) as bot:
+        await bot.say("王阿姨", "我的电话13812345678,送到3栋", msg_id="m-phone")
+    text = (data_dir / LOG_FILE).read_text()
+    assert "13812345678" not in text
+    assert "138****5678" in text
+    received = [json.loads(line) for line in text.splitlines() if '"message_received"' in line]
+    assert received[0]["group"] == "阳光花园1号群"
+    assert received[0]["member"] == "王阿姨"
+    assert received[0]["msg_id"] == "m-phone"
+    assert {"time", "level", "event"} <= received[0].keys()

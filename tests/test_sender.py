@@ -1,0 +1,130 @@
+"""The one sender: limits, suppression, spacing, quiet hours, and a queue that survives a crash."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.events import Outbound
+from bot.sender import SenderLimits
+from storage.models import OutboundMessage
+from tests.harness import BotHarness, at
+
+G1, G2 = "阳光花园1号群", "阳光花园2号群"
+
+
+async def _room(bot: BotHarness, group: str) -> str:
+    await bot.say("路人", "大家好", group)  # the room becomes known, as in WeChat
+    room = bot.app.services.groups.room_of(group)
+    assert room is not None
+    return room
+
+
+async def test_per_group_limit_spreads_a_burst_over_minutes(data_dir: Path) -> None:
+    async with BotHarness(data_dir, handlers=[]) as bot:
+        room = await _room(bot, G1)
+        start = bot.clock.now()
+        for i in range(10):
+            await bot.app.sender.enqueue(Outbound(room, f"消息{i}"), group=G1, kind="reply")
+        await bot.settle(horizon=timedelta(minutes=5))
+        sent = [ln for ln in bot.channel.transcript if ln.from_bot]
+        assert [ln.text for ln in sent] == [f"消息{i}" for i in range(10)]
+        assert all(ln.at - start < timedelta(minutes=1) for ln in sent[:6])
+        assert sent[6].at - sent[0].at >= timedelta(minutes=1)  # the 7th waits for the window to slide
+
+
+async def test_per_account_limit_holds_across_groups(data_dir: Path) -> None:
+    limits = SenderLimits(per_group_per_minute=100, per_account_per_minute=3, spacing=(0.0, 0.0))
+    async with BotHarness(data_dir, limits=limits, handlers=[]) as bot:
+        r1, r2 = await _room(bot, G1), await _room(bot, G2)
+        for i in range(3):
+            await bot.app.sender.enqueue(Outbound(r1, f"一{i}"), group=G1, kind="reply")
+            await bot.app.sender.enqueue(Outbound(r2, f"二{i}"), group=G2, kind="reply")
+        await bot.settle(horizon=timedelta(minutes=5))
+        sent = [ln for ln in bot.channel.transcript if ln.from_bot]
+        assert len(sent) == 6
+        assert sent[3].at - sent[0].at >= timedelta(minutes=1)
+
+
+async def test_identical_text_is_not_sent_twice_inside_the_window(data_dir: Path) -> None:
+    async with BotHarness(data_dir, handlers=[]) as bot:
+        room = await _room(bot, G1)
+        sender = bot.app.sender
+        assert await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply") is not None
+        assert await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply") is None
+        await bot.settle()
+        bot.clock.advance(11 * 60)
+        assert await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply") is not None
+        await bot.settle()
+        assert bot.said(G1) == ["草莓到货啦", "草莓到货啦"]
+        async with bot.app.db.sessions() as s:
+            reasons = list(
+                await s.scalars(select(OutboundMessage.reason).where(OutboundMessage.status == "suppressed"))
+            )
+        assert reasons == ["same_text_window"]
+
+
+async def test_random_spacing_between_sends(data_dir: Path) -> None:
+    limits = SenderLimits(spacing=(0.5, 1.5))
+    async with BotHarness(data_dir, limits=limits, handlers=[]) as bot:
+        room = await _room(bot, G1)
+        for i in range(4):
+            await bot.app.sender.enqueue(Outbound(room, f"m{i}"), group=G1, kind="reply")
+        await bot.settle()
+        times = [ln.at for ln in bot.channel.transcript if ln.from_bot]
+        gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+        assert len(gaps) == 3
+        assert all(0.5 <= g <= 1.5 for g in gaps)
+
+
+async def test_queued_before_a_crash_is_sent_after_restart_exactly_once(data_dir: Path) -> None:
+    async with BotHarness(data_dir, handlers=[]) as bot:
+        room = await _room(bot, G1)
+        await bot.app.sender.enqueue(Outbound(room, "截单提醒:还有2小时"), group=G1, kind="reply", key="job:1")
+        # the process dies here: nothing was sent
+    async with BotHarness(data_dir, handlers=[]) as bot:
+        assert (
+            await bot.app.sender.enqueue(Outbound(room, "截单提醒:还有2小时"), group=G1, kind="reply", key="job:1")
+            is None
+        )
+        await bot.settle()
+        assert bot.channel.said() == ["截单提醒:还有2小时"]
+    async with BotHarness(data_dir, handlers=[]) as bot:
+        await bot.settle()
+        assert bot.channel.said() == []
+
+
+async def test_a_failing_channel_keeps_the_message_and_retries(data_dir: Path) -> None:
+    async with BotHarness(data_dir, handlers=[]) as bot:
+        room = await _room(bot, G1)
+        bot.channel.fail_next = 2
+        await bot.app.sender.enqueue(Outbound(room, "你好"), group=G1, kind="reply")
+        await bot.settle(horizon=timedelta(minutes=1))
+        assert bot.said(G1) == ["你好"]
+
+
+async def test_nudges_wait_out_quiet_hours_but_answers_do_not(data_dir: Path) -> None:
+    async with BotHarness(data_dir, start=at("2026-11-26 22:30"), handlers=[]) as bot:
+        room = await _room(bot, G1)
+        await bot.app.sender.enqueue(Outbound(room, "仅差1人成团!"), group=G1, kind="nudge")
+        await bot.app.sender.enqueue(Outbound(room, "草莓39.9元一盒"), group=G1, kind="reply")
+        await bot.settle()
+        assert bot.said(G1) == ["草莓39.9元一盒"]
+
+
+async def test_a_coalesced_message_is_updated_while_it_waits(data_dir: Path) -> None:
+    async with BotHarness(data_dir, handlers=[]) as bot:
+        room = await _room(bot, G1)
+        later = bot.clock.now() + timedelta(seconds=30)
+        sender = bot.app.sender
+        first = await sender.enqueue(
+            Outbound(room, "已记录:王阿姨"), group=G1, kind="digest", coalesce_key="d", not_before=later
+        )
+        second = await sender.enqueue(
+            Outbound(room, "已记录:王阿姨、李姐"), group=G1, kind="digest", coalesce_key="d", not_before=later
+        )
+        assert first == second
+        await bot.settle()
+        assert bot.said(G1) == ["已记录:王阿姨、李姐"]

@@ -1,0 +1,141 @@
+"""The store on SQLite and the real PostgreSQL: migrations, constraints, aware times, orders traced to chain lines."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database, database_url
+from storage.models import ChainLine, Group, GroupBuy, Member, MessageLog, Order, OrderLine, OutboundMessage
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+TABLES = {"groups", "members", "messages", "group_buys", "chain_lines", "orders", "order_lines", "outbound"}
+
+
+@pytest.fixture
+async def db(db_target: tuple[str, dict[str, Any]]) -> Any:
+    url, kwargs = db_target
+    database = Database(url, **kwargs)
+    await database.open()
+    yield database
+    await database.close()
+
+
+async def test_migrations_create_every_table_and_run_twice(db: Database) -> None:
+    await db.open()  # already at head: a second start changes nothing
+    async with db.engine.connect() as conn:
+        names = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+    assert TABLES <= names
+    assert "alembic_version" in names
+
+
+async def test_an_order_traces_back_to_its_chain_line(db: Database) -> None:
+    async with db.transaction() as s:
+        group = Group(name="阳光花园1号群", room_id="1@chatroom", created_at=NOW)
+        s.add_all([group, GroupBuy(id="caomei", title="草莓团", cutoff=NOW + timedelta(days=1))])
+        await s.flush()
+        member = Member(group_id=group.id, wxid="wxid_1", name="王阿姨", created_at=NOW)
+        line = ChainLine(
+            buy_id="caomei",
+            group_id=group.id,
+            key="3栋 王阿姨 草莓2盒",
+            raw="3栋 王阿姨 草莓2盒",
+            who="3栋 王阿姨",
+            author_id="wxid_1",
+            first_msg_id="m1",
+            status="active",
+            created_at=NOW,
+        )
+        s.add_all([member, line])
+        await s.flush()
+        s.add(
+            Order(
+                buy_id="caomei",
+                group_id=group.id,
+                member_id=member.id,
+                chain_line_id=line.id,
+                participant="3栋 王阿姨",
+                status="active",
+                created_at=NOW,
+                updated_at=NOW,
+                lines=[OrderLine(chain_line_id=line.id, product="草莓", known=True, qty=Decimal("1.5"), unit="盒")],
+            )
+        )
+    async with db.sessions() as s:
+        order = (await s.scalars(select(Order))).one()
+        assert order.lines[0].qty == Decimal("1.5")
+        assert order.lines[0].chain_line_id == order.chain_line_id
+        line = await s.get(ChainLine, order.chain_line_id)
+        assert line is not None
+        assert line.first_msg_id == "m1"
+        assert line.created_at == NOW
+        assert line.created_at.tzinfo is not None
+        assert line.created_at.utcoffset() == timedelta(0)
+
+
+async def test_a_chain_line_is_unique_by_content_within_a_buy_and_group(db: Database) -> None:
+    async with db.transaction() as s:
+        s.add_all([Group(id=1, name="g", created_at=NOW), GroupBuy(id="b", title="t")])
+    line = dict(buy_id="b", group_id=1, key="k", raw="k", who="w", first_msg_id="m", status="active", created_at=NOW)
+    async with db.transaction() as s:
+        s.add(ChainLine(**line))
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as s:
+            s.add(ChainLine(**line))
+
+
+async def test_message_ids_are_unique(db: Database) -> None:
+    row = dict(
+        msg_id="m1",
+        room_id="r",
+        room_topic="t",
+        sender_id="s",
+        sender_name="n",
+        kind="text",
+        text="x",
+        ts=NOW,
+        received_at=NOW,
+    )
+    async with db.transaction() as s:
+        s.add(MessageLog(**row))
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as s:
+            s.add(MessageLog(**row))
+
+
+async def test_outbound_keys_are_unique(db: Database) -> None:
+    row = dict(room_id="r", text="t", kind="column", key="column:x:g:2026-11-30", status="queued", created_at=NOW)
+    async with db.transaction() as s:
+        s.add(OutboundMessage(**row))
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as s:
+            s.add(OutboundMessage(**row))
+
+
+async def test_naive_datetimes_are_refused(db: Database) -> None:
+    with pytest.raises(Exception, match="naive datetime"):
+        async with db.transaction() as s:
+            s.add(Group(name="g", created_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+
+
+def test_database_url_defaults_to_sqlite_in_the_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TUANBOT_DATABASE_URL", raising=False)
+    assert database_url(tmp_path) == f"sqlite+aiosqlite:///{tmp_path / 'tuanbot.db'}"
+    assert database_url(tmp_path, "postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
+    monkeypatch.setenv("TUANBOT_DATABASE_URL", "postgres://x@y/z")
+    assert database_url(tmp_path, "sqlite:///a.db") == "postgresql+asyncpg://x@y/z"
+
+
+async def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
+    await db.open()
+    async with db.engine.connect() as conn:
+        mode = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar()
+    await db.close()
+    assert mode == "wal"
