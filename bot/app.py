@@ -44,6 +44,13 @@ def default_handlers() -> list[Handler]:
     ]
 
 
+def register_renderers(services: Services) -> None:
+    """Outbound kinds whose text is written when they are sent, not when they are queued."""
+    from handlers.chain_orders import DIGEST, render_digest
+
+    services.sender.renderers[DIGEST] = lambda row: render_digest(services, row)
+
+
 class GroupRegistry:
     """Which configured group a room is. A room is matched by its topic the first time, then by its id, so a
     renamed room keeps being served."""
@@ -144,6 +151,7 @@ class App:
             groups=GroupRegistry(self.db, config),
         )
         self.dispatcher = Dispatcher(self.services, handlers if handlers is not None else default_handlers())
+        register_renderers(self.services)
         self.log = get_logger("tuanbot.app")
         self._queues: dict[str, asyncio.Queue[Inbound | None]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}

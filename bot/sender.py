@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +24,9 @@ from bot.events import Outbound
 from bot.logs import get_logger
 from storage.db import Database
 from storage.models import OutboundMessage
+
+#: renders a queued row's text when it is about to be sent (None: nothing to say any more)
+Renderer = Callable[[OutboundMessage], Awaitable[str | None]]
 
 #: kinds that never go out inside quiet hours (the contract: "no nudges and no reminders inside this window")
 QUIET_KINDS = frozenset({"nudge", "reminder"})
@@ -82,6 +85,8 @@ class Sender:
         self.log = get_logger("tuanbot.sender")
         self._per_group = SlidingWindow(limits.per_group_per_minute)
         self._per_account = SlidingWindow(limits.per_account_per_minute)
+        #: kinds whose text is rendered at send time (the chain digest: its cost is paid once per interval)
+        self.renderers: dict[str, Renderer] = {}
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._stopping = False
@@ -151,14 +156,20 @@ class Sender:
             not_before=not_before,
             attempts=0,
         )
-        if await self._said_recently(session, out, now):
+        if kind not in self.renderers and await self._said_recently(session, out, now):
             row.status, row.reason = "suppressed", "same_text_window"
             self.log.info("message_suppressed", group=group, kind=kind, reason="same_text_window", text=out.text[:80])
         session.add(row)
         await session.flush()
         return row.id if row.status == "queued" else None
 
-    async def _said_recently(self, session: AsyncSession, out: Outbound, now: datetime) -> bool:
+    async def _said_recently_text(self, room_id: str, text: str, now: datetime) -> bool:
+        async with self.db.sessions() as session:
+            return await self._said_recently(session, Outbound(room_id, text), now, statuses=("sent",))
+
+    async def _said_recently(
+        self, session: AsyncSession, out: Outbound, now: datetime, statuses: tuple[str, ...] = ("queued", "sent")
+    ) -> bool:
         window = self.limits.same_text_window
         if window <= timedelta(0):
             return False
@@ -168,7 +179,7 @@ class Sender:
             .where(
                 OutboundMessage.room_id == out.room_id,
                 OutboundMessage.text == out.text,
-                OutboundMessage.status.in_(("queued", "sent")),
+                OutboundMessage.status.in_(statuses),
                 OutboundMessage.created_at >= now - window,
             )
         )
@@ -186,6 +197,8 @@ class Sender:
                 )
             )
             for group_name, room_id, sent_at in rows:
+                if sent_at is None:
+                    continue
                 self._per_group.record(group_name or room_id, sent_at)
                 self._per_account.record("account", sent_at)
         self._loaded = True
@@ -241,7 +254,18 @@ class Sender:
             await self._mark(row.id, status="suppressed", reason="quiet_hours")
             self.log.info("message_suppressed", group=row.group_name, kind=row.kind, reason="quiet_hours")
             return
-        out = Outbound(room_id=row.room_id, text=row.text, mentions=tuple(row.mentions or ()))
+        text = row.text
+        renderer = self.renderers.get(row.kind)
+        if renderer is not None:
+            rendered = await renderer(row)
+            if rendered is None or await self._said_recently_text(row.room_id, rendered, now):
+                reason = "nothing_to_say" if rendered is None else "same_text_window"
+                await self._mark(row.id, status="suppressed", reason=reason)
+                self.log.info("message_suppressed", group=row.group_name, kind=row.kind, reason=reason)
+                return
+            text = rendered
+            await self._mark(row.id, text=text)
+        out = Outbound(room_id=row.room_id, text=text, mentions=tuple(row.mentions or ()))
         try:
             await self.channel.send(out)
         except Exception as exc:  # the channel could not take it: keep it queued and back off
@@ -257,7 +281,7 @@ class Sender:
         await self._mark(row.id, status="sent", sent_at=sent_at, attempts=row.attempts + 1)
         self._per_group.record(gkey, sent_at)
         self._per_account.record("account", sent_at)
-        self.log.info("message_sent", group=row.group_name, kind=row.kind, outbound_id=row.id, text=row.text[:200])
+        self.log.info("message_sent", group=row.group_name, kind=row.kind, outbound_id=row.id, text=text[:200])
         low, high = self.limits.spacing
         if high > 0:
             await self.clock.sleep(self.rng.uniform(low, high))

@@ -26,6 +26,7 @@ timezone: Asia/Shanghai
 bot: {name: 小团}
 quiet_hours: "22:00-08:00"
 limits: {per_group_per_minute: 6, per_account_per_minute: 20, same_text_window: 10m}
+chain: {digest_every: 30s}
 catalogue:
   - {name: 草莓, aliases: [丹东草莓], unit: 盒, price: 39.9}
   - {name: 蓝莓, aliases: [智利蓝莓], unit: 盒, price: 25}

@@ -120,10 +120,10 @@ async def test_a_coalesced_message_is_updated_while_it_waits(data_dir: Path) -> 
         later = bot.clock.now() + timedelta(seconds=30)
         sender = bot.app.sender
         first = await sender.enqueue(
-            Outbound(room, "已记录:王阿姨"), group=G1, kind="digest", coalesce_key="d", not_before=later
+            Outbound(room, "已记录:王阿姨"), group=G1, kind="notice", coalesce_key="d", not_before=later
         )
         second = await sender.enqueue(
-            Outbound(room, "已记录:王阿姨、李姐"), group=G1, kind="digest", coalesce_key="d", not_before=later
+            Outbound(room, "已记录:王阿姨、李姐"), group=G1, kind="notice", coalesce_key="d", not_before=later
         )
         assert first == second
         await bot.settle()

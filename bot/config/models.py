@@ -294,9 +294,7 @@ class FaqEntry(_Section):
 class ChainSettings(_Section):
     """How the bot confirms 接龙 orders (an extra section; the contract does not name it)."""
 
-    digest_every: Duration = Field(
-        dt.timedelta(seconds=30), description="at most one confirmation digest per group in this interval"
-    )
+    digest_every: Duration = dt.timedelta(minutes=3)  # at most one confirmation digest per group this often
 
 
 class WeChat(_Section):
@@ -305,7 +303,18 @@ class WeChat(_Section):
 
 
 # Sections a leader may leave empty (`faq:` with every entry commented out) and still mean "the default".
-_DEFAULTED_SECTIONS = ("bot", "limits", "chain", "catalogue", "groups", "buys", "columns", "flash_sales", "reminders", "faq")
+_DEFAULTED_SECTIONS = (
+    "bot",
+    "limits",
+    "chain",
+    "catalogue",
+    "groups",
+    "buys",
+    "columns",
+    "flash_sales",
+    "reminders",
+    "faq",
+)
 
 
 class Config(BaseModel):

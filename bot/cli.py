@@ -1,0 +1,131 @@
+"""`tuanbot` — the command line: check, demo, chat, logs, parse, run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+def _config_path(value: str | None) -> Path:
+    return Path(value or os.environ.get("TUANBOT_CONFIG") or "config.yaml")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from bot.config import check_config
+    from scheduler.plan import planned_jobs
+
+    path = _config_path(args.config)
+    result = check_config(path)
+    for problem in result.errors:
+        print(problem)
+    for problem in result.warnings:
+        print(f"{problem} (warning)")
+    if result.errors or result.config is None:
+        print(f"{path}: {len(result.errors)} error(s); the bot will not start with this config")
+        return 1
+    cfg = result.config
+    jobs = planned_jobs(cfg)
+    print(
+        f"{path}: ok — {len(cfg.groups)} groups, {len(cfg.catalogue)} products, {len(cfg.buys)} buys, "
+        f"{len(cfg.flash_sales)} flash sales, {len(cfg.columns)} columns, {len(jobs)} scheduled jobs"
+        + (f", {len(result.warnings)} warning(s)" if result.warnings else "")
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(args.config, data_dir=args.data_dir))
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.chat import run_chat
+
+    return asyncio.run(run_chat(_config_path(args.config), data_dir=args.data_dir, group=args.group, name=args.as_))
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    from bot.app import resolve_data_dir
+    from bot.logs import LOG_FILE, format_record, matches, parse_since, read_records
+
+    path = resolve_data_dir(args.data_dir) / LOG_FILE
+    if not path.exists():
+        print(f"no log yet at {path} (run `tuanbot demo` or `tuanbot run` first)", file=sys.stderr)
+        return 1
+    try:
+        since = datetime.now(UTC) - parse_since(args.since) if args.since else None
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    try:
+        for record in read_records(path, follow=args.follow):
+            if matches(record, group=args.group, event=args.event, level=args.level, since=since):
+                print(format_record(record), flush=args.follow)
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    print(
+        "tuanbot run: the WeChat channel (wechaty puppet service) is not built yet: nothing to connect to.\n"
+        "Until it lands, try a config with `tuanbot chat --config config.yaml` or watch `tuanbot demo`.",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    data_help = "where the bot writes (database, log); default $TUANBOT_DATA or ./data"
+    parser = argparse.ArgumentParser(prog="tuanbot", description="WeChat community group-buying bot")
+    parser.add_argument("--data-dir", help=data_help)
+    common = argparse.ArgumentParser(add_help=False)  # so `tuanbot demo --data-dir X` works too
+    common.add_argument("--data-dir", default=argparse.SUPPRESS, help=data_help)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", parents=[common], help="validate a config and summarise it")
+    p.add_argument("config", nargs="?", help="config file (default $TUANBOT_CONFIG or ./config.yaml)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("demo", parents=[common], help="play a sample group day offline on the simulator")
+    p.add_argument("--config", help="play the day on this config instead of the bundled sample")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("chat", parents=[common], help="an interactive group on the simulator")
+    p.add_argument("--config")
+    p.add_argument("--group", help="the group to talk in (default: the first)")
+    p.add_argument("--as", dest="as_", metavar="NAME", help="who you are (default: a member; /as NAME switches)")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("logs", parents=[common], help="read the operator log in the data dir")
+    p.add_argument("--group")
+    p.add_argument("--event")
+    p.add_argument("--level", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--since", help="only the last 30s / 10m / 2h / 1d")
+    p.add_argument("-f", "--follow", action="store_true")
+    p.set_defaults(func=cmd_logs)
+
+    from bot.parse_cli import add_command as add_parse
+
+    add_parse(sub, common)
+
+    p = sub.add_parser("run", parents=[common], help="run the bot in real WeChat groups")
+    p.add_argument("--config")
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

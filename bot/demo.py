@@ -1,0 +1,153 @@
+"""`tuanbot demo`: a realistic group day played offline on the simulator, through the real dispatch, handlers,
+store and sender, on a virtual clock (so a day takes a second). Prints the conversation, then the summary read back
+from the database."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import App, resolve_data_dir
+from bot.channels.sim import Line, SimChannel
+from bot.clock import VirtualClock
+from bot.config import Buy, Config, ConfigError, load_config
+from bot.domain.buys import buys_of_group
+from bot.domain.summary import fmt_qty, format_summary, load_summary
+from bot.logs import get_logger, setup_logging
+
+WEEKDAYS = "一二三四五六日"
+
+
+def bundled_config() -> Path:
+    return Path(str(resources.files("bot") / "sample" / "demo.yaml"))
+
+
+@dataclass(frozen=True)
+class Step:
+    at: datetime
+    who: str
+    text: str
+
+
+def _chain(header: str, lines: list[str]) -> str:
+    return header + "\n\n" + "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
+
+
+def script_for(config: Config) -> tuple[str, Buy, list[Step]]:
+    """The day, built from the config: its first group, that group's first buy with a cutoff."""
+    if not config.groups:
+        raise ValueError("the demo needs at least one group in the config")
+    group = config.groups[0]
+    buys = [b for b in buys_of_group(config, group.name) if b.cutoff is not None and b.items]
+    if not buys:
+        raise ValueError(f"the demo needs a buy with items and a cutoff in group {group.name}")
+    buy = buys[0]
+    assert buy.cutoff is not None
+    product_name = buy.items[0].product
+    product = config.product(product_name)
+    unit = buy.items[0].unit or (product.unit if product else "份")
+    price = buy.items[0].price or (product.price if product else None)
+    leader = group.leaders[0] if group.leaders else "团长"
+    t0 = buy.opens or buy.cutoff - timedelta(hours=12)
+    cutoff_text = buy.cutoff.astimezone(config.tz).strftime("%m月%d日%H:%M")
+    header = f"#接龙 {buy.title}\n{product_name} {fmt_qty(price) + '元/' + unit if price else ''}\n{cutoff_text}截单"
+    header += f"\n例 3栋 王阿姨 {product_name}1{unit}"
+    lines = [f"{leader} {product_name}1{unit}"]
+    steps = [
+        Step(t0 - timedelta(minutes=30), "王阿姨", "早上好呀各位邻居☀️"),
+        Step(t0 - timedelta(minutes=20), "陈叔", "今天东门在修路,大家出门绕一下"),
+        Step(t0, leader, _chain(header, lines)),
+    ]
+    lines.append(f"3栋 王阿姨 {product_name}2{unit}")
+    steps.append(Step(t0 + timedelta(minutes=5), "王阿姨", _chain(header, lines)))
+    # 李姐 and 何姐 copy the same message and both append line 3: a race; both orders must be kept.
+    race_li = [*lines, f"5-1201 李姐 {product_name}1{unit}"]
+    race_he = [*lines, f"6号楼2单元 何姐 {product_name}两{unit}"]
+    steps.append(Step(t0 + timedelta(minutes=9), "李姐", _chain(header, race_li)))
+    steps.append(Step(t0 + timedelta(minutes=9, seconds=2), "何姐", _chain(header, race_he)))
+    # 陈叔 copies 何姐's message, which lacks 李姐's line: that is not a cancellation.
+    lines = [*race_he, f"2栋 陈叔 {product_name}3{unit}"]
+    steps.append(Step(t0 + timedelta(minutes=15), "陈叔", _chain(header, lines)))
+    steps.append(Step(t0 + timedelta(minutes=20), "小周", "李姐你家的猫找到了吗?"))
+    steps.append(Step(t0 + timedelta(minutes=22), "李姐", "找到啦,躲在楼道里😂"))
+    # 王阿姨 changes her own line from 2 to 3: her order is updated, not doubled.
+    lines = [ln.replace(f"王阿姨 {product_name}2{unit}", f"王阿姨 {product_name}3{unit}") for ln in lines]
+    steps.append(Step(t0 + timedelta(minutes=40), "王阿姨", _chain(header, lines)))
+    lines = [*lines, f"8栋 小周 {product_name}1{unit}"]
+    steps.append(Step(t0 + timedelta(hours=1), "小周", _chain(header, lines)))
+    # 陈叔 cancels his own line.
+    lines = [ln.replace(f"2栋 陈叔 {product_name}3{unit}", "2栋 陈叔 不要了") for ln in lines]
+    steps.append(Step(t0 + timedelta(hours=2), "陈叔", _chain(header, lines)))
+    # After the cutoff: a late line is answered once as too late and not taken.
+    late = [*lines, f"1-302 刘妈妈 {product_name}1{unit}"]
+    steps.append(Step(buy.cutoff + timedelta(minutes=10), "刘妈妈", _chain(header, late)))
+    steps.append(Step(buy.cutoff + timedelta(minutes=30), "小周", "汇总"))  # not a leader: nothing
+    steps.append(Step(buy.cutoff + timedelta(minutes=31), leader, "汇总"))
+    return group.name, buy, steps
+
+
+class Printer:
+    def __init__(self, out: TextIO, config: Config) -> None:
+        self.out = out
+        self.tz = config.tz
+        self.day: str | None = None
+
+    def line(self, ln: Line) -> None:
+        local = ln.at.astimezone(self.tz)
+        day = f"{local:%m月%d日} 周{WEEKDAYS[local.weekday()]} · {ln.topic}"
+        if day != self.day:
+            self.day = day
+            print(f"\n—— {day} ——", file=self.out)
+        who = f"🤖 {ln.who}" if ln.from_bot else ln.who
+        head = f"{local:%H:%M}  {who}: "
+        text_lines = ln.text.split("\n")
+        print(head + text_lines[0], file=self.out)
+        for rest in text_lines[1:]:
+            print(" " * 8 + rest, file=self.out)
+
+
+async def run_demo(config_path: str | None, *, data_dir: str | Path | None, out: TextIO = sys.stdout) -> int:
+    data = resolve_data_dir(data_dir)
+    setup_logging(data, console=None)
+    path = Path(config_path) if config_path else bundled_config()
+    try:
+        config = load_config(path)
+        group_name, buy, steps = script_for(config)
+    except (ConfigError, ValueError) as exc:
+        print(f"tuanbot demo: {exc}", file=sys.stderr)
+        return 1
+    db_path = data / "demo.db"
+    for stale in (db_path, data / "demo.db-wal", data / "demo.db-shm"):
+        stale.unlink(missing_ok=True)  # the demo's own database, fresh each run
+    clock = VirtualClock(steps[0].at)
+    channel = SimChannel(clock, bot_name=config.bot.name)
+    app = App(config, channel, clock, data, database=f"sqlite+aiosqlite:///{db_path}")
+    printer = Printer(out, config)
+    get_logger("tuanbot.demo").info("demo_started", config=str(path), group=group_name, buy=buy.id)
+    print(f"tuanbot demo — {path.name}: a day in {group_name} ({buy.title}), offline on the simulator", file=out)
+    await app.start()
+    try:
+        shown = 0
+        for step in steps:
+            await app.sender.flush(horizon=step.at - clock.now())  # what the bot says before this moment
+            clock.advance_to(step.at)
+            await app.handle(channel.message(group_name, step.who, step.text))
+            await app.sender.flush()
+            for ln in channel.transcript[shown:]:
+                printer.line(ln)
+            shown = len(channel.transcript)
+        await app.sender.flush(horizon=timedelta(minutes=5))
+        for ln in channel.transcript[shown:]:
+            printer.line(ln)
+        async with app.db.sessions() as session:
+            summary = await load_summary(session, config, buy)
+        print(f"\n== 汇总 read back from the database ({db_path}) ==", file=out)
+        print(format_summary(summary, buy), file=out)
+    finally:
+        await app.drain()
+        await app.close()
+    return 0

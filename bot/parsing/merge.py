@@ -1,0 +1,132 @@
+"""Merging 接龙 copies: the pure rules that turn a sequence of chain messages into the lines the group meant.
+
+Every member re-sends the whole list, so a line is identified by its content (`ChainEntry.key`) and its author,
+never by its number. The rules (DESIGN.md, "Chain semantics"):
+- a line already seen changes nothing; a line missing from a later copy is not a cancellation;
+- a new line belongs to the sender of the first message holding it — except lines a copy carries from messages the
+  bot never saw (healed lines): only the sender's own lines are theirs, the rest keep an unknown author;
+- a member's new line replaces their own earlier line when their copy no longer holds it (an edit);
+- `取消` / `不要了` / `-1`, or a member emptying their own line, cancels;
+- a member's second new line is a second entry.
+The state is small and explicit, so the handler can keep it in memory per chain and persist each change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from bot.parsing.chain import ChainEntry
+
+ACTIVE, REPLACED, CANCELLED, LATE, CANCEL_MARK = "active", "replaced", "cancelled", "late", "cancel"
+
+
+@dataclass
+class LineState:
+    key: str
+    who: str
+    author: str | None  # wxid; None when the line reached us inside someone else's copy
+    status: str  # active | replaced | cancelled | late | cancel (a cancel instruction line)
+    entry: ChainEntry | None = None  # the parsed entry, when this process parsed it
+    ref: object = None  # the handler's row id or object for this line
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # created | updated | cancelled | late | noted (a cancel line with nothing to cancel)
+    line: LineState
+    previous: LineState | None = None  # the line an update or cancel applies to
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One entry of an incoming message, with its author when the transport says (the native 接龙 card)."""
+
+    entry: ChainEntry
+    author: str | None = None
+
+
+def squash(who: str) -> str:
+    return "".join(who.split())
+
+
+def belongs_to(who: str, sender_name: str) -> bool:
+    """Does the participant label name the sender? (`3栋 王阿姨` written by 王阿姨)"""
+    name, label = squash(sender_name), squash(who)
+    return bool(name) and bool(label) and (name in label or label.endswith(name[-2:]) and len(name) >= 2)
+
+
+@dataclass
+class ChainState:
+    lines: dict[str, LineState] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, lines: Iterable[LineState]) -> ChainState:
+        return cls({line.key: line for line in lines})
+
+    def active(self) -> list[LineState]:
+        return [line for line in self.lines.values() if line.status == ACTIVE]
+
+    def new_entries(self, seen: Sequence[Seen]) -> list[Seen]:
+        return [s for s in seen if s.entry.key and s.entry.key not in self.lines]
+
+    def apply(self, seen: Sequence[Seen], sender_id: str, sender_name: str, *, late: bool = False) -> list[Change]:
+        """Fold one message into the state; returns what changed, in the message's order."""
+        fresh = self.new_entries(seen)
+        if not fresh:
+            return []
+        keys_here = {s.entry.key for s in seen}
+        last = fresh[-1]
+        changes: list[Change] = []
+        for item in fresh:
+            entry = item.entry
+            author = item.author or self._author_of(item, sender_id, sender_name, is_last=item is last)
+            line = LineState(entry.key, entry.who, author, ACTIVE, entry)
+            self.lines[entry.key] = line
+            if late:
+                line.status = LATE
+                changes.append(Change("late", line))
+                continue
+            actor = author or sender_id
+            own = self._own_missing(entry.who, actor, keys_here)
+            if entry.cancelled or (own is not None and not entry.items):
+                line.status = CANCEL_MARK
+                target = own or self._latest_active(entry.who, actor)
+                if target is None:
+                    changes.append(Change("noted", line))
+                    continue
+                target.status = CANCELLED
+                changes.append(Change("cancelled", line, target))
+                continue
+            if own is not None:
+                own.status = REPLACED
+                line.author = line.author or own.author or actor
+                changes.append(Change("updated", line, own))
+            else:
+                changes.append(Change("created", line))
+        return changes
+
+    @staticmethod
+    def _author_of(item: Seen, sender_id: str, sender_name: str, *, is_last: bool) -> str | None:
+        # The sender's own line names them, or is the last new line of their copy; earlier new lines were healed.
+        if belongs_to(item.entry.who, sender_name) or is_last:
+            return sender_id
+        return None
+
+    def _own_missing(self, who: str, actor: str, keys_here: set[str]) -> LineState | None:
+        """The actor's active line with this label that their copy no longer holds (so the new line edits it)."""
+        for line in self.lines.values():
+            if (
+                line.status == ACTIVE
+                and line.key not in keys_here
+                and squash(line.who) == squash(who)
+                and line.author in (actor, None)
+            ):
+                return line
+        return None
+
+    def _latest_active(self, who: str, actor: str) -> LineState | None:
+        mine = [ln for ln in self.active() if squash(ln.who) == squash(who) and ln.author in (actor, None)]
+        if not mine:
+            mine = [ln for ln in self.active() if ln.author == actor]
+        return mine[-1] if mine else None

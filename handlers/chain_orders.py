@@ -1,0 +1,347 @@
+"""接龙 messages in a served group → orders of that group's buy, confirmed in one short digest per group.
+
+The merge rules are pure (`bot.parsing.merge`); this handler keeps one `ChainState` per (buy, group) in memory —
+rebuilt from the store after a restart or a failed write — and persists each change in the message's transaction.
+A copy that brings no new line costs a parse of its new lines (cached by content) and no write. The digest's text is
+rendered when the sender is about to say it, so its cost is paid once per interval, not once per message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.buys import buy_named_in, names_of, single_open_buy, single_product
+from bot.domain.summary import ItemQty, fmt_qty, load_summary, status_line
+from bot.events import Inbound, Kind, Outbound
+from bot.parsing.chain import ChainEntry, Item, ParsedChain, is_chain, parse_chain
+from bot.parsing.merge import ChainState, Change, LineState, Seen
+from bot.parsing.native import looks_native, parse_native
+from bot.parsing.products import ProductMatcher
+from storage.models import ChainLine, Member, Order, OrderLine, OutboundMessage
+
+if TYPE_CHECKING:
+    from bot.app import Services
+    from bot.config import Buy
+    from bot.dispatch import Context
+
+DIGEST = "digest"
+
+
+def product_matcher(services: Services) -> ProductMatcher:
+    """One matcher per loaded config (jieba with the catalogue as its user dictionary, cache in the data dir)."""
+    matcher = services.caches.get("product_matcher")
+    if not isinstance(matcher, ProductMatcher):
+        products = [(p.name, tuple(p.aliases)) for p in services.config.catalogue]
+        matcher = ProductMatcher(products, cache_dir=services.data_dir)
+        services.caches["product_matcher"] = matcher
+    return matcher
+
+
+def _chain_states(services: Services) -> dict[tuple[str, int], ChainState]:
+    states = services.caches.setdefault("chain_states", {})
+    assert isinstance(states, dict)
+    return states
+
+
+class ChainOrders:
+    name = "chain_orders"
+
+    def wants(self, ctx: Context) -> bool:
+        event = ctx.event
+        if event.kind == Kind.NATIVE_CHAIN:
+            return True
+        return event.kind == Kind.TEXT and (is_chain(event.text) or looks_native(event.text))
+
+    async def handle(self, ctx: Context) -> None:
+        services = ctx.services
+        now = services.clock.now()
+        found = self._read(ctx, product_matcher(services), now)
+        if found is None:
+            return
+        buy, seen = found
+        states = _chain_states(services)
+        key = (buy.id, ctx.group_id)
+        state = states.get(key)
+        if state is None:
+            state = states[key] = await _load_state(services, buy.id, ctx.group_id)
+        if not state.new_entries(seen):
+            return  # a copy with nothing new: the common case in a busy chain
+        late = buy.cutoff is not None and now >= buy.cutoff
+        try:
+            changes = state.apply(seen, ctx.event.sender_id, ctx.event.sender_name, late=late)
+            async with services.db.transaction() as session:
+                await self._persist(ctx, session, buy, changes, now)
+                if any(c.kind in {"created", "updated", "cancelled"} for c in changes):
+                    await self._queue_digest(ctx, session, buy, now)
+                too_late = [c.line.who or c.line.key[:20] for c in changes if c.kind == "late"]
+                if too_late:
+                    await self._queue_too_late(ctx, session, buy, too_late)
+        except BaseException:
+            states.pop(key, None)  # the store is the truth: rebuild from it next time
+            raise
+
+    # --- reading -----------------------------------------------------------------------------------------------
+
+    def _read(self, ctx: Context, matcher: ProductMatcher, now: datetime) -> tuple[Buy, list[Seen]] | None:
+        """The buy this chain fills and its entries (with authors from a native card), or None to leave it alone."""
+        config = ctx.services.config
+        title, authors = self._title_and_authors(ctx)
+        parsed = parse_chain(title, matcher)
+        buy = buy_named_in(config, ctx.group.name, parsed.header, now)
+        named = buy is not None
+        buy = buy or single_open_buy(config, ctx.group.name, now)
+        if buy is None:
+            ctx.log.info("chain_unmatched", reason="no_buy", header=parsed.header[:60])
+            return None
+        default = single_product(buy)
+        if default:
+            parsed = parse_chain(title, matcher, default_product=default)
+        if not named and not _orders_products_of(parsed, buy, names_of(config, buy)):
+            ctx.log.info("chain_unmatched", reason="no_product_of_buy", buy=buy.id, header=parsed.header[:60])
+            return None
+        if authors is not None and len(authors) != len(parsed.entries):
+            authors = None
+        return buy, [Seen(e, authors[i] if authors else None) for i, e in enumerate(parsed.entries)]
+
+    def _title_and_authors(self, ctx: Context) -> tuple[str, list[str | None] | None]:
+        text = ctx.event.text
+        if ctx.event.kind == Kind.NATIVE_CHAIN or looks_native(text):
+            native = parse_native(text)
+            if native is not None:
+                authors = [e.author for e in native.entries] if native.used_ranges else None
+                return native.title, authors
+        return text, None
+
+    # --- writing -----------------------------------------------------------------------------------------------
+
+    async def _persist(
+        self, ctx: Context, session: AsyncSession, buy: Buy, changes: list[Change], now: datetime
+    ) -> None:
+        event = ctx.event
+        for change in changes:
+            line = change.line
+            row = ChainLine(
+                buy_id=buy.id,
+                group_id=ctx.group_id,
+                key=line.key,
+                raw=line.entry.raw if line.entry else line.key,
+                who=line.who,
+                author_id=line.author,
+                first_msg_id=event.msg_id,
+                status=line.status,
+                created_at=now,
+            )
+            session.add(row)
+            await session.flush()
+            line.ref = row.id
+            previous = change.previous
+            if previous is not None:
+                await session.execute(
+                    update(ChainLine)
+                    .where(ChainLine.id == previous.ref)
+                    .values(status=previous.status, author_id=previous.author)
+                )
+            entry = line.entry
+            if change.kind == "created" and entry is not None:
+                await self._create(ctx, session, buy, row, entry, now)
+            elif change.kind == "updated" and entry is not None and previous is not None:
+                await self._update(ctx, session, buy, previous, row, entry, now)
+            elif change.kind == "cancelled" and previous is not None:
+                await self._cancel(ctx, session, buy, previous, now)
+            elif change.kind == "late":
+                ctx.log.info("chain_line_too_late", buy=buy.id, line=line.key[:80])
+
+    async def _create(
+        self, ctx: Context, session: AsyncSession, buy: Buy, row: ChainLine, entry: ChainEntry, now: datetime
+    ) -> None:
+        # a healed line (carried by someone else's copy) has no known author, so no member yet
+        member_id = (
+            await _member_id(session, ctx.group_id, row.author_id, entry.who, ctx.event) if row.author_id else None
+        )
+        order = Order(
+            buy_id=buy.id,
+            group_id=ctx.group_id,
+            member_id=member_id,
+            chain_line_id=row.id,
+            participant=entry.who,
+            remark=entry.remark,
+            status="active",
+            created_at=now,
+            updated_at=now,
+            lines=[_order_line(row.id, it) for it in entry.items],
+        )
+        session.add(order)
+        await session.flush()
+        ctx.log.info("order_created", buy=buy.id, order_id=order.id, who=entry.who, items=_items(entry))
+        if not entry.items or any(not it.known for it in entry.items):
+            ctx.log.info("order_needs_leader", buy=buy.id, order_id=order.id, line=entry.raw[:80])
+
+    async def _update(
+        self,
+        ctx: Context,
+        session: AsyncSession,
+        buy: Buy,
+        previous: LineState,
+        row: ChainLine,
+        entry: ChainEntry,
+        now: datetime,
+    ) -> None:
+        order = await session.scalar(select(Order).where(Order.chain_line_id == previous.ref))
+        if order is None:
+            await self._create(ctx, session, buy, row, entry, now)
+            return
+        order.chain_line_id = row.id
+        order.participant = entry.who
+        order.remark = entry.remark
+        order.updated_at = now
+        order.status = "active"
+        order.lines.clear()
+        await session.flush()
+        order.lines.extend(_order_line(row.id, it) for it in entry.items)
+        ctx.log.info("order_updated", buy=buy.id, order_id=order.id, who=entry.who, items=_items(entry))
+
+    async def _cancel(self, ctx: Context, session: AsyncSession, buy: Buy, target: LineState, now: datetime) -> None:
+        order = await session.scalar(select(Order).where(Order.chain_line_id == target.ref))
+        if order is not None and order.status != "cancelled":
+            order.status = "cancelled"
+            order.updated_at = now
+            ctx.log.info("order_cancelled", buy=buy.id, order_id=order.id, who=order.participant)
+
+    # --- replies -----------------------------------------------------------------------------------------------
+
+    async def _queue_digest(self, ctx: Context, session: AsyncSession, buy: Buy, now: datetime) -> None:
+        """One digest per group at most every `chain.digest_every`; its text is rendered when it is sent."""
+        coalesce = f"{DIGEST}:{buy.id}:{ctx.group.name}"
+        waiting = await session.scalar(
+            select(OutboundMessage.id).where(
+                OutboundMessage.coalesce_key == coalesce, OutboundMessage.status == "queued"
+            )
+        )
+        if waiting is not None:
+            return
+        last_sent = await _last_digest_at(session, coalesce)
+        every = ctx.services.config.chain.digest_every
+        not_before = max(now, last_sent + every) if last_sent else now + every
+        await ctx.services.sender.enqueue(
+            Outbound(ctx.event.room_id, f"({buy.title} 接龙确认)"),
+            group=ctx.group.name,
+            kind=DIGEST,
+            coalesce_key=coalesce,
+            not_before=not_before,
+            session=session,
+        )
+
+    async def _queue_too_late(self, ctx: Context, session: AsyncSession, buy: Buy, who: list[str]) -> None:
+        cutoff = buy.cutoff.astimezone(ctx.services.config.tz).strftime("%m月%d日 %H:%M") if buy.cutoff else ""
+        text = f"抱歉,{buy.title}已于{cutoff}截单,{'、'.join(who)}的接龙这次没能记上,下次开团早点来哦~"
+        await ctx.services.sender.enqueue(
+            Outbound(ctx.event.room_id, text),
+            group=ctx.group.name,
+            kind="reply",
+            key=f"late:{ctx.event.msg_id}",
+            session=session,
+        )
+
+
+async def render_digest(services: Services, row: OutboundMessage) -> str | None:
+    """The digest's text at send time: who was recorded, changed or cancelled since the last digest, totals, and
+    how far the buy is from 成团. None when nothing is left to confirm."""
+    parts = (row.coalesce_key or "").split(":", 2)
+    config = services.config
+    buy = config.buy(parts[1]) if len(parts) == 3 and parts[0] == DIGEST else None
+    group_name = parts[-1]
+    if buy is None or config.group(group_name) is None:
+        return row.text  # not one of ours (or its buy left the config): say what was queued
+    group_id = services.groups.id_of(group_name)
+    async with services.db.sessions() as session:
+        last_sent = await _last_digest_at(session, row.coalesce_key or "")
+        query = select(Order).where(Order.buy_id == buy.id, Order.group_id == group_id).order_by(Order.id)
+        if last_sent is not None:
+            query = query.where(Order.updated_at > last_sent)
+        changed = list(await session.scalars(query))
+        if not changed:
+            return None
+        summary = await load_summary(session, config, buy)
+    return digest_text(buy, changed, last_sent, summary.totals, status_line(summary.status, buy))
+
+
+def digest_text(
+    buy: Buy, changed: list[Order], since: datetime | None, totals: tuple[ItemQty, ...], status: str
+) -> str:
+    def label(order: Order) -> str:
+        items = " ".join(f"{ln.product}{fmt_qty(ln.qty)}{ln.unit or ''}" for ln in order.lines)
+        return f"{order.participant} {items}".strip()
+
+    def listing(orders: list[Order]) -> str:
+        more = f" 等{len(orders)}位" if len(orders) > 8 else ""
+        return ";".join(label(o) for o in orders[:8]) + more
+
+    active = [o for o in changed if o.status == "active"]
+    new = [o for o in active if since is None or o.created_at > since]
+    edited = [o for o in active if o not in new]
+    cancelled = [o for o in changed if o.status == "cancelled"]
+    parts = []
+    if new:
+        parts.append("✅ 已记录:" + listing(new))
+    if edited:
+        parts.append("✏️ 已修改:" + listing(edited))
+    if cancelled:
+        parts.append("❎ 已取消:" + "、".join(o.participant for o in cancelled))
+    unclear = [o for o in active if not o.lines or any(not ln.known for ln in o.lines)]
+    if unclear:
+        parts.append("❓ 请团长确认:" + "、".join(label(o) or o.participant for o in unclear))
+    if totals:
+        parts.append("合计:" + ",".join(str(t) for t in totals))
+    parts.append(f"【{buy.title}】{status}")
+    return "\n".join(parts)
+
+
+async def _last_digest_at(session: AsyncSession, coalesce_key: str) -> datetime | None:
+    return await session.scalar(
+        select(OutboundMessage.sent_at)
+        .where(OutboundMessage.coalesce_key == coalesce_key, OutboundMessage.status == "sent")
+        .order_by(OutboundMessage.id.desc())
+        .limit(1)
+    )
+
+
+async def _load_state(services: Services, buy_id: str, group_id: int) -> ChainState:
+    async with services.db.sessions() as session:
+        rows = await session.execute(
+            select(ChainLine.id, ChainLine.key, ChainLine.who, ChainLine.author_id, ChainLine.status)
+            .where(ChainLine.buy_id == buy_id, ChainLine.group_id == group_id)
+            .order_by(ChainLine.id)
+        )
+        return ChainState.of(
+            LineState(key, who, author, status, ref=row_id) for row_id, key, who, author, status in rows
+        )
+
+
+def _orders_products_of(parsed: ParsedChain, buy: Buy, names: set[str]) -> bool:
+    """A chain the header does not tie to the buy counts only if its lines order the buy's products (so a 打卡
+    check-in list in the same group is left alone)."""
+    products = {item.product for item in buy.items} | names
+    return any(item.known and item.product in products for e in parsed.entries for item in e.items)
+
+
+def _order_line(chain_line_id: int, item: Item) -> OrderLine:
+    return OrderLine(chain_line_id=chain_line_id, product=item.product, known=item.known, qty=item.qty, unit=item.unit)
+
+
+def _items(entry: ChainEntry) -> list[str]:
+    return [f"{it.product}{fmt_qty(it.qty)}{it.unit or ''}" for it in entry.items]
+
+
+async def _member_id(session: AsyncSession, group_id: int, wxid: str, label: str, event: Inbound) -> int:
+    """The member row of `wxid` in the group (created with its first order)."""
+    member = await session.scalar(select(Member).where(Member.group_id == group_id, Member.wxid == wxid))
+    if member is None:
+        name = event.sender_name if wxid == event.sender_id else label
+        member = Member(group_id=group_id, wxid=wxid, name=name or wxid, created_at=event.ts)
+        session.add(member)
+        await session.flush()
+    return member.id

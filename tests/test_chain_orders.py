@@ -1,0 +1,133 @@
+"""接龙 in a served group → stored orders and one short digest; `汇总` for leaders only. Driven as members would."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from tests.harness import BotHarness, at, chain
+
+H = "#接龙 周六丹东草莓团\n例 3栋 王阿姨 草莓1盒"
+
+
+async def test_a_chain_becomes_orders_confirmed_in_one_digest(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("张姐", chain(H, "张姐 草莓1盒"), settle=False)
+        await bot.say("王阿姨", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒"), settle=False)
+        await bot.say("李姐", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓两盒"), settle=False)
+        assert bot.said() == []  # nothing yet: the digest waits for its interval
+        await bot.settle(horizon=timedelta(minutes=1))
+        assert await bot.orders() == [
+            ("张姐", ["草莓1盒"]),
+            ("3栋 王阿姨", ["草莓2盒"]),
+            ("5-1201 李姐", ["草莓2盒"]),
+        ]
+        digests = bot.said()
+        assert len(digests) == 1
+        assert "3栋 王阿姨 草莓2盒" in digests[0]
+        assert "5-1201 李姐 草莓2盒" in digests[0]
+        assert "还差2人成团" in digests[0]
+
+
+async def test_racing_copies_keep_both_lines_and_a_missing_line_is_no_cancel(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        base = ["张姐 草莓1盒", "3栋 王阿姨 草莓2盒"]
+        await bot.say("王阿姨", chain(H, *base))
+        await bot.say("李姐", chain(H, *base, "5-1201 李姐 草莓1盒"))
+        await bot.say("何姐", chain(H, *base, "6号楼2单元 何姐 草莓3盒"))  # copied the same message: also "3."
+        await bot.say("陈叔", chain(H, *base, "6号楼2单元 何姐 草莓3盒", "2栋 陈叔 草莓1盒"))  # lacks 李姐's line
+        who = [w for w, _ in await bot.orders()]
+        assert who == ["张姐", "3栋 王阿姨", "5-1201 李姐", "6号楼2单元 何姐", "2栋 陈叔"]
+
+
+async def test_a_member_editing_her_line_updates_her_order(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("王阿姨", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒"))
+        await bot.settle(horizon=timedelta(minutes=1))
+        await bot.say("王阿姨", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓3盒"))
+        assert await bot.orders() == [("张姐", ["草莓1盒"]), ("3栋 王阿姨", ["草莓3盒"])]
+        await bot.settle(horizon=timedelta(minutes=1))
+        assert bot.said()[-1].startswith("✏️ 已修改:3栋 王阿姨 草莓3盒")
+
+
+async def test_an_explicit_cancel_cancels(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("陈叔", chain(H, "张姐 草莓1盒", "2栋 陈叔 草莓3盒"))
+        await bot.say("陈叔", chain(H, "张姐 草莓1盒", "2栋 陈叔 不要了"))
+        assert await bot.orders() == [("张姐", ["草莓1盒"])]
+        assert await bot.orders(status="cancelled") == [("2栋 陈叔", ["草莓3盒"])]
+        await bot.settle(horizon=timedelta(minutes=2))
+        assert any("已取消:2栋 陈叔" in text for text in bot.said())
+
+
+async def test_a_replayed_message_changes_nothing(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        text = chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒")
+        await bot.say("王阿姨", text, msg_id="m1")
+        assert await bot.say("王阿姨", text, msg_id="m1") == "duplicate"
+        await bot.say("王阿姨", text, msg_id="m2")  # the same text again under a new id: lines known by content
+        assert len(await bot.orders()) == 2
+
+
+async def test_a_missed_message_heals_from_the_next_copy(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("张姐", chain(H, "张姐 草莓1盒"))
+        # 王阿姨's message never reached the bot; 李姐's copy carries her line too
+        await bot.say("李姐", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒"))
+        assert [w for w, _ in await bot.orders()] == ["张姐", "3栋 王阿姨", "5-1201 李姐"]
+
+
+async def test_after_the_cutoff_new_lines_are_answered_once_as_too_late(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("王阿姨", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒"))
+        await bot.settle(horizon=timedelta(minutes=1))
+        bot.clock.advance_to(at("2026-11-27 20:05"))
+        late = chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒", "1-302 刘妈妈 草莓1盒")
+        await bot.say("刘妈妈", late)
+        await bot.say("小周", late + "\n4. 8栋 小周 草莓1盒")
+        assert [w for w, _ in await bot.orders()] == ["张姐", "3栋 王阿姨"]
+        too_late = [t for t in bot.said() if "截单" in t]
+        assert len(too_late) == 2
+        assert "刘妈妈" in too_late[0]
+        assert "刘妈妈" not in too_late[1]
+
+
+async def test_a_check_in_chain_is_left_alone(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("王阿姨", "打卡#接龙\n\n1. 王阿姨 跑步5公里\n2. 李姐 瑜伽30分钟")
+        await bot.settle(horizon=timedelta(minutes=2))
+        assert await bot.orders() == []
+        assert bot.said() == []
+
+
+async def test_an_unknown_product_is_kept_and_raised_to_the_leader(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("王阿姨", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒 榴莲1个"))
+        await bot.settle(horizon=timedelta(minutes=1))
+        orders = await bot.orders()
+        assert orders[1][0] == "3栋 王阿姨"
+        assert "榴莲1个" in orders[1][1]
+        assert any("请团长确认" in text and "王阿姨" in text for text in bot.said())
+
+
+async def test_garbage_never_crashes_the_bot(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        for junk in ["\x00\x01\x02", "1.\n2.\n3.", "#接龙", "1. " + "草" * 5000, "🍓" * 300, "1)2)3)"]:
+            assert await bot.say("捣蛋鬼", junk) == "handled"
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))
+        assert await bot.orders() == [("3栋 王阿姨", ["草莓2盒"])]
+
+
+async def test_the_leader_gets_the_summary_and_members_get_nothing(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("王阿姨", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒"))
+        await bot.settle(horizon=timedelta(minutes=1))
+        before = len(bot.said())
+        await bot.say("王阿姨", "汇总")
+        assert len(bot.said()) == before
+        await bot.say("张姐", "汇总")
+        summary = bot.said()[-1]
+        assert summary.startswith("【汇总】周六丹东草莓团")
+        assert "合计:草莓4盒" in summary
+        assert "2. 3栋 王阿姨 草莓2盒" in summary
+        assert "已有3人,还差2人成团" in summary

@@ -1,0 +1,142 @@
+"""The command line as leaders and operators use it: check, demo, chat, logs, run."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.chat import run_chat
+from bot.cli import main
+from tests.conftest import REPO, SHARED
+
+
+def test_check_accepts_the_contract_unchanged(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(SHARED / "config-contract.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "ok — 2 groups, 4 products, 2 buys" in out
+    assert "scheduled jobs" in out
+
+
+def test_check_passes_the_root_config_and_the_demo_day(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(REPO / "config.yaml")]) == 0
+    assert "warning" not in capsys.readouterr().out
+    assert main(["check", str(REPO / "bot" / "sample" / "demo.yaml")]) == 0
+
+
+def test_check_names_file_line_and_field_of_a_typo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        "catalogue:\n"
+        "  - name: 草莓\n"
+        "    unit: 盒\n"
+        "    price: 39.9\n"
+        "  - name: 砂糖橘\n"
+        "    unit: 箱\n"
+        "    price: 29.9\n"
+        "    spec: 5斤/箱\n"
+        "    prise: 30\n",
+        encoding="utf-8",
+    )
+    assert main(["check", str(cfg)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert f"{cfg}:9: catalogue[1].prise: unknown field (did you mean price?)" in lines
+
+
+def test_check_reports_broken_yaml_at_its_line_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("groups:\n  - name: 1号群\n    leaders: [张姐\n  - name: 2号群\n", encoding="utf-8")
+    assert main(["check", str(cfg)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f"{cfg}:")
+    assert "Traceback" not in out
+
+
+def test_check_warnings_print_but_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        "groups: [{name: 1号群}]\n"
+        "buys:\n"
+        "  - id: b1\n"
+        "    title: 榴莲团\n"
+        "    groups: [1号群, 3号群]\n"
+        "    items: [{product: 榴莲, price: 99}]\n",
+        encoding="utf-8",
+    )
+    assert main(["check", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "(warning)" in out
+    assert "3号群" in out
+    assert "榴莲" in out
+
+
+def test_run_says_plainly_what_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run"]) == 2
+    assert "not built yet" in capsys.readouterr().err
+
+
+def test_the_demo_plays_a_day_and_its_orders_are_in_the_log(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "🤖 小团" in out
+    summary = out.split("== 汇总 read back from the database")[1]
+    # both racing members (李姐 and 何姐 appended "3." to the same copy) have their orders
+    assert "5-1201 李姐 草莓1盒" in summary
+    assert "6号楼2单元 何姐 草莓2盒" in summary
+    assert "3栋 王阿姨 草莓3盒" in summary  # her edit, not a second order
+    assert "陈叔" not in summary  # he cancelled
+    assert "刘妈妈" not in summary  # too late
+    assert "已有5人,还差1人成团" in summary
+    assert main(["logs", "--data-dir", str(data_dir), "--event", "order_created"]) == 0
+    logged = capsys.readouterr().out.splitlines()
+    assert len(logged) == 6
+    assert all("order_created" in line and "group=阳光花园1号群" in line for line in logged)
+
+
+def test_the_demo_runs_from_any_directory_as_a_command(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "== 汇总" in proc.stdout
+    assert (tmp_path / "data" / "demo.db").exists()
+
+
+def test_chat_lets_a_leader_try_a_config(data_dir: Path) -> None:
+    header = r"#接龙 丹东草莓团\n例 3栋 王阿姨 草莓1盒\n"
+    script = "\n".join(
+        [
+            "/time 2026-11-26 10:00",
+            header + r"\n1. 3栋 王阿姨 草莓2盒",
+            "/wait",
+            "/as 张姐",
+            "汇总",
+            "/quit",
+        ]
+    )
+    out = io.StringIO()
+    code = asyncio.run(
+        run_chat(
+            REPO / "bot" / "sample" / "demo.yaml",
+            data_dir=data_dir,
+            group=None,
+            name="王阿姨",
+            stdin=io.StringIO(script + "\n"),
+            out=out,
+        )
+    )
+    assert code == 0
+    text = out.getvalue()
+    assert "已记录:3栋 王阿姨 草莓2盒" in text
+    assert "【汇总】丹东草莓团" in text
