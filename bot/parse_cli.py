@@ -53,9 +53,8 @@ def merge_messages(
         if authors is not None and len(authors) != len(parsed.entries):
             authors = None
         seen = [Seen(e, authors[i] if authors else None) for i, e in enumerate(parsed.entries)]
-        who = sender or "?"
-        for change in chain.state.apply(seen, who, sender or ""):
-            chain.senders[change.line.key] = change.line.author
+        for change in chain.state.apply(seen, sender or "", sender or ""):
+            chain.senders[change.line.key] = change.line.author or None
             chain.seq[change.line.key] = change.line.entry.seq if change.line.entry else None
         for s in seen:  # the latest number a line was seen under
             if s.entry.key in chain.seq:

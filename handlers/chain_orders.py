@@ -8,6 +8,7 @@ rendered when the sender is about to say it, so its cost is paid once per interv
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.buys import buy_named_in, names_of, single_open_buy, single_product
 from bot.domain.summary import ItemQty, fmt_qty, load_summary, status_line
 from bot.events import Inbound, Kind, Outbound
-from bot.parsing.chain import ChainEntry, Item, ParsedChain, is_chain, parse_chain
+from bot.parsing.chain import ChainEntry, Item, ParsedChain, is_chain
+from bot.parsing.chain_reader import ChainReader
 from bot.parsing.merge import ChainState, Change, LineState, Seen
 from bot.parsing.native import looks_native, parse_native
 from bot.parsing.products import ProductMatcher
@@ -39,6 +41,24 @@ def product_matcher(services: Services) -> ProductMatcher:
         matcher = ProductMatcher(products, cache_dir=services.data_dir)
         services.caches["product_matcher"] = matcher
     return matcher
+
+
+_READERS_KEPT = 64
+
+
+def _reader(ctx: Context, title: str, matcher: ProductMatcher, *, default_product: str | None = None) -> ChainReader:
+    """The reader of this chain (a room's chain is known by its first line), so each copy costs its new lines."""
+    readers = ctx.services.caches.setdefault("chain_readers", OrderedDict())
+    assert isinstance(readers, OrderedDict)
+    key = (ctx.group_id, title[: title.find("\n")] if "\n" in title else title[:200])
+    reader = readers.get(key)
+    if reader is None or (default_product is not None and reader.default_product != default_product):
+        reader = ChainReader(matcher, default_product=default_product or (reader.default_product if reader else None))
+        readers[key] = reader
+        while len(readers) > _READERS_KEPT:
+            readers.popitem(last=False)
+    readers.move_to_end(key)
+    return reader
 
 
 def _chain_states(services: Services) -> dict[tuple[str, int], ChainState]:
@@ -90,7 +110,8 @@ class ChainOrders:
         """The buy this chain fills and its entries (with authors from a native card), or None to leave it alone."""
         config = ctx.services.config
         title, authors = self._title_and_authors(ctx)
-        parsed = parse_chain(title, matcher)
+        reader = _reader(ctx, title, matcher)
+        parsed = reader.read(title)
         buy = buy_named_in(config, ctx.group.name, parsed.header, now)
         named = buy is not None
         buy = buy or single_open_buy(config, ctx.group.name, now)
@@ -98,8 +119,9 @@ class ChainOrders:
             ctx.log.info("chain_unmatched", reason="no_buy", header=parsed.header[:60])
             return None
         default = single_product(buy)
-        if default:
-            parsed = parse_chain(title, matcher, default_product=default)
+        if default != reader.default_product:  # the first copy of a single-product chain: read it with its product
+            reader = _reader(ctx, title, matcher, default_product=default)
+            parsed = reader.read(title)
         if not named and not _orders_products_of(parsed, buy, names_of(config, buy)):
             ctx.log.info("chain_unmatched", reason="no_product_of_buy", buy=buy.id, header=parsed.header[:60])
             return None

@@ -1,0 +1,97 @@
+"""The merge rules as properties: replays change nothing, racing copies merge the same in any order, and a later
+copy never loses an order."""
+
+from __future__ import annotations
+
+from itertools import permutations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.parsing.chain import parse_chain
+from bot.parsing.merge import ChainState, Seen
+from bot.parsing.products import ProductMatcher
+
+MATCHER = ProductMatcher([("草莓", ("丹东草莓",)), ("蓝莓", ()), ("土鸡蛋", ("鸡蛋",))])
+HEADER = "#接龙 周六水果团\n例 3栋 王阿姨 草莓1盒"
+NAMES = ["王阿姨", "李姐", "何姐", "陈叔", "小周", "刘妈妈", "张姐", "赵哥", "孙奶奶", "周老师"]
+PRODUCTS = ["草莓", "蓝莓", "土鸡蛋"]
+
+
+def line(i: int, product: int, qty: int) -> str:
+    return f"{i + 1}栋 {NAMES[i]} {PRODUCTS[product]}{qty}盒"
+
+
+def message(lines: list[str]) -> str:
+    return HEADER + "\n\n" + "\n".join(f"{n}. {text}" for n, text in enumerate(lines, 1))
+
+
+def apply(state: ChainState, sender: int, lines: list[str]) -> list[str]:
+    parsed = parse_chain(message(lines), MATCHER)
+    changes = state.apply([Seen(e) for e in parsed.entries], f"wxid_{sender}", NAMES[sender])
+    return [c.kind for c in changes]
+
+
+def active(state: ChainState) -> set[str]:
+    return {ln.key for ln in state.active()}
+
+
+orders = st.lists(
+    st.tuples(st.integers(0, len(NAMES) - 1), st.integers(0, 2), st.integers(1, 9)),
+    min_size=1,
+    max_size=8,
+    unique_by=lambda t: t[0],
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(orders, st.data())
+def test_replaying_any_message_changes_nothing(entries: list[tuple[int, int, int]], data: st.DataObject) -> None:
+    state = ChainState()
+    history: list[tuple[int, list[str]]] = []
+    lines: list[str] = []
+    for who, product, qty in entries:
+        lines = [*lines, line(who, product, qty)]
+        apply(state, who, lines)
+        history.append((who, lines))
+    before = {k: (v.status, v.author) for k, v in state.lines.items()}
+    sender, replayed = data.draw(st.sampled_from(history))
+    assert apply(state, sender, replayed) == []
+    assert {k: (v.status, v.author) for k, v in state.lines.items()} == before
+
+
+@settings(max_examples=40, deadline=None)
+@given(orders, st.lists(st.tuples(st.integers(0, 2), st.integers(1, 9)), min_size=2, max_size=4))
+def test_racing_copies_merge_to_the_same_orders_in_any_order(
+    base: list[tuple[int, int, int]], racers: list[tuple[int, int]]
+) -> None:
+    taken = {who for who, _, _ in base}
+    free = [i for i in range(len(NAMES)) if i not in taken][: len(racers)]
+    base_lines = [line(who, p, q) for who, p, q in base]
+    copies = [(who, [*base_lines, line(who, p, q)]) for who, (p, q) in zip(free, racers, strict=False)]
+    results = set()
+    for order in permutations(copies):
+        state = ChainState()
+        apply(state, base[0][0], base_lines)
+        for sender, lines in order:
+            apply(state, sender, lines)
+        results.add(frozenset(active(state)))
+    assert len(results) == 1
+    assert len(next(iter(results))) == len(base_lines) + len(copies)
+
+
+@settings(max_examples=60, deadline=None)
+@given(orders, st.data())
+def test_a_later_copy_never_loses_an_order(entries: list[tuple[int, int, int]], data: st.DataObject) -> None:
+    state = ChainState()
+    lines: list[str] = []
+    for who, product, qty in entries:
+        lines = [*lines, line(who, product, qty)]
+        apply(state, who, lines)
+    everything = active(state)
+    # someone copies an older, shorter list (any subset, in order) and adds their own line
+    kept = data.draw(st.lists(st.sampled_from(lines), unique=True)) if lines else []
+    newcomer = next(i for i in range(len(NAMES)) if i not in {w for w, _, _ in entries} or i == len(NAMES) - 1)
+    apply(state, newcomer, [*kept, line(newcomer, 0, 1)])
+    assert everything <= active(state) | {k for k, v in state.lines.items() if v.status == "replaced"}
+    assert len(active(state)) >= len(everything)
