@@ -94,31 +94,34 @@ class Dispatcher:
         return "handled"
 
     async def _store(self, event: Inbound) -> bool:
-        """Record the message; False when it was already handled (a replay). Unhandled leftovers are retried."""
-        now = self.services.clock.now()
+        """Record the message; False when it was handled before (a replay). An unhandled leftover is retried."""
+        row = MessageLog(
+            msg_id=event.msg_id,
+            room_id=event.room_id,
+            room_topic=event.room_topic,
+            sender_id=event.sender_id,
+            sender_name=event.sender_name,
+            kind=str(event.kind),
+            text=event.text,
+            ts=event.ts,
+            received_at=self.services.clock.now(),
+        )
         try:
             async with self.services.db.transaction() as session:
-                row = await session.scalar(select(MessageLog).where(MessageLog.msg_id == event.msg_id))
-                if row is not None:
-                    return row.handled_at is None
-                session.add(
-                    MessageLog(
-                        msg_id=event.msg_id,
-                        room_id=event.room_id,
-                        room_topic=event.room_topic,
-                        sender_id=event.sender_id,
-                        sender_name=event.sender_name,
-                        kind=str(event.kind),
-                        text=event.text,
-                        ts=event.ts,
-                        received_at=now,
-                    )
-                )
+                session.add(row)  # the common case: a new id, one INSERT
+            return True
         except IntegrityError:
-            return False  # another worker stored the same id a moment ago: it owns the message
+            pass  # seen before: handled (a replay), or stored but unhandled (the store failed mid-way last time)
         except (OperationalError, DBAPIError) as exc:
             raise StoreUnavailable(str(exc)) from exc
-        return True
+        try:
+            async with self.services.db.sessions() as session:
+                handled_at = await session.scalar(
+                    select(MessageLog.handled_at).where(MessageLog.msg_id == event.msg_id)
+                )
+        except (OperationalError, DBAPIError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return handled_at is None
 
     async def _mark_handled(self, event: Inbound) -> None:
         try:

@@ -181,9 +181,10 @@ class ChainOrders:
         self, ctx: Context, session: AsyncSession, buy: Buy, row: ChainLine, entry: ChainEntry, now: datetime
     ) -> None:
         # a healed line (carried by someone else's copy) has no known author, so no member yet
-        member_id = (
-            await _member_id(session, ctx.group_id, row.author_id, entry.who, ctx.event) if row.author_id else None
-        )
+        members = ctx.services.caches.setdefault("member_ids", {})
+        assert isinstance(members, dict)
+        author = row.author_id
+        member_id = await _member_id(session, members, ctx.group_id, author, entry.who, ctx.event) if author else None
         order = Order(
             buy_id=buy.id,
             group_id=ctx.group_id,
@@ -238,16 +239,21 @@ class ChainOrders:
     async def _queue_digest(self, ctx: Context, session: AsyncSession, buy: Buy, now: datetime) -> None:
         """One digest per group at most every `chain.digest_every`; its text is rendered when it is sent."""
         coalesce = f"{DIGEST}:{buy.id}:{ctx.group.name}"
+        pending = ctx.services.caches.setdefault("digest_pending", {})
+        assert isinstance(pending, dict)
+        if coalesce in pending and now < pending[coalesce]:
+            return  # queued by an earlier message and not due yet: it will say this one's lines too
         waiting = await session.scalar(
             select(OutboundMessage.id).where(
                 OutboundMessage.coalesce_key == coalesce, OutboundMessage.status == "queued"
             )
         )
         if waiting is not None:
-            return
+            return  # after a restart the cache is empty, and the store says a digest is already waiting
         last_sent = await _last_digest_at(session, coalesce)
         every = ctx.services.config.chain.digest_every
         not_before = max(now, last_sent + every) if last_sent else now + every
+        pending[coalesce] = not_before
         await ctx.services.sender.enqueue(
             Outbound(ctx.event.room_id, f"({buy.title} 接龙确认)"),
             group=ctx.group.name,
@@ -358,12 +364,18 @@ def _items(entry: ChainEntry) -> list[str]:
     return [f"{it.product}{fmt_qty(it.qty)}{it.unit or ''}" for it in entry.items]
 
 
-async def _member_id(session: AsyncSession, group_id: int, wxid: str, label: str, event: Inbound) -> int:
-    """The member row of `wxid` in the group (created with its first order)."""
+async def _member_id(
+    session: AsyncSession, known: dict[tuple[int, str], int], group_id: int, wxid: str, label: str, event: Inbound
+) -> int:
+    """The member row of `wxid` in the group (created with its first order; ids are remembered once seen)."""
+    cached = known.get((group_id, wxid))
+    if cached is not None:
+        return cached
     member = await session.scalar(select(Member).where(Member.group_id == group_id, Member.wxid == wxid))
     if member is None:
         name = event.sender_name if wxid == event.sender_id else label
         member = Member(group_id=group_id, wxid=wxid, name=name or wxid, created_at=event.ts)
         session.add(member)
         await session.flush()
+    known[(group_id, wxid)] = member.id
     return member.id
