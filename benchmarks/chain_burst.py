@@ -173,7 +173,8 @@ async def main() -> None:
         naive = await run(NaiveChainOrders(), args.members, data)
     for name, r in (("tuanbot", ours), ("naive", naive)):
         print(
-            f"{name:>8}: {r['messages']} messages, {r['orders']} orders ({r['active']} active), correct={r['correct']}, "
+            f"{name:>8}: {r['messages']} messages, {r['orders']} orders ({r['active']} active), "
+            f"correct={r['correct']}, "
             f"handle {r['handle_s']:.2f} s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
             f"first {r['first_ms']:.2f} ms, last {r['last_ms']:.2f} ms"
         )
