@@ -37,10 +37,12 @@ def default_handlers() -> list[Handler]:
     """Every handler, in the order they see a message. Add a feature here and nowhere else."""
     from handlers.chain_orders import ChainOrders
     from handlers.leader_commands import LeaderCommands
+    from handlers.questions import Questions
 
     return [
         ChainOrders(),  # 接龙 lists → orders of the group's open buy, confirmed in a digest
         LeaderCommands(),  # 汇总 … (leaders only)
+        Questions(),  # 草莓还有吗? 几点自提? → one short answer from live data; chatter gets silence
     ]
 
 

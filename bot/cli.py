@@ -1,4 +1,4 @@
-"""`tuanbot` — the command line: check, demo, chat, logs, parse, run."""
+"""`tuanbot` — the command line: check, demo, chat, logs, parse, ask, run."""
 
 from __future__ import annotations
 
@@ -111,9 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-f", "--follow", action="store_true")
     p.set_defaults(func=cmd_logs)
 
+    from bot.ask import add_command as add_ask
     from bot.parse_cli import add_command as add_parse
 
     add_parse(sub, common)
+    add_ask(sub, common)
 
     p = sub.add_parser("run", parents=[common], help="run the bot in real WeChat groups")
     p.add_argument("--config")

@@ -72,8 +72,12 @@ def script_for(config: Config) -> tuple[str, Buy, list[Step]]:
     # 陈叔 copies 何姐's message, which lacks 李姐's line: that is not a cancellation.
     lines = [*race_he, f"2栋 陈叔 {product_name}3{unit}"]
     steps.append(Step(t0 + timedelta(minutes=15), "陈叔", _chain(header, lines)))
-    steps.append(Step(t0 + timedelta(minutes=20), "小周", "李姐你家的猫找到了吗?"))
+    steps.append(Step(t0 + timedelta(minutes=20), "小周", "李姐你家的猫找到了吗?"))  # chatter: the bot stays silent
     steps.append(Step(t0 + timedelta(minutes=22), "李姐", "找到啦,躲在楼道里😂"))
+    steps.append(
+        Step(t0 + timedelta(minutes=25), "刘妈妈", f"{product_name}还有吗?")
+    )  # a question: answered from stock
+    steps.append(Step(t0 + timedelta(minutes=26), "刘妈妈", "几点截单呀"))
     # 王阿姨 changes her own line from 2 to 3: her order is updated, not doubled.
     lines = [ln.replace(f"王阿姨 {product_name}2{unit}", f"王阿姨 {product_name}3{unit}") for ln in lines]
     steps.append(Step(t0 + timedelta(minutes=40), "王阿姨", _chain(header, lines)))

@@ -1,9 +1,14 @@
-"""A buy's summary: per-product totals, per-participant lines, 成团 status. One implementation for the leader's
-`汇总`, the demo's ending and (later) the API and the export."""
+"""A buy's summary: per-product totals, per-participant lines, pickup list by address, 成团 status.
+
+One implementation serves the leader's `汇总`, the demo's ending, the backend API and the xlsx export: `summarize`
+is pure over `OrderView`s; `load_summary` reads them from the bot's store, the backend reads its own.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -17,6 +22,11 @@ from storage.models import Group, Order
 if TYPE_CHECKING:
     from bot.config import Buy, Config
 
+NO_ADDRESS = "未写地址"
+# The address part of a participant label: a token with a digit that names a building, unit or room (3栋, 5-1201,
+# 6号楼2单元, 1号，101室, 295-909).
+_ADDRESS = re.compile(r"[0-9０-９一二三四五六七八九十]+(?:栋|幢|号楼|号|楼|单元|室|座|区|期)|\d+-\d+")
+
 
 @dataclass(frozen=True)
 class ItemQty:
@@ -27,6 +37,17 @@ class ItemQty:
 
     def __str__(self) -> str:
         return f"{self.product}{fmt_qty(self.qty)}{self.unit or ''}"
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """One order as a summary needs it, wherever it is stored."""
+
+    participant: str
+    group: str
+    items: tuple[ItemQty, ...]
+    remark: str = ""
+    status: str = "active"  # active | waiting | cancelled
 
 
 @dataclass(frozen=True)
@@ -46,38 +67,48 @@ class BuySummary:
     lines: tuple[ParticipantLine, ...]
     status: GroupStatus  # buy-wide: 成团 counts members across all its groups
     unknown: tuple[ParticipantLine, ...]  # lines naming a product the catalogue does not know
+    pickup: tuple[tuple[str, tuple[ParticipantLine, ...]], ...]  # address → its lines, addresses in order
+    waiting: tuple[ParticipantLine, ...] = ()  # lines past the stock, in the order they came
 
 
 def fmt_qty(q: Decimal) -> str:
-    q = q.normalize()
-    return f"{q:f}"
+    return f"{Decimal(q).normalize():f}"
 
 
-async def load_summary(session: AsyncSession, config: Config, buy: Buy, group: str | None = None) -> BuySummary:
-    rows = (
-        await session.execute(
-            select(Order, Group.name)
-            .join(Group, Group.id == Order.group_id)
-            .where(Order.buy_id == buy.id, Order.status == "active")
-            .order_by(Order.id)
-        )
-    ).all()
-    members = {order.participant.strip() or f"#{order.id}" for order, _ in rows}
+def address_of(participant: str) -> str:
+    """The building/room a participant label names (`3栋 王阿姨` → `3栋`), for the pickup list."""
+    m = _ADDRESS.search(participant)
+    if m is None:
+        return NO_ADDRESS
+    token = next((t for t in participant.split() if m.group(0) in t), m.group(0))
+    return token if len(token) <= 12 else m.group(0)
+
+
+def summarize(config: Config, buy: Buy, orders: Sequence[OrderView], group: str | None = None) -> BuySummary:
+    active = [o for o in orders if o.status == "active"]
+    members = {o.participant.strip() or f"#{i}" for i, o in enumerate(active)}
     totals: OrderedDict[tuple[str, str | None], Decimal] = OrderedDict()
     known_of: dict[str, bool] = {}
     lines: list[ParticipantLine] = []
-    for order, group_name in rows:
-        if group is not None and group_name != group:
+    for order in active:
+        if group is not None and order.group != group:
             continue
-        items = tuple(ItemQty(ol.product, Decimal(ol.qty), ol.unit, ol.known) for ol in order.lines)
-        lines.append(ParticipantLine(order.participant, group_name, items, order.remark))
-        for it in items:
+        lines.append(ParticipantLine(order.participant, order.group, order.items, order.remark))
+        for it in order.items:
             totals[(it.product, it.unit)] = totals.get((it.product, it.unit), Decimal(0)) + it.qty
             known_of[it.product] = it.known
     base = buy.items[0].price if buy.items else None
     if base is None and buy.items:
         product = config.product(buy.items[0].product)
         base = product.price if product else None
+    pickup: OrderedDict[str, list[ParticipantLine]] = OrderedDict()
+    for line in sorted(lines, key=lambda ln: _address_key(address_of(ln.participant))):
+        pickup.setdefault(address_of(line.participant), []).append(line)
+    waiting = tuple(
+        ParticipantLine(o.participant, o.group, o.items, o.remark)
+        for o in orders
+        if o.status == "waiting" and (group is None or o.group == group)
+    )
     return BuySummary(
         buy_id=buy.id,
         title=buy.title,
@@ -86,7 +117,40 @@ async def load_summary(session: AsyncSession, config: Config, buy: Buy, group: s
         lines=tuple(lines),
         status=group_status(buy, len(members), base),
         unknown=tuple(ln for ln in lines if any(not it.known for it in ln.items)),
+        pickup=tuple((addr, tuple(ls)) for addr, ls in pickup.items()),
+        waiting=waiting,
     )
+
+
+def _address_key(address: str) -> tuple[int, list[int], str]:
+    if address == NO_ADDRESS:
+        return (1, [], address)
+    return (0, [int(n) for n in re.findall(r"\d+", address)], address)
+
+
+async def load_views(session: AsyncSession, buy_id: str) -> list[OrderView]:
+    rows = (
+        await session.execute(
+            select(Order, Group.name)
+            .join(Group, Group.id == Order.group_id)
+            .where(Order.buy_id == buy_id)
+            .order_by(Order.id)
+        )
+    ).all()
+    return [
+        OrderView(
+            participant=order.participant,
+            group=group_name,
+            items=tuple(ItemQty(ol.product, Decimal(ol.qty), ol.unit, ol.known) for ol in order.lines),
+            remark=order.remark,
+            status=order.status,
+        )
+        for order, group_name in rows
+    ]
+
+
+async def load_summary(session: AsyncSession, config: Config, buy: Buy, group: str | None = None) -> BuySummary:
+    return summarize(config, buy, await load_views(session, buy.id), group)
 
 
 def status_line(s: GroupStatus, buy: Buy) -> str:
@@ -111,6 +175,8 @@ def format_summary(summary: BuySummary, buy: Buy) -> str:
         items = " ".join(str(it) for it in line.items) or "(未写数量)"
         remark = f" 备注:{line.remark}" if line.remark else ""
         out.append(f"{i}. {line.participant} {items}{remark}")
+    if summary.waiting:
+        out.append("候补:" + "、".join(w.participant for w in summary.waiting))
     out.append(status_line(summary.status, buy))
     if summary.unknown:
         out.append("待确认(商品不在本团):" + "、".join(ln.participant for ln in summary.unknown))

@@ -295,6 +295,8 @@ class ProductMatcher:
             if self._tokenizer is None:
                 import jieba as jieba_module  # deferred: importing and loading jieba costs about a second
 
+                # jieba announces its dictionary load on stderr through its own handler; operators read our log.
+                jieba_module.setLogLevel(logging.WARNING)
                 tokenizer = jieba_module.Tokenizer()
                 if self._cache_dir is not None:
                     self._cache_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,129 @@
+"""Members' questions in a served group (草莓还有吗? 几点自提? 鸡蛋碎了三个) → one short answer from live data.
+
+Everything else gets silence: chatter, thanks, questions between members, questions the bot cannot own. The same
+question in a group inside `window` is answered once. An after-sales complaint also notes the leader (`leader_note`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy import select
+
+from bot.answers import answer, subject
+from bot.events import Kind, Outbound
+from bot.parsing.chain import is_chain
+from bot.parsing.native import looks_native
+from bot.parsing.question import Understanding, question_reader
+from handlers.chain_orders import product_matcher
+from storage.models import OutboundMessage
+
+if TYPE_CHECKING:
+    from bot.app import Services
+    from bot.config import Group
+    from bot.dispatch import Context
+    from bot.events import Inbound
+
+_MAX_LEN = 200  # announcements and stories are longer; the classifier itself stops at 80 characters
+_COMMANDS = ("汇总", "#汇总", "＃汇总")
+_UNSURE_FLOOR = 0.3  # below this a "maybe question" is not worth the leader's attention either
+
+
+def mentions_bot(services: Services, event: Inbound) -> bool:
+    name = services.config.bot.name
+    ids = {i for i in (services.self_id, name) if i}
+    return bool(ids & set(event.mentions)) or f"@{name}" in event.text
+
+
+def read_question(services: Services, group: Group, event: Inbound) -> Understanding:
+    """The classifier on one message, as the handler runs it (also used by `tuanbot ask`)."""
+    config = services.config
+    reader = question_reader(product_matcher(services), config.faq, config.bot.name)
+    return reader.understand(event.text, mentioned=mentions_bot(services, event), leaders=group.leaders)
+
+
+class Questions:
+    name = "questions"
+
+    def __init__(
+        self,
+        *,
+        window: timedelta = timedelta(minutes=3),
+        unsure: Literal["silence", "leader_note"] = "silence",
+    ) -> None:
+        self.window = window  # the same (group, intent, product) inside this window gets one answer
+        self.unsure = unsure  # a low-confidence question: silence, or a `leader_note` in the log for the leader
+
+    def wants(self, ctx: Context) -> bool:
+        event = ctx.event
+        if event.kind != Kind.TEXT:
+            return False
+        text = event.text.strip()
+        if not text or len(text) > _MAX_LEN or is_chain(text) or looks_native(text):
+            return False
+        command = text.split(maxsplit=1)[-1] if text.startswith("@") else text
+        return not command.startswith(_COMMANDS)
+
+    async def handle(self, ctx: Context) -> None:
+        services = ctx.services
+        event = ctx.event
+        understanding = read_question(services, ctx.group, event)
+        if not understanding.answerable:
+            if understanding.intent is not None:
+                ctx.log.info(
+                    "question_ignored",
+                    intent=understanding.intent,
+                    product=understanding.product,
+                    confidence=understanding.confidence,
+                )
+                if self.unsure == "leader_note" and understanding.confidence >= _UNSURE_FLOOR:
+                    ctx.log.info(
+                        "leader_note",
+                        reason="unsure_question",
+                        leaders=list(ctx.group.leaders),
+                        intent=understanding.intent,
+                        text=event.text[:200],
+                    )
+            return
+        now = services.clock.now()
+        _, product = subject(services.config, ctx.group.name, understanding.product, now)
+        topic = f"q:{ctx.group.name}:{understanding.intent}:{product or ''}"
+        if understanding.intent == "after_sales":
+            topic += f":{event.sender_id}"  # two members' complaints are two complaints
+        async with services.db.sessions() as session:
+            recent = await session.scalar(
+                select(OutboundMessage.id)
+                .where(OutboundMessage.coalesce_key == topic, OutboundMessage.created_at >= now - self.window)
+                .limit(1)
+            )
+        if recent is not None:
+            ctx.log.info("question_deduped", intent=understanding.intent, product=product)
+            return
+        text = await answer(services, ctx.group.name, understanding, now)
+        if text is None:
+            ctx.log.info("question_unanswerable", intent=understanding.intent, product=product)
+            return
+        queued = await services.sender.enqueue(
+            Outbound(event.room_id, text, mentions=(event.sender_id,)),
+            group=ctx.group.name,
+            kind="reply",
+            key=f"reply:{event.msg_id}",
+            coalesce_key=topic,
+        )
+        ctx.log.info(
+            "question_answered",
+            intent=understanding.intent,
+            product=product,
+            confidence=understanding.confidence,
+            queued=queued is not None,  # False: the sender held it back (the same text said a moment ago)
+        )
+        if understanding.intent == "after_sales":
+            ctx.log.info(
+                "leader_note",
+                reason="after_sales",
+                leaders=list(ctx.group.leaders),
+                member=event.sender_name,
+                product=product,
+                text=event.text[:200],
+            )

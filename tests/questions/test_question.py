@@ -1,0 +1,121 @@
+"""The question classifier on representative lines (not the evaluation set): intent, product, silence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import FaqEntry
+from bot.parsing.products import ProductMatcher
+from bot.parsing.question import ANSWER_THRESHOLD, QuestionReader, understand
+
+CATALOGUE = [
+    ("草莓", ("丹东草莓",)),
+    ("蓝莓", ("智利蓝莓",)),
+    ("土鸡蛋", ("鸡蛋", "草鸡蛋")),
+    ("智利车厘子", ("车厘子", "JJ车厘子")),
+]
+FAQ = [
+    FaqEntry(question=["可以送货上门吗", "能送到家吗"], answer="满2件送到楼下"),
+    FaqEntry(question=["能开发票吗", "开票"], answer="可以开电子发票"),
+]
+
+
+@pytest.fixture(scope="module")
+def reader(tmp_path_factory: pytest.TempPathFactory) -> QuestionReader:
+    matcher = ProductMatcher(CATALOGUE, cache_dir=tmp_path_factory.mktemp("jieba"))
+    r = QuestionReader(matcher, FAQ, "小团")
+    r.warm_up()
+    return r
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "product"),
+    [
+        ("车厘子一盒多少钱呀", "price", "智利车厘子"),
+        ("ＪＪ车厘子啥价", "price", "智利车厘子"),  # full-width letters
+        ("请问鸡蛋还有货吗", "stock", "土鸡蛋"),
+        ("蓝梅还有没", "stock", "蓝莓"),  # a typo
+        ("有草莓吗", "stock", "草莓"),
+        ("明天下午几点能去拿", "pickup_time", None),
+        ("草莓去哪儿拿呀", "pickup_place", "草莓"),
+        ("截单没有啊", "cutoff", None),
+        ("车厘子接龙还来得及不", "cutoff", "智利车厘子"),
+        ("草莓咋还没到", "arrival", "草莓"),
+        ("蓝莓今天能到吗", "arrival", "蓝莓"),
+        ("第一次参加,怎么下单", "how_to_order", None),
+        ("车厘子烂了两颗", "after_sales", "智利车厘子"),  # a complaint needs no question mark
+        ("收到的鸡蛋破了一个", "after_sales", "土鸡蛋"),
+        ("现在几个人了,能成团不", "group_status", None),
+        ("可以送上门吗", "faq", None),
+        ("开票怎么弄", "faq", None),
+    ],
+)
+def test_questions(reader: QuestionReader, text: str, intent: str, product: str | None) -> None:
+    u = reader.understand(text)
+    assert (u.intent, u.product) == (intent, product)
+    assert u.question
+    assert u.answerable
+    assert u.confidence >= ANSWER_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "早上好各位",
+        "谢谢团长辛苦啦",
+        "好的收到",
+        "[捂脸][捂脸]",
+        "😂👍",
+        "李姐你明天去公园吗?",
+        "王姐草莓多少钱买的?",  # a neighbour, not the leader
+        "谁有多的鸡蛋借我两个",
+        "明天停电吗?",
+        "物业几点上班?",
+        "螃蟹要蒸多久?",
+        "快递什么时候到啊",
+        "超市的车厘子多少钱一斤",
+        "电梯坏了怎么办",
+        "草莓真甜",
+        "鸡蛋到了,大家快来拿",
+        "12. 3栋 王阿姨 草莓2盒",
+        "#接龙 草莓团\n1. 张姐 草莓1盒\n2. 王阿姨 草莓2盒",
+        "草莓一个都没坏,很好",
+        "",
+    ],
+)
+def test_chatter_is_silent(reader: QuestionReader, text: str) -> None:
+    u = reader.understand(text)
+    assert not u.answerable, u
+
+
+def test_a_mention_raises_confidence_but_chatter_stays_chatter(reader: QuestionReader) -> None:
+    plain = reader.understand("草莓多少钱")
+    mentioned = reader.understand("@小团\u2005草莓多少钱")
+    assert mentioned.intent == plain.intent == "price"
+    assert mentioned.confidence > plain.confidence
+    assert reader.understand("草莓多少钱", mentioned=True).confidence == mentioned.confidence
+    for chatter in ("@小团 谢谢", "@小团 你好呀", "@小团 你是机器人吗"):
+        assert not reader.understand(chatter).answerable
+    assert not reader.understand("哈哈哈", mentioned=True).answerable
+
+
+def test_a_leader_named_first_is_asked_for_the_bot_to_answer(reader: QuestionReader) -> None:
+    assert not reader.understand("张姐,你这草莓还有吗").answerable  # 张姐 is just a neighbour here
+    u = reader.understand("张姐,你这草莓还有吗", leaders=["张姐"])
+    assert (u.intent, u.product, u.answerable) == ("stock", "草莓", True)
+
+
+def test_faq_index_names_the_entry(reader: QuestionReader) -> None:
+    assert reader.understand("能开发票吗").faq_index == 1
+    assert reader.understand("能送到家不").faq_index == 0
+    assert reader.understand("草莓多少钱").faq_index is None
+
+
+def test_the_module_function_keeps_one_reader_per_matcher(tmp_path: Path) -> None:
+    matcher = ProductMatcher(CATALOGUE, cache_dir=tmp_path)
+    first = understand("草莓还有吗?", matcher=matcher, faq=FAQ, bot_name="小团")
+    again = understand("草莓还有吗?", matcher=matcher, faq=FAQ, bot_name="小团")
+    assert first == again
+    assert (first.intent, first.product) == ("stock", "草莓")
