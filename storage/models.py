@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -133,7 +134,8 @@ class Order(Base):
     chain_line_id: Mapped[int] = mapped_column(ForeignKey("chain_lines.id"), unique=True)
     participant: Mapped[str] = mapped_column(String(500))  # the label as written: "3栋 王阿姨"
     remark: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20))  # active | cancelled
+    status: Mapped[str] = mapped_column(String(20))  # active | waiting (past the stock) | cancelled
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # +1 on every change (sync)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     lines: Mapped[list[OrderLine]] = relationship(
@@ -172,3 +174,74 @@ class OutboundMessage(Base):
     not_before: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StockCounter(Base):
+    """Units left of a buy item or a flash sale, taken atomically (`UPDATE … WHERE left >= n RETURNING`)."""
+
+    __tablename__ = "stock_counters"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # "buy:{buy}:{product}" | "flash:{sale}"
+    total: Mapped[int]
+    left: Mapped[int]
+
+
+class FlashClaim(Base):
+    """A member's go at a flash sale: confirmed while units last, then waiting in arrival order."""
+
+    __tablename__ = "flash_claims"
+    __table_args__ = (Index("ix_flash_claims_sale_status_id", "sale_id", "status", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[str] = mapped_column(String(100))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    wxid: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    qty: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20))  # confirmed | waiting | cancelled
+    msg_id: Mapped[str] = mapped_column(String(200), unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class SyncOutbox(Base):
+    """Order changes on their way to the leader's backend, written in the order's own transaction."""
+
+    __tablename__ = "sync_outbox"
+    __table_args__ = (Index("ix_sync_outbox_status_next", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)  # "order:{id}:v{version}"
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class BackendOrder(Base):
+    """The backend service's copy of an order: the latest version it was sent."""
+
+    __tablename__ = "backend_orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(200), unique=True)  # the sender's order id, or the idempotency key
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    group: Mapped[str] = mapped_column(String(200), index=True)
+    buy: Mapped[str] = mapped_column(String(100), index=True)
+    member: Mapped[str] = mapped_column(String(200))
+    participant: Mapped[str] = mapped_column(String(500))
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    remark: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20))  # active | waiting | cancelled
+    received_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class BackendRequest(Base):
+    """An `Idempotency-Key` the backend has answered, with the answer to give again."""
+
+    __tablename__ = "backend_requests"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status_code: Mapped[int]
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]

@@ -15,7 +15,21 @@ from storage.db import Database, database_url
 from storage.models import ChainLine, Group, GroupBuy, Member, MessageLog, Order, OrderLine, OutboundMessage
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone(timedelta(hours=8)))
-TABLES = {"groups", "members", "messages", "group_buys", "chain_lines", "orders", "order_lines", "outbound"}
+TABLES = {
+    "groups",
+    "members",
+    "messages",
+    "group_buys",
+    "chain_lines",
+    "orders",
+    "order_lines",
+    "outbound",
+    "stock_counters",
+    "flash_claims",
+    "sync_outbox",
+    "backend_orders",
+    "backend_requests",
+}
 
 
 @pytest.fixture
