@@ -20,6 +20,8 @@ from bot.sender import Sender, SenderLimits
 from storage.db import Database, database_url
 from storage.models import Group as GroupRow
 from storage.models import GroupBuy
+from storage.shared import MemoryState, RedisState, SharedState
+from storage.stock import Stock, buy_key, flash_key
 
 if TYPE_CHECKING:
     from bot.config import Config, Group
@@ -81,6 +83,9 @@ class GroupRegistry:
     def id_of(self, name: str) -> int:
         return self._ids[name]
 
+    def name_of(self, group_id: int) -> str:
+        return next(name for name, gid in self._ids.items() if gid == group_id)
+
     def room_of(self, name: str) -> str | None:
         for room, group_name in self._by_room.items():
             if group_name == name:
@@ -116,6 +121,8 @@ class Services:
     data_dir: Path
     sender: Sender
     groups: GroupRegistry
+    shared: SharedState  # handled marks, rate-limit slots: in process, or on Redis when processes share one
+    stock: Stock  # SQL counters (the truth), with a Redis gate when configured
     self_id: str | None = None
     caches: dict[str, object] = field(default_factory=dict)
 
@@ -137,6 +144,8 @@ class App:
         engine_kwargs: dict[str, Any] | None = None,
     ) -> None:
         self.db = Database(database or database_url(data_dir, config.database), **(engine_kwargs or {}))
+        redis_url = os.environ.get("TUANBOT_REDIS_URL") or config.redis
+        redis_state = RedisState(redis_url) if redis_url else None
         limits = limits or SenderLimits(
             per_group_per_minute=config.limits.per_group_per_minute,
             per_account_per_minute=config.limits.per_account_per_minute,
@@ -151,6 +160,8 @@ class App:
             data_dir=data_dir,
             sender=sender,
             groups=GroupRegistry(self.db, config),
+            shared=redis_state or MemoryState(),
+            stock=Stock(self.db, gate=redis_state),
         )
         self.dispatcher = Dispatcher(self.services, handlers if handlers is not None else default_handlers())
         register_renderers(self.services)
@@ -167,6 +178,7 @@ class App:
         await self.db.open()
         await self.services.groups.load(self.services.clock)
         await self._sync_buys()
+        await self._ensure_stock()
         self.log.info("bot_started", database=self.db.dialect, groups=[g.name for g in self.services.config.groups])
 
     async def _sync_buys(self) -> None:
@@ -177,6 +189,15 @@ class App:
                     row = GroupBuy(id=buy.id, title=buy.title)
                     session.add(row)
                 row.title, row.opens, row.cutoff, row.min_members = buy.title, buy.opens, buy.cutoff, buy.min_members
+
+    async def _ensure_stock(self) -> None:
+        config = self.services.config
+        for buy in config.buys:
+            for item in buy.items:
+                if item.stock is not None:
+                    await self.services.stock.ensure(buy_key(buy.id, item.product), item.stock)
+        for sale in config.flash_sales:
+            await self.services.stock.ensure(flash_key(sale.id), sale.stock)
 
     async def handle(self, event: Inbound) -> str:
         """Handle one event now, retrying while the store is unavailable (the message is not lost meanwhile)."""
@@ -223,4 +244,5 @@ class App:
             await asyncio.gather(*self._workers.values(), return_exceptions=True)
 
     async def close(self) -> None:
+        await self.services.shared.close()
         await self.db.close()

@@ -8,8 +8,10 @@ rendered when the sender is about to say it, so its cost is paid once per interv
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
@@ -24,6 +26,8 @@ from bot.parsing.merge import ChainState, Change, LineState, Seen
 from bot.parsing.native import looks_native, parse_native
 from bot.parsing.products import ProductMatcher
 from storage.models import ChainLine, Member, Order, OrderLine, OutboundMessage
+from storage.outbox import add_change, order_payload
+from storage.stock import buy_key
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -185,6 +189,8 @@ class ChainOrders:
         assert isinstance(members, dict)
         author = row.author_id
         member_id = await _member_id(session, members, ctx.group_id, author, entry.who, ctx.event) if author else None
+        lines = [_order_line(row.id, it) for it in entry.items]
+        in_stock = await _take_stock(ctx.services, session, buy, lines)
         order = Order(
             buy_id=buy.id,
             group_id=ctx.group_id,
@@ -192,16 +198,19 @@ class ChainOrders:
             chain_line_id=row.id,
             participant=entry.who,
             remark=entry.remark,
-            status="active",
+            status="active" if in_stock else "waiting",
+            version=1,
             created_at=now,
             updated_at=now,
-            lines=[_order_line(row.id, it) for it in entry.items],
+            lines=lines,
         )
         session.add(order)
         await session.flush()
-        ctx.log.info("order_created", buy=buy.id, order_id=order.id, who=entry.who, items=_items(entry))
+        event = "order_created" if in_stock else "order_waiting"
+        ctx.log.info(event, buy=buy.id, order_id=order.id, who=entry.who, items=_items(entry))
         if not entry.items or any(not it.known for it in entry.items):
             ctx.log.info("order_needs_leader", buy=buy.id, order_id=order.id, line=entry.raw[:80])
+        _sync(ctx, session, buy, order, now)
 
     async def _update(
         self,
@@ -217,22 +226,62 @@ class ChainOrders:
         if order is None:
             await self._create(ctx, session, buy, row, entry, now)
             return
+        if order.status == "active":
+            await _give_stock(ctx.services, session, buy, order.lines)
         order.chain_line_id = row.id
         order.participant = entry.who
         order.remark = entry.remark
         order.updated_at = now
-        order.status = "active"
+        order.version += 1
         order.lines.clear()
         await session.flush()
         order.lines.extend(_order_line(row.id, it) for it in entry.items)
+        order.status = "active" if await _take_stock(ctx.services, session, buy, order.lines) else "waiting"
         ctx.log.info("order_updated", buy=buy.id, order_id=order.id, who=entry.who, items=_items(entry))
+        _sync(ctx, session, buy, order, now)
+        await self._promote_waiting(ctx, session, buy, now)
 
     async def _cancel(self, ctx: Context, session: AsyncSession, buy: Buy, target: LineState, now: datetime) -> None:
         order = await session.scalar(select(Order).where(Order.chain_line_id == target.ref))
-        if order is not None and order.status != "cancelled":
-            order.status = "cancelled"
+        if order is None or order.status == "cancelled":
+            return
+        held_stock = order.status == "active"
+        if held_stock:
+            await _give_stock(ctx.services, session, buy, order.lines)
+        order.status = "cancelled"
+        order.updated_at = now
+        order.version += 1
+        ctx.log.info("order_cancelled", buy=buy.id, order_id=order.id, who=order.participant)
+        _sync(ctx, session, buy, order, now)
+        if held_stock:
+            await self._promote_waiting(ctx, session, buy, now)
+
+    async def _promote_waiting(self, ctx: Context, session: AsyncSession, buy: Buy, now: datetime) -> None:
+        """Units came back: the first waiting lines that now fit become orders, and their writers are told."""
+        if not any(item.stock is not None for item in buy.items):
+            return
+        waiting = list(
+            await session.scalars(
+                select(Order).where(Order.buy_id == buy.id, Order.status == "waiting").order_by(Order.id)
+            )
+        )
+        for order in waiting:
+            if not await _take_stock(ctx.services, session, buy, order.lines):
+                continue
+            order.status = "active"
             order.updated_at = now
-            ctx.log.info("order_cancelled", buy=buy.id, order_id=order.id, who=order.participant)
+            order.version += 1
+            ctx.log.info("order_promoted", buy=buy.id, order_id=order.id, who=order.participant)
+            _sync(ctx, session, buy, order, now)
+            room = ctx.services.groups.room_of(_group_name(ctx, order.group_id)) or ctx.event.room_id
+            items = " ".join(f"{ln.product}{fmt_qty(ln.qty)}{ln.unit or ''}" for ln in order.lines)
+            await ctx.services.sender.enqueue(
+                Outbound(room, f"{order.participant} 有邻居取消了,你的候补转正啦:{items} ✅"),
+                group=_group_name(ctx, order.group_id),
+                kind="reply",
+                key=f"promoted:{order.id}:v{order.version}",
+                session=session,
+            )
 
     # --- replies -----------------------------------------------------------------------------------------------
 
@@ -294,11 +343,13 @@ async def render_digest(services: Services, row: OutboundMessage) -> str | None:
         if not changed:
             return None
         summary = await load_summary(session, config, buy)
-    return digest_text(buy, changed, last_sent, summary.totals, status_line(summary.status, buy))
+    left = [(p, await services.stock.left(buy_key(buy.id, p))) for p in _stocked(buy)]
+    stock = "、".join(f"{p}还剩{n}{_unit_of(buy, p)}" for p, n in left if n is not None)
+    return digest_text(buy, changed, last_sent, summary.totals, status_line(summary.status, buy), stock)
 
 
 def digest_text(
-    buy: Buy, changed: list[Order], since: datetime | None, totals: tuple[ItemQty, ...], status: str
+    buy: Buy, changed: list[Order], since: datetime | None, totals: tuple[ItemQty, ...], status: str, stock: str = ""
 ) -> str:
     def label(order: Order) -> str:
         items = " ".join(f"{ln.product}{fmt_qty(ln.qty)}{ln.unit or ''}" for ln in order.lines)
@@ -312,6 +363,7 @@ def digest_text(
     new = [o for o in active if since is None or o.created_at > since]
     edited = [o for o in active if o not in new]
     cancelled = [o for o in changed if o.status == "cancelled"]
+    waiting = [o for o in changed if o.status == "waiting"]
     parts = []
     if new:
         parts.append("✅ 已记录:" + listing(new))
@@ -319,11 +371,13 @@ def digest_text(
         parts.append("✏️ 已修改:" + listing(edited))
     if cancelled:
         parts.append("❎ 已取消:" + "、".join(o.participant for o in cancelled))
+    if waiting:
+        parts.append("⏳ 已满,登记候补(有人取消按顺序递补):" + listing(waiting))
     unclear = [o for o in active if not o.lines or any(not ln.known for ln in o.lines)]
     if unclear:
         parts.append("❓ 请团长确认:" + "、".join(label(o) or o.participant for o in unclear))
     if totals:
-        parts.append("合计:" + ",".join(str(t) for t in totals))
+        parts.append("合计:" + ",".join(str(t) for t in totals) + (f"({stock})" if stock else ""))
     parts.append(f"【{buy.title}】{status}")
     return "\n".join(parts)
 
@@ -354,6 +408,64 @@ def _orders_products_of(parsed: ParsedChain, buy: Buy, names: set[str]) -> bool:
     check-in list in the same group is left alone)."""
     products = {item.product for item in buy.items} | names
     return any(item.known and item.product in products for e in parsed.entries for item in e.items)
+
+
+def _stocked(buy: Buy) -> dict[str, int]:
+    return {item.product: item.stock for item in buy.items if item.stock is not None}
+
+
+def _unit_of(buy: Buy, product: str) -> str:
+    return next((item.unit or "" for item in buy.items if item.product == product), "")
+
+
+def _units(qty: Decimal) -> int:
+    return max(1, math.ceil(qty))
+
+
+async def _take_stock(services: Services, session: AsyncSession, buy: Buy, lines: list[OrderLine]) -> bool:
+    """Take the units of every stocked product of the order, or none (the order then waits)."""
+    stocked = _stocked(buy)
+    taken: list[tuple[str, int]] = []
+    for line in lines:
+        if line.product not in stocked:
+            continue
+        key, n = buy_key(buy.id, line.product), _units(line.qty)
+        if await services.stock.take(session, key, n) is None:
+            for key_back, n_back in taken:
+                await services.stock.give(session, key_back, n_back)
+            return False
+        taken.append((key, n))
+    return True
+
+
+async def _give_stock(services: Services, session: AsyncSession, buy: Buy, lines: list[OrderLine]) -> None:
+    stocked = _stocked(buy)
+    for line in lines:
+        if line.product in stocked:
+            await services.stock.give(session, buy_key(buy.id, line.product), _units(line.qty))
+
+
+def _group_name(ctx: Context, group_id: int) -> str:
+    return ctx.group.name if group_id == ctx.group_id else ctx.services.groups.name_of(group_id)
+
+
+def _sync(ctx: Context, session: AsyncSession, buy: Buy, order: Order, now: datetime) -> None:
+    """The order's change, for the backend, in this same transaction."""
+    add_change(
+        session,
+        order_payload(
+            ref=f"order:{order.id}",
+            version=order.version,
+            group=_group_name(ctx, order.group_id),
+            buy=buy.id,
+            member=ctx.event.sender_name if order.member_id is not None else order.participant,
+            participant=order.participant,
+            items=[{"product": ln.product, "qty": float(ln.qty), "unit": ln.unit} for ln in order.lines],
+            remark=order.remark,
+            status=order.status,
+        ),
+        now,
+    )
 
 
 def _order_line(chain_line_id: int, item: Item) -> OrderLine:

@@ -2,6 +2,7 @@
 
 from bot.config.loader import CheckResult, ConfigError, Problem, check_config, load_config, parse_config_text
 from bot.config.models import (
+    BackendSync,
     BotSettings,
     Buy,
     BuyItem,
@@ -24,6 +25,7 @@ from bot.config.models import (
 from bot.config.values import cron_trigger, format_offset, parse_duration, parse_offset, parse_weekly
 
 __all__ = [
+    "BackendSync",
     "BotSettings",
     "Buy",
     "BuyItem",

@@ -297,6 +297,12 @@ class ChainSettings(_Section):
     digest_every: Duration = dt.timedelta(minutes=3)  # at most one confirmation digest per group this often
 
 
+class BackendSync(_Section):
+    """Where order changes are sent (an extra section): the token comes from TUANBOT_BACKEND_TOKEN, never the file."""
+
+    url: str = Field(min_length=1, description="the backend's base URL, e.g. http://127.0.0.1:8080")
+
+
 class WeChat(_Section):
     endpoint: str | None = None
     token: str | None = None
@@ -338,6 +344,8 @@ class Config(BaseModel):
     faq: list[FaqEntry] = []
     chain: ChainSettings = ChainSettings()
     database: str | None = Field(default=None, description="SQLAlchemy URL")
+    redis: str | None = Field(default=None, description="redis:// URL shared by several bot processes (optional)")
+    backend: BackendSync | None = None
     wechat: WeChat | None = None
     source: Path | None = Field(default=None, exclude=True, description="the file it was loaded from; not a YAML key")
 

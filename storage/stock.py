@@ -1,0 +1,94 @@
+"""Stock that is never oversold: the `stock_counters` row is the truth, taken inside the order's transaction with
+one conditional UPDATE (`… SET left = left - n WHERE key = … AND left >= n RETURNING left`), never read-modify-write.
+With Redis, a counter there turns away the crowd after a flash sale sells out without touching the database; the
+SQL row still decides. If Redis fails, the gate is skipped and SQL alone decides (logged once per outage)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.logs import get_logger
+from storage.db import Database
+from storage.models import StockCounter
+from storage.shared import SharedState
+
+log = get_logger("tuanbot.stock")
+
+
+def buy_key(buy_id: str, product: str) -> str:
+    return f"buy:{buy_id}:{product}"
+
+
+def flash_key(sale_id: str) -> str:
+    return f"flash:{sale_id}"
+
+
+class Stock:
+    def __init__(self, db: Database, gate: SharedState | None = None) -> None:
+        self.db = db
+        self.gate = gate  # a RedisState when processes share one; None for SQL alone
+        self._gate_down = False
+
+    async def ensure(self, key: str, total: int) -> None:
+        """Create the counter with `total` units unless it exists (a restart or a reload keeps what was taken)."""
+        try:
+            async with self.db.transaction() as session:
+                if await session.get(StockCounter, key) is None:
+                    session.add(StockCounter(key=key, total=total, left=total))
+        except IntegrityError:
+            pass  # another process created it first
+        if self.gate is not None:
+            async with self.db.sessions() as session:
+                left = await session.scalar(select(StockCounter.left).where(StockCounter.key == key))
+            await self._gated(self.gate.stock_init(key, int(left if left is not None else total)))
+
+    async def take(self, session: AsyncSession, key: str, n: int) -> int | None:
+        """Take `n` units in the caller's transaction: units left after, or None when fewer than `n` are left."""
+        if self.gate is not None:
+            gated = await self._gated(self.gate.stock_take(key, n))
+            if gated is None and not self._gate_down:
+                return None  # the gate says sold out: the database is not asked
+        left = await session.scalar(
+            update(StockCounter)
+            .where(StockCounter.key == key, StockCounter.left >= n)
+            .values(left=StockCounter.left - n)
+            .returning(StockCounter.left)
+        )
+        return None if left is None else int(left)
+
+    async def give(self, session: AsyncSession, key: str, n: int) -> int:
+        left = await session.scalar(
+            update(StockCounter)
+            .where(StockCounter.key == key)
+            .values(left=StockCounter.left + n)
+            .returning(StockCounter.left)
+        )
+        if self.gate is not None:
+            await self._gated(self.gate.stock_give(key, n))
+        return int(left or 0)
+
+    async def undo_gate(self, key: str, n: int) -> None:
+        """The transaction that took from the gate rolled back: put the units back in front of it."""
+        if self.gate is not None:
+            await self._gated(self.gate.stock_give(key, n))
+
+    async def left(self, key: str) -> int | None:
+        async with self.db.sessions() as session:
+            value = await session.scalar(select(StockCounter.left).where(StockCounter.key == key))
+        return None if value is None else int(value)
+
+    async def _gated(self, call: object) -> int | None:
+        """Await a gate call; on a Redis failure log it once and carry on with SQL alone."""
+        try:
+            result = await call  # type: ignore[misc]
+        except Exception as exc:  # redis.exceptions.*, OSError: the gate is optional by design
+            if not self._gate_down:
+                log.warning("redis_unavailable", part="stock", error=repr(exc)[:200], fallback="sql")
+            self._gate_down = True
+            return None
+        if self._gate_down:
+            log.info("redis_recovered", part="stock")
+            self._gate_down = False
+        return result if result is None else int(result)

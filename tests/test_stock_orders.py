@@ -1,0 +1,78 @@
+"""Buy items with stock: lines past it wait (never dropped), a cancellation promotes the first waiter, nothing is
+oversold — on SQL alone and with Redis in front; every order change leaves an outbox row for the backend."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import StockCounter, SyncOutbox
+from tests.conftest import _reachable, service_missing
+from tests.harness import CONFIG, BotHarness, chain
+
+H = "#接龙 周六丹东草莓团"
+STOCKED = CONFIG.replace("items: [{product: 草莓, price: 39.9}]", "items: [{product: 草莓, price: 39.9, stock: 4}]")
+
+
+@pytest.fixture(params=["sql", "redis"])
+def gate(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "redis":
+        if not _reachable("127.0.0.1", 6379):
+            service_missing("Redis at 127.0.0.1:6379")
+        import uuid
+
+        monkeypatch.setenv("TUANBOT_REDIS_URL", f"redis://127.0.0.1:6379/{1 + uuid.uuid4().int % 14}")
+    else:
+        monkeypatch.delenv("TUANBOT_REDIS_URL", raising=False)
+    return str(request.param)
+
+
+async def _left(bot: BotHarness) -> int:
+    async with bot.app.db.sessions() as s:
+        row = await s.get(StockCounter, "buy:caomei:草莓")
+        assert row is not None
+        return row.left
+
+
+async def test_lines_past_the_stock_wait_and_a_cancel_promotes_the_first(data_dir: Path, gate: str) -> None:
+    async with BotHarness(data_dir, config=STOCKED) as bot:
+        if gate == "redis":
+            await bot.app.services.shared.redis.flushdb()  # type: ignore[attr-defined]
+            await bot.app._ensure_stock()
+        lines = ["3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓2盒", "6号楼 何姐 草莓1盒", "2栋 陈叔 草莓1盒"]
+        for i in range(1, 5):
+            await bot.say(lines[i - 1].split()[-2], chain(H, *lines[:i]))
+        await bot.settle(horizon=timedelta(minutes=1))
+        assert [w for w, _ in await bot.orders()] == ["3栋 王阿姨", "5-1201 李姐"]
+        assert [w for w, _ in await bot.orders(status="waiting")] == ["6号楼 何姐", "2栋 陈叔"]
+        assert await _left(bot) == 0
+        said = "\n".join(bot.said())
+        assert "登记候补(有人取消按顺序递补):6号楼 何姐 草莓1盒" in said
+        assert "草莓还剩0盒" in said
+        # 李姐 cancels her 2 boxes: 何姐 (1) and then 陈叔 (1) move up, in the order they came
+        lines[1] = "5-1201 李姐 不要了"
+        await bot.say("李姐", chain(H, *lines))
+        await bot.settle(horizon=timedelta(minutes=1))
+        assert [w for w, _ in await bot.orders()] == ["3栋 王阿姨", "6号楼 何姐", "2栋 陈叔"]
+        assert await bot.orders(status="waiting") == []
+        assert await _left(bot) == 0
+        told = [t for t in bot.said() if "候补转正" in t]
+        assert len(told) == 2
+        assert told[0].startswith("6号楼 何姐")
+
+
+async def test_every_order_change_is_in_the_outbox_with_its_version(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓3盒"))
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 不要了"))
+        async with bot.app.db.sessions() as s:
+            rows = list(await s.scalars(select(SyncOutbox).order_by(SyncOutbox.id)))
+        assert [r.idempotency_key for r in rows] == ["order:1:v1", "order:1:v2", "order:1:v3"]
+        assert [r.payload["status"] for r in rows] == ["active", "active", "cancelled"]
+        assert rows[1].payload["items"] == [{"product": "草莓", "qty": 3.0, "unit": "盒"}]
+        assert rows[0].payload["group"] == "阳光花园1号群"
+        assert rows[0].payload["buy"] == "caomei"
