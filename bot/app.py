@@ -152,7 +152,8 @@ class App:
             same_text_window=config.limits.same_text_window,
             spacing=config.limits.send_spacing,
         )
-        sender = Sender(self.db, channel, clock, limits, in_quiet_hours=config.in_quiet_hours)
+        shared: SharedState = redis_state or MemoryState()
+        sender = Sender(self.db, channel, clock, limits, in_quiet_hours=config.in_quiet_hours, shared=shared)
         self.services = Services(
             config=config,
             db=self.db,
@@ -160,7 +161,7 @@ class App:
             data_dir=data_dir,
             sender=sender,
             groups=GroupRegistry(self.db, config),
-            shared=redis_state or MemoryState(),
+            shared=shared,
             stock=Stock(self.db, gate=redis_state),
         )
         self.dispatcher = Dispatcher(self.services, handlers if handlers is not None else default_handlers())

@@ -65,7 +65,7 @@ class Dispatcher:
         if group is None:
             self.log.debug("message_ignored", reason="unserved_room", room=event.room_id, msg_id=event.msg_id)
             return "unserved"
-        if not await self._store(event):
+        if await self._handled_before(event) or not await self._store(event):
             self.log.info("message_duplicate", group=group.name, member=event.sender_name, msg_id=event.msg_id)
             return "duplicate"
         log = self.log.bind(group=group.name, member=event.sender_name, msg_id=event.msg_id)
@@ -123,6 +123,14 @@ class Dispatcher:
             raise StoreUnavailable(str(exc)) from exc
         return handled_at is None
 
+    async def _handled_before(self, event: Inbound) -> bool:
+        """A replay answered from the shared handled marks, without the database; any doubt goes to the store."""
+        try:
+            return await self.services.shared.was_handled(event.msg_id)
+        except Exception as exc:  # redis down: the store's unique message id still dedupes
+            self.log.warning("redis_unavailable", part="dedupe", error=repr(exc)[:200], fallback="sql")
+            return False
+
     async def _mark_handled(self, event: Inbound) -> None:
         try:
             async with self.services.db.transaction() as session:
@@ -133,6 +141,10 @@ class Dispatcher:
                 )
         except (OperationalError, DBAPIError) as exc:
             raise StoreUnavailable(str(exc)) from exc
+        try:
+            await self.services.shared.mark_handled(event.msg_id)
+        except Exception as exc:  # the mark is an optimisation; the store already says "handled"
+            self.log.warning("redis_unavailable", part="dedupe", error=repr(exc)[:200], fallback="sql")
 
 
 def _is_leader(group: Group, event: Inbound) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ from bot.events import Outbound
 from bot.logs import get_logger
 from storage.db import Database
 from storage.models import OutboundMessage
+from storage.shared import MemoryState, SharedState
 
 #: renders a queued row's text when it is about to be sent (None: nothing to say any more)
 Renderer = Callable[[OutboundMessage], Awaitable[str | None]]
@@ -41,28 +41,31 @@ class SenderLimits:
     spacing: tuple[float, float] = (0.3, 1.2)  # seconds of random pause between two sends (anti-ban)
 
 
-class SlidingWindow:
-    """At most `limit` events per minute per key, counted over the last minute."""
+class Slots:
+    """The per-group and per-account windows, kept in the shared state (Redis when processes share one). If the
+    shared state fails, the sender keeps going on in-process windows and says so once."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._events: dict[str, deque[datetime]] = defaultdict(deque)
+    def __init__(self, shared: SharedState | None) -> None:
+        self.shared = shared
+        self.local = MemoryState()
+        self._down = False
+        self.log = get_logger("tuanbot.sender")
 
-    def _trim(self, key: str, now: datetime) -> deque[datetime]:
-        q = self._events[key]
-        while q and q[0] <= now - MINUTE:
-            q.popleft()
-        return q
-
-    def wait(self, key: str, now: datetime) -> float:
-        """Seconds until one more event for `key` is allowed (0 when it is allowed now)."""
-        q = self._trim(key, now)
-        if len(q) < self.limit:
-            return 0.0
-        return max(0.0, (q[0] + MINUTE - now).total_seconds())
-
-    def record(self, key: str, when: datetime) -> None:
-        self._events[key].append(when)
+    async def take(self, keys: list[str], limits: list[int], now: datetime) -> float:
+        ts = now.timestamp()
+        if self.shared is not None and not isinstance(self.shared, MemoryState):
+            try:
+                wait = await self.shared.take_slots(keys, limits, MINUTE.total_seconds(), ts)
+            except Exception as exc:  # redis errors, timeouts: limits stay, counted in this process
+                if not self._down:
+                    self.log.warning("redis_unavailable", part="sender", error=repr(exc)[:200], fallback="memory")
+                self._down = True
+            else:
+                if self._down:
+                    self.log.info("redis_recovered", part="sender")
+                    self._down = False
+                return wait
+        return await self.local.take_slots(keys, limits, MINUTE.total_seconds(), ts)
 
 
 class Sender:
@@ -75,6 +78,7 @@ class Sender:
         *,
         in_quiet_hours: Callable[[datetime], bool] = lambda _now: False,
         rng: random.Random | None = None,
+        shared: SharedState | None = None,
     ) -> None:
         self.db = db
         self.channel = channel
@@ -83,8 +87,7 @@ class Sender:
         self.in_quiet_hours = in_quiet_hours
         self.rng = rng or random.Random()
         self.log = get_logger("tuanbot.sender")
-        self._per_group = SlidingWindow(limits.per_group_per_minute)
-        self._per_account = SlidingWindow(limits.per_account_per_minute)
+        self._slots = Slots(shared)
         #: kinds whose text is rendered at send time (the chain digest: its cost is paid once per interval)
         self.renderers: dict[str, Renderer] = {}
         self._wake = asyncio.Event()
@@ -197,10 +200,8 @@ class Sender:
                 )
             )
             for group_name, room_id, sent_at in rows:
-                if sent_at is None:
-                    continue
-                self._per_group.record(group_name or room_id, sent_at)
-                self._per_account.record("account", sent_at)
+                if sent_at is not None:  # counted, whatever the limits: they were sent
+                    await self._slots.take([f"group:{group_name or room_id}", "account"], [10**9, 10**9], sent_at)
         self._loaded = True
 
     async def _due(self, now: datetime) -> list[OutboundMessage]:
@@ -232,23 +233,23 @@ class Sender:
             if not due:
                 nxt = await self._next_not_before()
                 return None if nxt is None else max(0.0, (nxt - now).total_seconds())
-            account_wait = self._per_account.wait("account", now)
-            if account_wait > 0:
-                return account_wait
             waits: list[float] = []
             for row in due:
-                gkey = row.group_name or row.room_id
-                group_wait = self._per_group.wait(gkey, now)
-                if group_wait > 0:
-                    waits.append(group_wait)
+                wait = await self._slots.take(
+                    [f"group:{row.group_name or row.room_id}", "account"],
+                    [self.limits.per_group_per_minute, self.limits.per_account_per_minute],
+                    now,
+                )
+                if wait > 0:
+                    waits.append(wait)
                     continue
-                await self._send_one(row, gkey)
+                await self._send_one(row)
                 break
             else:
                 return min(waits)
         return None
 
-    async def _send_one(self, row: OutboundMessage, gkey: str) -> None:
+    async def _send_one(self, row: OutboundMessage) -> None:
         now = self.clock.now()
         if row.kind in QUIET_KINDS and self.in_quiet_hours(now):
             await self._mark(row.id, status="suppressed", reason="quiet_hours")
@@ -279,8 +280,6 @@ class Sender:
             return
         sent_at = self.clock.now()
         await self._mark(row.id, status="sent", sent_at=sent_at, attempts=row.attempts + 1)
-        self._per_group.record(gkey, sent_at)
-        self._per_account.record("account", sent_at)
         self.log.info("message_sent", group=row.group_name, kind=row.kind, outbound_id=row.id, text=text[:200])
         low, high = self.limits.spacing
         if high > 0:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.events import Outbound
 from bot.sender import SenderLimits
 from storage.models import OutboundMessage
+from tests.conftest import _reachable, service_missing
 from tests.harness import BotHarness, at
 
 G1, G2 = "阳光花园1号群", "阳光花园2号群"
@@ -128,3 +131,27 @@ async def test_a_coalesced_message_is_updated_while_it_waits(data_dir: Path) -> 
         assert first == second
         await bot.settle()
         assert bot.said(G1) == ["已记录:王阿姨、李姐"]
+
+
+async def test_two_processes_on_one_redis_share_the_group_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not _reachable("127.0.0.1", 6379):
+        service_missing("Redis at 127.0.0.1:6379")
+    monkeypatch.setenv("TUANBOT_REDIS_URL", f"redis://127.0.0.1:6379/{1 + uuid.uuid4().int % 14}")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    async with BotHarness(tmp_path / "a", handlers=[]) as one, BotHarness(tmp_path / "b", handlers=[]) as two:
+        await one.app.services.shared.redis.flushdb()  # type: ignore[attr-defined]
+        two.clock = one.clock  # one wall clock for both processes
+        two.app.services.clock = two.app.sender.clock = one.clock
+        rooms = [await _room(one, G1), await _room(two, G1)]
+        for i in range(5):
+            await one.app.sender.enqueue(Outbound(rooms[0], f"一{i}"), group=G1, kind="reply")
+            await two.app.sender.enqueue(Outbound(rooms[1], f"二{i}"), group=G1, kind="reply")
+        start = one.clock.now()
+        await one.app.sender.send_due()
+        await two.app.sender.send_due()
+        sent = [ln for bot in (one, two) for ln in bot.channel.transcript if ln.from_bot]
+        assert len(sent) == 6  # 6 per group per minute, counted across both processes
+        assert all(ln.at - start < timedelta(seconds=1) for ln in sent)
