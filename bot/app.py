@@ -38,11 +38,13 @@ def resolve_data_dir(cli_value: str | Path | None) -> Path:
 def default_handlers() -> list[Handler]:
     """Every handler, in the order they see a message. Add a feature here and nowhere else."""
     from handlers.chain_orders import ChainOrders
+    from handlers.flash_sale import FlashSales
     from handlers.leader_commands import LeaderCommands
     from handlers.questions import Questions
 
     return [
         ChainOrders(),  # 接龙 lists → orders of the group's open buy, confirmed in a digest
+        FlashSales(),  # 抢 / +1 / 要2箱 during a 限时秒杀: atomic stock, wait list, sold-out once
         LeaderCommands(),  # 汇总 … (leaders only)
         Questions(),  # 草莓还有吗? 几点自提? → one short answer from live data; chatter gets silence
     ]
@@ -51,8 +53,10 @@ def default_handlers() -> list[Handler]:
 def register_renderers(services: Services) -> None:
     """Outbound kinds whose text is written when they are sent, not when they are queued."""
     from handlers.chain_orders import DIGEST, render_digest
+    from handlers.flash_sale import FLASH_DIGEST, render_flash_digest
 
     services.sender.renderers[DIGEST] = lambda row: render_digest(services, row)
+    services.sender.renderers[FLASH_DIGEST] = lambda row: render_flash_digest(services, row)
 
 
 class GroupRegistry:

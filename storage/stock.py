@@ -46,6 +46,7 @@ class Stock:
 
     async def take(self, session: AsyncSession, key: str, n: int) -> int | None:
         """Take `n` units in the caller's transaction: units left after, or None when fewer than `n` are left."""
+        gated: int | None = None
         if self.gate is not None:
             gated = await self._gated(self.gate.stock_take(key, n))
             if gated is None and not self._gate_down:
@@ -56,6 +57,8 @@ class Stock:
             .values(left=StockCounter.left - n)
             .returning(StockCounter.left)
         )
+        if left is None and gated is not None:
+            await self.undo_gate(key, n)  # the gate had drifted from the truth: put its units back
         return None if left is None else int(left)
 
     async def give(self, session: AsyncSession, key: str, n: int) -> int:
