@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING
-
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.buys import buys_of_group, current_buy, has_started, is_open
 from bot.domain.summary import fmt_qty, load_summary, status_line
-from storage.models import Order, OrderLine
+from storage.stock import buy_key
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -57,26 +53,13 @@ def _item(buy: Buy, product: str) -> BuyItem | None:
 # ------------------------------------------------------------------------------------------------------------ stock
 
 
-async def stock_left(session: AsyncSession, config: Config, buy: Buy, product: str) -> int | None:
-    """What is left of `product` in `buy` (all its groups): the item's stock minus the active ordered quantity.
-    None when the item has no stock limit. (The store issue replaces this with atomic stock counters.)"""
+async def stock_left(services: Services, buy: Buy, product: str) -> int | None:
+    """What is left of `product` in `buy` (all its groups): its stock counter, the one truth (`storage.stock`).
+    None when the item has no stock limit."""
     item = _item(buy, product)
     if item is None or item.stock is None:
         return None
-    catalogue = config.product(product)
-    unit = item.unit or (catalogue.unit if catalogue else None)
-    ordered = await session.scalar(
-        select(func.coalesce(func.sum(OrderLine.qty), 0))
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(
-            Order.buy_id == buy.id,
-            Order.status == "active",
-            OrderLine.product == product,
-            (OrderLine.unit == unit) | OrderLine.unit.is_(None),
-        )
-    )
-    left = Decimal(item.stock) - Decimal(ordered or 0)
-    return max(0, math.floor(left))
+    return await services.stock.left(buy_key(buy.id, product))
 
 
 # ------------------------------------------------------------------------------------------------------ formatting
@@ -174,8 +157,7 @@ async def answer(services: Services, group_name: str, understanding: Understandi
             return f"这期团购没有{product},有了会在群里通知~"
         if buy.cutoff is not None and now >= buy.cutoff:
             return _closed(buy, now, tz)
-        async with services.db.sessions() as session:
-            left = await stock_left(session, config, buy, product)
+        left = await stock_left(services, buy, product)
         unit = _unit(config, buy, product)
         if left is None:
             until = f",{_when(buy.cutoff, now, tz)}截单前都可以接龙" if buy.cutoff else ",接龙就行"

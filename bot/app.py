@@ -59,6 +59,25 @@ def register_renderers(services: Services) -> None:
     services.sender.renderers[FLASH_DIGEST] = lambda row: render_flash_digest(services, row)
 
 
+async def apply_config_to_store(services: Services) -> None:
+    """The `group_buys` rows orders point to and the stock counters the config names: made at start and on a
+    reload (a counter that exists keeps what was taken; only a new buy or sale gets a fresh one)."""
+    config = services.config
+    async with services.db.transaction() as session:
+        for buy in config.buys:
+            row = await session.get(GroupBuy, buy.id)
+            if row is None:
+                row = GroupBuy(id=buy.id, title=buy.title)
+                session.add(row)
+            row.title, row.opens, row.cutoff, row.min_members = buy.title, buy.opens, buy.cutoff, buy.min_members
+    for buy in config.buys:
+        for item in buy.items:
+            if item.stock is not None:
+                await services.stock.ensure(buy_key(buy.id, item.product), item.stock)
+    for sale in config.flash_sales:
+        await services.stock.ensure(flash_key(sale.id), sale.stock)
+
+
 class GroupRegistry:
     """Which configured group a room is. A room is matched by its topic the first time, then by its id, so a
     renamed room keeps being served."""
@@ -182,27 +201,8 @@ class App:
     async def start(self) -> None:
         await self.db.open()
         await self.services.groups.load(self.services.clock)
-        await self._sync_buys()
-        await self._ensure_stock()
+        await apply_config_to_store(self.services)
         self.log.info("bot_started", database=self.db.dialect, groups=[g.name for g in self.services.config.groups])
-
-    async def _sync_buys(self) -> None:
-        async with self.db.transaction() as session:
-            for buy in self.services.config.buys:
-                row = await session.get(GroupBuy, buy.id)
-                if row is None:
-                    row = GroupBuy(id=buy.id, title=buy.title)
-                    session.add(row)
-                row.title, row.opens, row.cutoff, row.min_members = buy.title, buy.opens, buy.cutoff, buy.min_members
-
-    async def _ensure_stock(self) -> None:
-        config = self.services.config
-        for buy in config.buys:
-            for item in buy.items:
-                if item.stock is not None:
-                    await self.services.stock.ensure(buy_key(buy.id, item.product), item.stock)
-        for sale in config.flash_sales:
-            await self.services.stock.ensure(flash_key(sale.id), sale.stock)
 
     async def handle(self, event: Inbound) -> str:
         """Handle one event now, retrying while the store is unavailable (the message is not lost meanwhile)."""

@@ -46,9 +46,11 @@ async def run_chat(
     data_dir: str | Path | None,
     group: str | None,
     name: str | None,
-    stdin: TextIO = sys.stdin,
-    out: TextIO = sys.stdout,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
 ) -> int:
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout  # resolved per call: a default bound at import would keep a stale stream
     data = resolve_data_dir(data_dir)
     setup_logging(data, console=None)
     try:

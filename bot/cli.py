@@ -113,9 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from bot.ask import add_command as add_ask
     from bot.parse_cli import add_command as add_parse
+    from bot.rebuild import add_command as add_rebuild
+    from scheduler.cli import add_commands as add_schedule
 
     add_parse(sub, common)
     add_ask(sub, common)
+    add_rebuild(sub, common)
+    add_schedule(sub, common)
 
     p = sub.add_parser("run", parents=[common], help="run the bot in real WeChat groups")
     p.add_argument("--config")

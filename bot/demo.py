@@ -20,6 +20,7 @@ from bot.domain.summary import fmt_qty, format_summary, load_summary
 from bot.logs import get_logger, setup_logging
 
 WEEKDAYS = "一二三四五六日"
+DEMO_DB = "demo.db"  # the demo's own database in the data dir, fresh each run (never the bot's tuanbot.db)
 
 
 def bundled_config() -> Path:
@@ -114,7 +115,8 @@ class Printer:
             print(" " * 8 + rest, file=self.out)
 
 
-async def run_demo(config_path: str | None, *, data_dir: str | Path | None, out: TextIO = sys.stdout) -> int:
+async def run_demo(config_path: str | None, *, data_dir: str | Path | None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout  # resolved per call: a default bound at import would keep a stale stream
     data = resolve_data_dir(data_dir)
     setup_logging(data, console=None)
     path = Path(config_path) if config_path else bundled_config()
@@ -124,8 +126,8 @@ async def run_demo(config_path: str | None, *, data_dir: str | Path | None, out:
     except (ConfigError, ValueError) as exc:
         print(f"tuanbot demo: {exc}", file=sys.stderr)
         return 1
-    db_path = data / "demo.db"
-    for stale in (db_path, data / "demo.db-wal", data / "demo.db-shm"):
+    db_path = data / DEMO_DB
+    for stale in (db_path, data / f"{DEMO_DB}-wal", data / f"{DEMO_DB}-shm"):
         stale.unlink(missing_ok=True)  # the demo's own database, fresh each run
     clock = VirtualClock(steps[0].at)
     channel = SimChannel(clock, bot_name=config.bot.name)
@@ -151,6 +153,10 @@ async def run_demo(config_path: str | None, *, data_dir: str | Path | None, out:
             summary = await load_summary(session, config, buy)
         print(f"\n== 汇总 read back from the database ({db_path}) ==", file=out)
         print(format_summary(summary, buy), file=out)
+        print(
+            "\n(see the orders in the log: tuanbot logs --event order_created; recheck them: tuanbot rebuild --demo)",
+            file=out,
+        )
     finally:
         await app.drain()
         await app.close()

@@ -25,6 +25,7 @@ from bot.parsing.chain_reader import ChainReader
 from bot.parsing.merge import ChainState, Change, LineState, Seen
 from bot.parsing.native import looks_native, parse_native
 from bot.parsing.products import ProductMatcher
+from scheduler.nudges import maybe_nudge
 from storage.models import ChainLine, Member, Order, OrderLine, OutboundMessage
 from storage.outbox import add_change, order_payload
 from storage.stock import buy_key
@@ -101,6 +102,7 @@ class ChainOrders:
                 await self._persist(ctx, session, buy, changes, now)
                 if any(c.kind in {"created", "updated", "cancelled"} for c in changes):
                     await self._queue_digest(ctx, session, buy, now)
+                    await maybe_nudge(services, buy, ctx.group.name, session=session)  # "仅差1人成团"
                 too_late = [c.line.who or c.line.key[:20] for c in changes if c.kind == "late"]
                 if too_late:
                     await self._queue_too_late(ctx, session, buy, too_late)

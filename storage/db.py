@@ -20,9 +20,11 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def database_url(data_dir: Path, configured: str | None = None) -> str:
     """`TUANBOT_DATABASE_URL` wins over the config's `database:`; the default is SQLite in the data dir."""
     url = os.environ.get("TUANBOT_DATABASE_URL") or configured
-    if not url:
-        return f"sqlite+aiosqlite:///{data_dir / 'tuanbot.db'}"
-    # Accept the URLs operators copy from elsewhere and give them the async drivers we ship.
+    return async_url(url) if url else f"sqlite+aiosqlite:///{data_dir / 'tuanbot.db'}"
+
+
+def async_url(url: str) -> str:
+    """The URLs operators copy from elsewhere (`postgresql://`, `sqlite:///`), with the async drivers we ship."""
     for plain, async_ in (("postgresql://", "postgresql+asyncpg://"), ("postgres://", "postgresql+asyncpg://")):
         if url.startswith(plain):
             return async_ + url[len(plain) :]
@@ -59,8 +61,8 @@ class Database:
     """Owns the engine and the session factory; `open()` migrates to head, `close()` disposes."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
-        self.url = url
-        self.engine = make_engine(url, **engine_kwargs)
+        self.url = async_url(url)
+        self.engine = make_engine(self.url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.app import apply_config_to_store
 from handlers.flash_sale import Attempt, read_attempt
 from storage.models import FlashClaim, StockCounter, SyncOutbox
 from tests.conftest import _reachable, service_missing
@@ -20,7 +21,7 @@ SALE = (
     CONFIG.replace(
         "  - {name: 土鸡蛋, aliases: [鸡蛋], unit: 盒, price: 36}",
         "  - {name: 土鸡蛋, aliases: [鸡蛋], unit: 盒, price: 36}\n"
-    "  - {name: 砂糖橘, aliases: [沙糖桔], unit: 箱, price: 29.9}",
+        "  - {name: 砂糖橘, aliases: [沙糖桔], unit: 箱, price: 29.9}",
     )
     + """flash_sales:
   - id: orange
@@ -49,7 +50,7 @@ def gate(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
 async def _fresh(bot: BotHarness, gate: str) -> None:
     if gate == "redis":
         await bot.app.services.shared.redis.flushdb()  # type: ignore[attr-defined]
-        await bot.app._ensure_stock()
+        await apply_config_to_store(bot.app.services)
 
 
 async def _claims(bot: BotHarness) -> list[tuple[str, int, str]]:

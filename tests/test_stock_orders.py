@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.app import apply_config_to_store
 from storage.models import StockCounter, SyncOutbox
 from tests.conftest import _reachable, service_missing
 from tests.harness import CONFIG, BotHarness, chain
@@ -41,7 +42,7 @@ async def test_lines_past_the_stock_wait_and_a_cancel_promotes_the_first(data_di
     async with BotHarness(data_dir, config=STOCKED) as bot:
         if gate == "redis":
             await bot.app.services.shared.redis.flushdb()  # type: ignore[attr-defined]
-            await bot.app._ensure_stock()
+            await apply_config_to_store(bot.app.services)
         lines = ["3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓2盒", "6号楼 何姐 草莓1盒", "2栋 陈叔 草莓1盒"]
         for i in range(1, 5):
             await bot.say(lines[i - 1].split()[-2], chain(H, *lines[:i]))

@@ -1,0 +1,548 @@
+"""The one APScheduler of a bot process: jobs from the validated config, fired once through the one sender.
+
+Each firing is queued under the key `"{job id}@{fire time ISO}"`, so a firing posts once however many times it is
+attempted (two processes, a restart's catch-up, a reload). The outbound table is also the record of what ran: the
+catch-up at start derives "the last run" from it, so the scheduler keeps no state of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.app import apply_config_to_store
+from bot.config import check_config
+from bot.domain.buys import buys_of_group, is_open
+from bot.domain.summary import load_summary
+from bot.events import Outbound
+from bot.logs import get_logger
+from scheduler.lock import LeaderLock, LocalLock
+from scheduler.plan import JobSpec, planned_jobs
+from scheduler.posts import Live, configured_stock, post_text, sold_out_text
+from storage.models import GroupBuy, Order, OrderLine, OutboundMessage
+from storage.stock import buy_key, flash_key
+
+if TYPE_CHECKING:
+    from bot.app import Services
+    from bot.config import Config
+
+log = get_logger("tuanbot.scheduler")
+
+#: How late a firing may still go out (APScheduler's misfire_grace_time, and the restart catch-up's window).
+#: Chosen per kind: a "starts in 10 minutes" alert or a "30 minutes left" reminder is wrong when late, while the
+#: 接龙 header, the cutoff summary and the arrival notice are still what members need hours later.
+GRACE: Mapping[str, timedelta] = {
+    "buy_open": timedelta(hours=2),
+    "column": timedelta(minutes=30),
+    "flash_alert": timedelta(minutes=3),
+    "flash_end": timedelta(minutes=10),
+    "cutoff_reminder": timedelta(minutes=10),
+    "cutoff": timedelta(hours=2),
+    "arrival": timedelta(hours=2),
+}
+#: The outbound kinds scheduled posts are queued as (reminders are "reminder": the sender keeps them out of quiet hours)
+POST_KINDS = frozenset({"buy_open", "column", "flash_alert", "flash_end", "reminder", "cutoff", "arrival"})
+#: A restart looks back at most this far for firings to report as missed.
+MAX_LOOKBACK = timedelta(days=14)
+PID_FILE = "tuanbot.pid"
+#: `Services.caches` entries built from the config (the catalogue's product matcher and the chain readers using it)
+CONFIG_CACHES = ("product_matcher", "chain_readers")
+_EARLY = timedelta(seconds=1)  # APScheduler's wall clock and the bot's clock may disagree by a hair
+
+
+def post_kind(job_kind: str) -> str:
+    return "reminder" if job_kind == "cutoff_reminder" else job_kind
+
+
+def firing_key(spec: JobSpec, fire_time: datetime) -> str:
+    """The idempotency key of one firing: the job id and its scheduled time (in the job's own timezone)."""
+    return f"{spec.id}@{fire_time.isoformat()}"
+
+
+def firings_between(trigger: BaseTrigger, start: datetime, end: datetime) -> list[datetime]:
+    """The trigger's fire times t with start < t <= end, in order."""
+    out: list[datetime] = []
+    moment = trigger.get_next_fire_time(None, start)
+    while moment is not None and moment <= end:
+        if moment > start:  # a DateTrigger returns its run date even when it has passed
+            out.append(moment)
+        following = trigger.get_next_fire_time(moment, moment + timedelta(microseconds=1))
+        if following is None or following <= moment:
+            break
+        moment = following
+    return out
+
+
+def pid_path(data_dir: Path) -> Path:
+    return data_dir / PID_FILE
+
+
+def write_pid_file(data_dir: Path) -> Path:
+    """The running bot writes its pid here, so `tuanbot reload` can send it SIGHUP."""
+    path = pid_path(data_dir)
+    path.write_text(f"{os.getpid()}\n", encoding="utf-8")
+    return path
+
+
+def remove_pid_file(data_dir: Path) -> None:
+    path = pid_path(data_dir)
+    with contextlib.suppress(OSError, ValueError):
+        if int(path.read_text(encoding="utf-8").strip()) == os.getpid():
+            path.unlink()
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    fired: int
+    missed: int
+
+
+class BotScheduler:
+    """Owns the `AsyncIOScheduler`. Jobs run only while `lock` is held (the Redis leader lock with several
+    processes; without one, this process alone owns the scheduler)."""
+
+    def __init__(
+        self,
+        services: Services,
+        lock: LeaderLock | None = None,
+        *,
+        grace: Mapping[str, timedelta] | None = None,
+        watch_interval: float = 2.0,
+    ) -> None:
+        self.services = services
+        self.lock: LeaderLock = lock or LocalLock()
+        self.grace = {**GRACE, **(grace or {})}
+        self.watch_interval = watch_interval
+        self.scheduler = AsyncIOScheduler(
+            timezone=services.config.tz,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600},
+        )
+        self.specs: dict[str, JobSpec] = {}
+        self.leading = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._watched: tuple[Path, tuple[int, int] | None] | None = None
+        self._signals = False
+
+    # --- life cycle ---------------------------------------------------------------------------------------------
+
+    async def start(self, *, paused: bool = False, watch: bool = True) -> None:
+        """Take the lead if free, schedule the config's jobs, catch up on firings missed while down, and keep the
+        lock alive and (with `watch`) the config file watched. `paused`: register jobs but run none (tests)."""
+        self.leading = await self.lock.acquire()
+        self.apply(self.services.config)
+        self.scheduler.start(paused=paused)
+        log.info("scheduler_started", leader=self.leading, jobs=len(self.scheduler.get_jobs()))
+        if self.leading:
+            await self.catch_up()
+        renew_every = getattr(self.lock, "renew_every", None)
+        if renew_every:
+            self._tasks.append(asyncio.create_task(self._keep_lock(renew_every), name="scheduler:lock"))
+        source = self.services.config.source
+        if watch and source is not None:
+            self._watched = (source, _stamp(source))
+            self._tasks.append(asyncio.create_task(self._watch(), name="scheduler:watch"))
+
+    async def shutdown(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("scheduler_task_failed", task=task.get_name())
+        self._tasks.clear()
+        if self._signals:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            self._signals = False
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self.leading:
+            await self.lock.release()
+            self.leading = False
+        log.info("scheduler_stopped")
+
+    def install_signal_handler(self) -> None:
+        """SIGHUP (`tuanbot reload`) reloads the config file the bot was started with."""
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, self._spawn_reload)
+        self._signals = True
+
+    def _spawn_reload(self) -> None:
+        self._tasks = [t for t in self._tasks if not t.done()]
+        self._tasks.append(asyncio.create_task(self._on_sighup(), name="scheduler:reload"))
+
+    async def _on_sighup(self) -> None:
+        log.info("config_reload_requested", via="SIGHUP")
+        await self.reload()
+
+    # --- the plan -------------------------------------------------------------------------------------------------
+
+    def grace_of(self, kind: str) -> timedelta:
+        return self.grace.get(kind, timedelta(minutes=10))
+
+    def apply(self, config: Config) -> int:
+        """Swap the scheduled jobs for the config's, in one step (no await, so no job runs half-way through).
+
+        Ids are stable, so an unchanged job is replaced by itself; a job gone from the config is removed. One-off
+        firings already in the past are not scheduled: the start-up catch-up deals with those.
+        """
+        specs = planned_jobs(config)
+        now = self.services.clock.now()
+        wanted = {spec.id: spec for spec in specs}
+        for job in self.scheduler.get_jobs():
+            if job.id not in wanted:
+                self.scheduler.remove_job(job.id)
+        scheduled = 0
+        for spec in specs:
+            first = spec.trigger.get_next_fire_time(None, now)
+            if first is None or first < now:
+                if self.scheduler.get_job(spec.id) is not None:
+                    self.scheduler.remove_job(spec.id)
+                continue
+            self.scheduler.add_job(
+                run_scheduled_job,
+                trigger=spec.trigger,
+                args=[self, spec.id],
+                id=spec.id,
+                name=f"{spec.kind} {spec.ref} @ {spec.group}",
+                replace_existing=True,
+                misfire_grace_time=int(self.grace_of(spec.kind).total_seconds()),
+                coalesce=True,  # a cron column missed several times (the process was down) goes out once, not N times
+                max_instances=1,
+            )
+            scheduled += 1
+        self.specs = wanted
+        log.info("jobs_applied", jobs=len(specs), scheduled=scheduled)
+        return scheduled
+
+    async def run_job(self, job_id: str) -> None:
+        """What APScheduler calls: find the firing it is running for, then `fire` it."""
+        spec = self.specs.get(job_id)
+        if spec is None:
+            return
+        now = self.services.clock.now()
+        grace = self.grace_of(spec.kind)
+        times = firings_between(spec.trigger, now - grace - _EARLY, now + _EARLY)
+        if not times:
+            log.warning("job_missed", job=job_id, reason="no firing within grace", now=now.isoformat())
+            return
+        try:
+            await self.fire(spec, times[-1])
+        except Exception:
+            log.exception("job_failed", job=job_id, at=times[-1].isoformat())
+
+    # --- firing ---------------------------------------------------------------------------------------------------
+
+    async def fire(self, spec: JobSpec, fire_time: datetime) -> bool:
+        """Post what `spec` says at `fire_time`, with live values, through the sender. True if it queued the post;
+        False when another firing already did, this process does not hold the lock, or the room is unknown."""
+        services = self.services
+        config = services.config
+        fire_time = fire_time.astimezone(config.tz)
+        key = firing_key(spec, fire_time)
+        if not self.lock.held:
+            log.info("job_skipped", job=spec.id, at=fire_time.isoformat(), reason="not_leader")
+            return False
+        room = services.groups.room_of(spec.group)
+        if room is None:
+            log.warning("post_skipped_no_room", job=spec.id, group=spec.group, kind=spec.kind)
+            return False
+        try:
+            async with services.db.transaction() as session:
+                if await session.scalar(select(OutboundMessage.id).where(OutboundMessage.key == key)) is not None:
+                    log.info("job_already_fired", job=spec.id, at=fire_time.isoformat())
+                    return False
+                text = post_text(config, spec, fire_time, await self._live(session, spec, fire_time))
+                if text is None:
+                    log.warning("job_stale", job=spec.id, reason="its item is gone from the config")
+                    return False
+                row_id = await services.sender.enqueue(
+                    Outbound(room, text), group=spec.group, kind=post_kind(spec.kind), key=key, session=session
+                )
+                # None means suppressed (same text lately: the row is still ours) or keyed meanwhile by another
+                # process; only a row the sender added in this session is in the session's identity map.
+                if row_id is None and not any(
+                    isinstance(obj, OutboundMessage) and obj.key == key for obj in session.identity_map.values()
+                ):
+                    log.info("job_already_fired", job=spec.id, at=fire_time.isoformat(), race=True)
+                    return False
+                if spec.kind == "cutoff":
+                    await session.execute(
+                        update(GroupBuy)
+                        .where(GroupBuy.id == spec.ref, GroupBuy.closed_at.is_(None))
+                        .values(closed_at=fire_time)
+                    )
+        except IntegrityError:  # another process queued the same firing between our check and our insert
+            log.info("job_already_fired", job=spec.id, at=fire_time.isoformat(), race=True)
+            return False
+        log.info(
+            "job_fired",
+            job=spec.id,
+            kind=spec.kind,
+            group=spec.group,
+            at=fire_time.isoformat(),
+            late_s=round((services.clock.now() - fire_time).total_seconds()),
+            queued=row_id is not None,
+            text=text.split("\n", 1)[0][:80],
+        )
+        return True
+
+    async def _live(self, session: AsyncSession, spec: JobSpec, at: datetime) -> Live:
+        config = self.services.config
+        if spec.kind in ("cutoff", "cutoff_reminder"):
+            buy = next((b for b in config.buys if b.id == spec.ref), None)
+            if buy is not None:
+                return Live(summary=await load_summary(session, config, buy, spec.group))
+        if spec.kind == "column":
+            return Live(stock=await stock_left(session, config, spec.group, at, counter=self._counter))
+        if spec.kind == "flash_alert":
+            return Live(flash_left=await self._counter(flash_key(spec.ref)))
+        return Live()
+
+    async def _counter(self, key: str) -> int | None:
+        """Units left on the store's stock counter `key` (None when the store keeps no counter for it)."""
+        try:
+            left = await self.services.stock.left(key)
+        except Exception as exc:  # a post with the configured stock beats no post
+            log.warning("stock_unavailable", key=key, error=repr(exc)[:200])
+            return None
+        return left
+
+    # --- restart --------------------------------------------------------------------------------------------------
+
+    async def last_run(self) -> datetime | None:
+        """When this bot last posted something scheduled (derived from the outbound queue's keyed rows)."""
+        async with self.services.db.sessions() as session:
+            result: datetime | None = await session.scalar(
+                select(func.max(OutboundMessage.created_at)).where(
+                    OutboundMessage.kind.in_(POST_KINDS), OutboundMessage.key.is_not(None)
+                )
+            )
+            return result
+
+    async def catch_up(self) -> CatchUp:
+        """Firings the bot was down for: within their grace time they go out now (once: the key); older ones are
+        logged as `job_missed` and not sent late. Only firings since the last run count as missed."""
+        if not self.lock.held:
+            return CatchUp(0, 0)
+        now = self.services.clock.now()
+        last = await self.last_run()
+        floor = max(last if last is not None else now - max(self.grace.values()), now - MAX_LOOKBACK)
+        candidates: list[tuple[datetime, JobSpec]] = []
+        for spec in self.specs.values():
+            start = min(floor, now - self.grace_of(spec.kind))
+            candidates.extend((t, spec) for t in firings_between(spec.trigger, start, now))
+        candidates.sort(key=lambda c: c[0])
+        done = await self._existing_keys([firing_key(spec, t) for t, spec in candidates])
+        fired = missed = 0
+        for t, spec in candidates:
+            if firing_key(spec, t) in done:
+                continue
+            if now - t <= self.grace_of(spec.kind):
+                fired += await self.fire(spec, t)
+            else:
+                missed += 1
+                log.warning(
+                    "job_missed", job=spec.id, at=t.isoformat(), late=str(now - t), grace=str(self.grace_of(spec.kind))
+                )
+        if fired or missed:
+            log.info("catch_up_done", fired=fired, missed=missed)
+        return CatchUp(fired, missed)
+
+    async def _existing_keys(self, keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        async with self.services.db.sessions() as session:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                found.update(
+                    k
+                    for k in await session.scalars(select(OutboundMessage.key).where(OutboundMessage.key.in_(chunk)))
+                    if k is not None
+                )
+        return found
+
+    # --- leadership -----------------------------------------------------------------------------------------------
+
+    async def refresh_leadership(self) -> bool:
+        """Renew the lock if we lead, else try to take it; a new leader catches up on what is due."""
+        was = self.leading
+        self.leading = await (self.lock.renew() if was else self.lock.acquire())
+        if self.leading and not was:
+            log.info("leader_acquired")
+            await self.catch_up()
+        elif was and not self.leading:
+            log.warning("leader_lost")
+        return self.leading
+
+    async def _keep_lock(self, every: timedelta) -> None:
+        while True:
+            await asyncio.sleep(every.total_seconds())
+            try:
+                await self.refresh_leadership()
+            except Exception:
+                log.exception("leader_lock_failed")
+
+    # --- reload ---------------------------------------------------------------------------------------------------
+
+    async def reload(self) -> bool:
+        """Reload the file the running config came from."""
+        source = self.services.config.source
+        if source is None:
+            log.warning("config_reload_failed", reason="the running config was not loaded from a file")
+            return False
+        return await self.reload_from(source)
+
+    async def reload_from(self, path: str | Path) -> bool:
+        """Revalidate `path` and swap the plan; on errors keep the old plan and log each problem (FILE:LINE)."""
+        result = check_config(path)
+        if result.config is None:
+            problems = [str(p) for p in result.errors]
+            log.error("config_reload_failed", file=str(path), problems=problems, kept="the running config")
+            return False
+        await self.swap(result.config)
+        log.info("config_reloaded", file=str(path), jobs=len(self.specs), warnings=[str(p) for p in result.warnings])
+        return True
+
+    async def swap(self, config: Config) -> None:
+        """Make `config` the running one: services, group registry, sender's quiet hours, buy rows, then the jobs."""
+        services = self.services
+        services.config = config
+        services.groups.config = config
+        services.sender.in_quiet_hours = config.in_quiet_hours
+        for name in CONFIG_CACHES:  # built from the old catalogue
+            services.caches.pop(name, None)
+        await services.groups.load(services.clock)
+        await apply_config_to_store(services)
+        self.apply(config)
+
+    async def check_file(self) -> bool:
+        """One step of the file watch: reload when the config file changed since last seen. True if reloaded."""
+        if self._watched is None:
+            source = self.services.config.source
+            if source is None:
+                return False
+            self._watched = (source, _stamp(source))
+            return False
+        path, seen = self._watched
+        stamp = _stamp(path)
+        if stamp == seen or stamp is None:
+            return False
+        self._watched = (path, stamp)
+        log.info("config_reload_requested", via="file_watch", file=str(path))
+        return await self.reload_from(path)
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.watch_interval)
+            try:
+                await self.check_file()
+            except Exception:
+                log.exception("config_watch_failed")
+
+
+async def run_scheduled_job(scheduler: BotScheduler, job_id: str) -> None:
+    """The one job function APScheduler calls (module-level, as its job stores expect)."""
+    await scheduler.run_job(job_id)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+async def stock_left(
+    session: AsyncSession,
+    config: Config,
+    group: str,
+    at: datetime,
+    *,
+    counter: Callable[[str], Awaitable[int | None]] | None = None,
+) -> dict[str, Decimal]:
+    """Units left of what the group can buy at `at`: the store's stock counter when it keeps one (`counter`), else
+    an open buy's stock less its active orders (in all its groups), else the configured stock."""
+    stock = configured_stock(config, group, at)
+    for buy in buys_of_group(config, group):
+        if not is_open(buy, at):
+            continue
+        for item in buy.items:
+            if item.stock is None:
+                continue
+            counted = await counter(buy_key(buy.id, item.product)) if counter is not None else None
+            if counted is not None:
+                stock[item.product] = Decimal(counted)
+                continue
+            ordered = await session.scalar(
+                select(func.coalesce(func.sum(OrderLine.qty), 0))
+                .join(Order, Order.id == OrderLine.order_id)
+                .where(Order.buy_id == buy.id, Order.status == "active", OrderLine.product == item.product)
+            )
+            stock[item.product] = Decimal(item.stock) - Decimal(ordered or 0)
+    if counter is not None:
+        for sale in config.flash_sales:
+            if group in {g.name for g in config.groups_of(sale.groups)} and sale.start <= at < sale.end:
+                counted = await counter(flash_key(sale.id))
+                if counted is not None:
+                    stock[sale.product] = Decimal(counted)
+    return stock
+
+
+async def announce_sold_out(services: Services, sale_id: str) -> None:
+    """The flash sale's stock reached 0: say so once in each of its groups (keyed, so a second call is a no-op)."""
+    config = services.config
+    sale = next((s for s in config.flash_sales if s.id == sale_id), None)
+    if sale is None:
+        log.warning("sold_out_unknown_sale", sale=sale_id)
+        return
+    for group in config.groups_of(sale.groups):
+        room = services.groups.room_of(group.name)
+        if room is None:
+            log.warning("post_skipped_no_room", group=group.name, kind="flash_sold_out", sale=sale_id)
+            continue
+        try:
+            row_id = await services.sender.enqueue(
+                Outbound(room, sold_out_text(sale)),
+                group=group.name,
+                kind="flash_sold_out",
+                key=f"flash_sold_out:{sale.id}:{group.name}",
+            )
+        except IntegrityError:  # another process announced it at the same moment
+            row_id = None
+        if row_id is not None:
+            log.info("flash_sold_out_announced", sale=sale_id, group=group.name)
+
+
+__all__ = [
+    "GRACE",
+    "PID_FILE",
+    "POST_KINDS",
+    "BotScheduler",
+    "CatchUp",
+    "announce_sold_out",
+    "firing_key",
+    "firings_between",
+    "pid_path",
+    "post_kind",
+    "remove_pid_file",
+    "run_scheduled_job",
+    "stock_left",
+    "write_pid_file",
+]

@@ -1,0 +1,48 @@
+"""`tuanbot rebuild`: the stored orders against what the stored messages mean — silent when all is well."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.dispatch_faults import OneStoreOutage
+from tests.harness import BotHarness, chain
+
+H = "#接龙 周六丹东草莓团"
+
+
+def test_after_the_demo_there_is_no_difference(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--data-dir", str(data_dir)]) == 0
+    capsys.readouterr()
+    assert main(["rebuild", "--demo", "--data-dir", str(data_dir)]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_a_tampered_order_is_reported(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--data-dir", str(data_dir)]) == 0
+    with sqlite3.connect(data_dir / "demo.db") as db:
+        db.execute(
+            "UPDATE order_lines SET qty = 9 WHERE order_id = (SELECT id FROM orders WHERE participant = '5-1201 李姐')"
+        )
+    capsys.readouterr()
+    assert main(["rebuild", "--demo", "--data-dir", str(data_dir)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert "+ caomei-1126 阳光花园1号群: 5-1201 李姐 草莓1盒 (active): in the messages ×1, not stored" in out
+    assert "- caomei-1126 阳光花园1号群: 5-1201 李姐 草莓9盒 (active): stored ×1, not in the messages" in out
+
+
+async def test_after_a_store_outage_the_orders_still_match_the_messages(data_dir: Path) -> None:
+    from bot.rebuild import rebuild
+    from handlers.chain_orders import ChainOrders
+
+    outage = OneStoreOutage(ChainOrders(), fail_times=2)
+    async with BotHarness(data_dir, handlers=[outage]) as bot:
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))
+        await bot.say("李姐", chain(H, "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒"))
+        assert outage.failures == 2
+        assert len(await bot.orders()) == 2
+        (data_dir / "scratch").mkdir()
+        assert await rebuild(bot.config, bot.app.db, scratch=data_dir / "scratch") == []
