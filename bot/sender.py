@@ -34,6 +34,19 @@ MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
+class Enqueued:
+    """What `Sender.enqueue` did: `queued` (a new row), `coalesced` (folded into a waiting row), `suppressed` (the
+    same text went out lately; the row is kept, marked), or `duplicate` (a row already holds this key)."""
+
+    outcome: str
+    row_id: int | None
+
+    @property
+    def will_send(self) -> bool:
+        return self.outcome in ("queued", "coalesced")
+
+
+@dataclass(frozen=True)
 class SenderLimits:
     per_group_per_minute: int = 6
     per_account_per_minute: int = 20
@@ -107,19 +120,19 @@ class Sender:
         coalesce_key: str | None = None,
         not_before: datetime | None = None,
         session: AsyncSession | None = None,
-    ) -> int | None:
-        """Queue `out`. Returns the queue row id, or None when it was suppressed or already queued under `key`.
+    ) -> Enqueued:
+        """Queue `out`, and say what happened (`Enqueued`).
 
         `key` makes queueing idempotent (a job firing twice queues once); `coalesce_key` replaces the text of a
         still-queued row with the same key instead of adding one (the chain digest grows while it waits).
         """
         if session is None:
             async with self.db.transaction() as own:
-                row_id = await self._enqueue(own, out, group, kind, key, coalesce_key, not_before)
+                result = await self._enqueue(own, out, group, kind, key, coalesce_key, not_before)
         else:
-            row_id = await self._enqueue(session, out, group, kind, key, coalesce_key, not_before)
+            result = await self._enqueue(session, out, group, kind, key, coalesce_key, not_before)
         self._wake.set()
-        return row_id
+        return result
 
     async def _enqueue(
         self,
@@ -130,12 +143,12 @@ class Sender:
         key: str | None,
         coalesce_key: str | None,
         not_before: datetime | None,
-    ) -> int | None:
+    ) -> Enqueued:
         now = self.clock.now()
         if key is not None:
             existing = await session.scalar(select(OutboundMessage.id).where(OutboundMessage.key == key))
             if existing is not None:
-                return None
+                return Enqueued("duplicate", existing)
         if coalesce_key is not None:
             queued = await session.scalar(
                 select(OutboundMessage).where(
@@ -145,7 +158,7 @@ class Sender:
             if queued is not None:
                 queued.text = out.text
                 queued.mentions = list(out.mentions)
-                return queued.id
+                return Enqueued("coalesced", queued.id)
         row = OutboundMessage(
             room_id=out.room_id,
             group_name=group,
@@ -164,7 +177,7 @@ class Sender:
             self.log.info("message_suppressed", group=group, kind=kind, reason="same_text_window", text=out.text[:80])
         session.add(row)
         await session.flush()
-        return row.id if row.status == "queued" else None
+        return Enqueued(row.status, row.id)
 
     async def _said_recently_text(self, room_id: str, text: str, now: datetime) -> bool:
         async with self.db.sessions() as session:

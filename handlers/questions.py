@@ -116,7 +116,7 @@ class Questions:
             intent=understanding.intent,
             product=product,
             confidence=understanding.confidence,
-            queued=queued is not None,  # False: the sender held it back (the same text said a moment ago)
+            queued=queued.will_send,  # False: the sender held it back (the same text said a moment ago)
         )
         if understanding.intent == "after_sales":
             ctx.log.info(

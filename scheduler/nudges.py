@@ -81,7 +81,7 @@ async def _nudge(services: Services, buy: Buy, group: str, room: str, session: A
     if latest is not None and latest.created_at > now - nudges.cooldown:
         log.info("nudge_skipped", buy=buy.id, group=group, reason="cooldown", missing=status.missing)
         return False
-    row_id = await services.sender.enqueue(
+    result = await services.sender.enqueue(
         Outbound(room, nudge_text(nudges, buy, status)),
         group=group,
         kind="nudge",
@@ -89,7 +89,7 @@ async def _nudge(services: Services, buy: Buy, group: str, room: str, session: A
         coalesce_key=coalesce,
         session=session,
     )
-    if row_id is None:
+    if result.outcome == "duplicate":  # another process nudged in this cool-down slot
         return False
     log.info("nudge_queued", buy=buy.id, group=group, missing=status.missing, target=status.target)
     return True

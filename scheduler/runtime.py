@@ -8,8 +8,6 @@ catch-up at start derives "the last run" from it, so the scheduler keeps no stat
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import signal
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -89,20 +87,6 @@ def firings_between(trigger: BaseTrigger, start: datetime, end: datetime) -> lis
 
 def pid_path(data_dir: Path) -> Path:
     return data_dir / PID_FILE
-
-
-def write_pid_file(data_dir: Path) -> Path:
-    """The running bot writes its pid here, so `tuanbot reload` can send it SIGHUP."""
-    path = pid_path(data_dir)
-    path.write_text(f"{os.getpid()}\n", encoding="utf-8")
-    return path
-
-
-def remove_pid_file(data_dir: Path) -> None:
-    path = pid_path(data_dir)
-    with contextlib.suppress(OSError, ValueError):
-        if int(path.read_text(encoding="utf-8").strip()) == os.getpid():
-            path.unlink()
 
 
 @dataclass(frozen=True)
@@ -272,14 +256,10 @@ class BotScheduler:
                 if text is None:
                     log.warning("job_stale", job=spec.id, reason="its item is gone from the config")
                     return False
-                row_id = await services.sender.enqueue(
+                result = await services.sender.enqueue(
                     Outbound(room, text), group=spec.group, kind=post_kind(spec.kind), key=key, session=session
                 )
-                # None means suppressed (same text lately: the row is still ours) or keyed meanwhile by another
-                # process; only a row the sender added in this session is in the session's identity map.
-                if row_id is None and not any(
-                    isinstance(obj, OutboundMessage) and obj.key == key for obj in session.identity_map.values()
-                ):
+                if result.outcome == "duplicate":  # another process queued this firing meanwhile
                     log.info("job_already_fired", job=spec.id, at=fire_time.isoformat(), race=True)
                     return False
                 if spec.kind == "cutoff":
@@ -298,7 +278,7 @@ class BotScheduler:
             group=spec.group,
             at=fire_time.isoformat(),
             late_s=round((services.clock.now() - fire_time).total_seconds()),
-            queued=row_id is not None,
+            outcome=result.outcome,
             text=text.split("\n", 1)[0][:80],
         )
         return True
@@ -518,15 +498,15 @@ async def announce_sold_out(services: Services, sale_id: str) -> None:
             log.warning("post_skipped_no_room", group=group.name, kind="flash_sold_out", sale=sale_id)
             continue
         try:
-            row_id = await services.sender.enqueue(
+            result = await services.sender.enqueue(
                 Outbound(room, sold_out_text(sale)),
                 group=group.name,
                 kind="flash_sold_out",
                 key=f"flash_sold_out:{sale.id}:{group.name}",
             )
         except IntegrityError:  # another process announced it at the same moment
-            row_id = None
-        if row_id is not None:
+            continue
+        if result.outcome != "duplicate":
             log.info("flash_sold_out_announced", sale=sale_id, group=group.name)
 
 
@@ -541,8 +521,6 @@ __all__ = [
     "firings_between",
     "pid_path",
     "post_kind",
-    "remove_pid_file",
     "run_scheduled_job",
     "stock_left",
-    "write_pid_file",
 ]

@@ -55,11 +55,11 @@ async def test_identical_text_is_not_sent_twice_inside_the_window(data_dir: Path
     async with BotHarness(data_dir, handlers=[]) as bot:
         room = await _room(bot, G1)
         sender = bot.app.sender
-        assert await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply") is not None
-        assert await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply") is None
+        assert (await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply")).outcome == "queued"
+        assert (await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply")).outcome == "suppressed"
         await bot.settle()
         bot.clock.advance(11 * 60)
-        assert await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply") is not None
+        assert (await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply")).will_send
         await bot.settle()
         assert bot.said(G1) == ["草莓到货啦", "草莓到货啦"]
         async with bot.app.db.sessions() as s:
@@ -88,10 +88,8 @@ async def test_queued_before_a_crash_is_sent_after_restart_exactly_once(data_dir
         await bot.app.sender.enqueue(Outbound(room, "截单提醒:还有2小时"), group=G1, kind="reply", key="job:1")
         # the process dies here: nothing was sent
     async with BotHarness(data_dir, handlers=[]) as bot:
-        assert (
-            await bot.app.sender.enqueue(Outbound(room, "截单提醒:还有2小时"), group=G1, kind="reply", key="job:1")
-            is None
-        )
+        again = await bot.app.sender.enqueue(Outbound(room, "截单提醒:还有2小时"), group=G1, kind="reply", key="job:1")
+        assert again.outcome == "duplicate"
         await bot.settle()
         assert bot.channel.said() == ["截单提醒:还有2小时"]
     async with BotHarness(data_dir, handlers=[]) as bot:
@@ -128,7 +126,8 @@ async def test_a_coalesced_message_is_updated_while_it_waits(data_dir: Path) -> 
         second = await sender.enqueue(
             Outbound(room, "已记录:王阿姨、李姐"), group=G1, kind="notice", coalesce_key="d", not_before=later
         )
-        assert first == second
+        assert first.row_id == second.row_id
+        assert (first.outcome, second.outcome) == ("queued", "coalesced")
         await bot.settle()
         assert bot.said(G1) == ["已记录:王阿姨、李姐"]
 
