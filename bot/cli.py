@@ -72,15 +72,6 @@ def cmd_logs(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    print(
-        "tuanbot run: the WeChat channel (wechaty puppet service) is not built yet: nothing to connect to.\n"
-        "Until it lands, try a config with `tuanbot chat --config config.yaml` or watch `tuanbot demo`.",
-        file=sys.stderr,
-    )
-    return 2
-
-
 def build_parser() -> argparse.ArgumentParser:
     data_help = "where the bot writes (database, log); default $TUANBOT_DATA or ./data"
     parser = argparse.ArgumentParser(prog="tuanbot", description="WeChat community group-buying bot")
@@ -112,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_logs)
 
     from bot.ask import add_command as add_ask
+    from bot.backend import add_command as add_backend
     from bot.parse_cli import add_command as add_parse
     from bot.rebuild import add_command as add_rebuild
     from scheduler.cli import add_commands as add_schedule
@@ -120,10 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_ask(sub, common)
     add_rebuild(sub, common)
     add_schedule(sub, common)
+    add_backend(sub, common)
 
-    p = sub.add_parser("run", parents=[common], help="run the bot in real WeChat groups")
-    p.add_argument("--config")
-    p.set_defaults(func=cmd_run)
+    from bot.run import add_command as add_run
+
+    add_run(sub, common)
     return parser
 
 

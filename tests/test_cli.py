@@ -76,9 +76,17 @@ def test_check_warnings_print_but_pass(tmp_path: Path, capsys: pytest.CaptureFix
     assert "榴莲" in out
 
 
-def test_run_says_plainly_what_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run"]) == 2
-    assert "not built yet" in capsys.readouterr().err
+def test_run_says_plainly_what_is_missing(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("WECHATY_PUPPET_SERVICE_TOKEN", raising=False)
+    monkeypatch.delenv("WECHATY_PUPPET_SERVICE_ENDPOINT", raising=False)
+    config = str(REPO / "bot" / "sample" / "demo.yaml")
+    assert main(["run", "--config", config, "--data-dir", str(data_dir)]) == 2
+    assert "no gateway token: set WECHATY_PUPPET_SERVICE_TOKEN" in capsys.readouterr().err
+    monkeypatch.setenv("WECHATY_PUPPET_SERVICE_TOKEN", "t0ken")
+    assert main(["run", "--config", config, "--data-dir", str(data_dir)]) == 2
+    assert "no gateway endpoint: set WECHATY_PUPPET_SERVICE_ENDPOINT" in capsys.readouterr().err
 
 
 def test_the_demo_plays_a_day_and_its_orders_are_in_the_log(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.run import PidFile
 from scheduler.cli import add_commands
 from scheduler.plan import JOB_KINDS
-from scheduler.runtime import pid_path, remove_pid_file, write_pid_file
+from scheduler.runtime import pid_path
 from tests.scheduler.conftest import G1, WEEK
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,11 +95,12 @@ def sighup() -> Iterator[list[int]]:
 
 
 def test_reload_signals_the_running_bot(tmp_path: Path, sighup: list[int], capsys: pytest.CaptureFixture[str]) -> None:
-    write_pid_file(tmp_path)  # this test process plays the running bot
+    pid = PidFile(tmp_path)
+    pid.acquire()  # this test process plays the running bot
     assert run("reload", "--data-dir", str(tmp_path)) == 0
     assert sighup == [signal.SIGHUP]
     assert f"pid {os.getpid()}" in capsys.readouterr().out
-    remove_pid_file(tmp_path)
+    pid.release()
     assert not pid_path(tmp_path).exists()
 
 
