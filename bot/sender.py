@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Channel
@@ -129,10 +129,17 @@ class Sender:
         if session is None:
             async with self.db.transaction() as own:
                 result = await self._enqueue(own, out, group, kind, key, coalesce_key, not_before)
+            self._wake.set()
         else:
             result = await self._enqueue(session, out, group, kind, key, coalesce_key, not_before)
-        self._wake.set()
+            # Wake the send loop when the caller's transaction commits: woken now, it could look before the row is
+            # visible, find nothing, and sleep until the next message.
+            if not event.contains(session.sync_session, "after_commit", self._on_commit):
+                event.listen(session.sync_session, "after_commit", self._on_commit, once=True)
         return result
+
+    def _on_commit(self, _session: object) -> None:
+        self._wake.set()
 
     async def _enqueue(
         self,

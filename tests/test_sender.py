@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -154,3 +155,21 @@ async def test_two_processes_on_one_redis_share_the_group_limit(
         sent = [ln for bot in (one, two) for ln in bot.channel.transcript if ln.from_bot]
         assert len(sent) == 6  # 6 per group per minute, counted across both processes
         assert all(ln.at - start < timedelta(seconds=1) for ln in sent)
+
+
+async def test_the_live_send_loop_wakes_when_the_handlers_transaction_commits(data_dir: Path) -> None:
+    async with BotHarness(data_dir, handlers=[]) as bot:
+        room = await _room(bot, G1)
+        loop = asyncio.create_task(bot.app.sender.run())
+        await asyncio.sleep(0.05)  # the loop is idle, waiting to be woken
+        async with bot.app.db.transaction() as session:
+            await bot.app.sender.enqueue(Outbound(room, "收到"), group=G1, kind="reply", session=session)
+            await asyncio.sleep(0.05)  # the transaction is still open: nothing can be sent yet
+            assert bot.said(G1) == []
+        for _ in range(100):  # the loop's own idle wake-up is 30 s away: only the commit can wake it this soon
+            if bot.said(G1):
+                break
+            await asyncio.sleep(0.02)
+        bot.app.sender.stop()
+        await loop
+        assert bot.said(G1) == ["收到"]
