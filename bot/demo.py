@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
@@ -18,6 +19,9 @@ from bot.config import Buy, Config, ConfigError, load_config
 from bot.domain.buys import buys_of_group
 from bot.domain.summary import fmt_qty, format_summary, load_summary
 from bot.logs import get_logger, setup_logging
+from scheduler.plan import next_firings, planned_jobs
+from scheduler.posts import post_text
+from scheduler.runtime import BotScheduler
 
 WEEKDAYS = "一二三四五六日"
 DEMO_DB = "demo.db"  # the demo's own database in the data dir, fresh each run (never the bot's tuanbot.db)
@@ -54,14 +58,12 @@ def script_for(config: Config) -> tuple[str, Buy, list[Step]]:
     price = buy.items[0].price or (product.price if product else None)
     leader = group.leaders[0] if group.leaders else "团长"
     t0 = buy.opens or buy.cutoff - timedelta(hours=12)
-    cutoff_text = buy.cutoff.astimezone(config.tz).strftime("%m月%d日%H:%M")
-    header = f"#接龙 {buy.title}\n{product_name} {fmt_qty(price) + '元/' + unit if price else ''}\n{cutoff_text}截单"
-    header += f"\n例 3栋 王阿姨 {product_name}1{unit}"
+    header = _opening_header(config, buy, group.name, t0, product_name, unit, price)
     lines = [f"{leader} {product_name}1{unit}"]
     steps = [
         Step(t0 - timedelta(minutes=30), "王阿姨", "早上好呀各位邻居☀️"),
         Step(t0 - timedelta(minutes=20), "陈叔", "今天东门在修路,大家出门绕一下"),
-        Step(t0, leader, _chain(header, lines)),
+        Step(t0 + timedelta(minutes=1), leader, _chain(header, lines)),  # copies the header the bot posted
     ]
     lines.append(f"3栋 王阿姨 {product_name}2{unit}")
     steps.append(Step(t0 + timedelta(minutes=5), "王阿姨", _chain(header, lines)))
@@ -90,9 +92,36 @@ def script_for(config: Config) -> tuple[str, Buy, list[Step]]:
     # After the cutoff: a late line is answered once as too late and not taken.
     late = [*lines, f"1-302 刘妈妈 {product_name}1{unit}"]
     steps.append(Step(buy.cutoff + timedelta(minutes=10), "刘妈妈", _chain(header, late)))
-    steps.append(Step(buy.cutoff + timedelta(minutes=30), "小周", "汇总"))  # not a leader: nothing
-    steps.append(Step(buy.cutoff + timedelta(minutes=31), leader, "汇总"))
+    end = buy.cutoff + timedelta(minutes=30)
+    sale = next((s for s in config.flash_sales if group.name in {g.name for g in config.groups_of(s.groups)}), None)
+    if sale is not None:  # the evening's 限时秒杀: first come by arrival, a wait list, a give-back
+        sale_product = config.product(sale.product)
+        sale_unit = sale_product.unit if sale_product else "份"
+        at = sale.start + timedelta(seconds=5)
+        steps.append(Step(at, "王阿姨", "抢"))
+        steps.append(Step(at + timedelta(seconds=1), "李姐", f"{sale.product}+2"))
+        steps.append(Step(at + timedelta(seconds=3), "何姐", f"我要一{sale_unit}"))
+        steps.append(Step(at + timedelta(minutes=3), "李姐", "不要了"))
+        end = max(end, sale.end + timedelta(minutes=5))
+    steps.append(Step(end, "小周", "汇总"))  # not a leader: nothing
+    steps.append(Step(end + timedelta(minutes=1), leader, "汇总"))
     return group.name, buy, steps
+
+
+def _opening_header(
+    config: Config, buy: Buy, group: str, at: datetime, product: str, unit: str, price: Decimal | None
+) -> str:
+    """The 接龙 header members copy: the one the bot posts when the buy opens, else one written like it."""
+    spec = next(
+        (s for s in planned_jobs(config) if s.kind == "buy_open" and s.ref == buy.id and s.group == group), None
+    )
+    text = post_text(config, spec, at) if spec is not None else None
+    if text:
+        return text.split("\n\n")[0]
+    assert buy.cutoff is not None
+    cutoff = buy.cutoff.astimezone(config.tz).strftime("%m月%d日%H:%M")
+    priced = f"{fmt_qty(price)}元/{unit}" if price else ""
+    return f"#接龙 {buy.title}\n{product} {priced}\n{cutoff}截单\n例 3栋 王阿姨 {product}1{unit}"
 
 
 class Printer:
@@ -136,27 +165,40 @@ async def run_demo(config_path: str | None, *, data_dir: str | Path | None, out:
     get_logger("tuanbot.demo").info("demo_started", config=str(path), group=group_name, buy=buy.id)
     print(f"tuanbot demo — {path.name}: a day in {group_name} ({buy.title}), offline on the simulator", file=out)
     await app.start()
+    scheduler = BotScheduler(app.services)  # fired on the demo's clock below, not on the wall clock
+
+    async def play_until(when: datetime) -> None:
+        """Let the scheduler's posts and the sender's queue happen up to `when`, in time order."""
+        for fire_at, spec in next_firings(config, start=clock.now(), count=200):
+            if fire_at > when:
+                break
+            await app.sender.flush(horizon=fire_at - clock.now())
+            clock.advance_to(fire_at)
+            await scheduler.fire(spec, fire_at)
+            await app.sender.flush()
+        await app.sender.flush(horizon=when - clock.now())
+        clock.advance_to(when)
+
     try:
         shown = 0
+        await app.handle(channel.message(group_name, "王阿姨", "[表情]"))  # the room is known before the day starts
+        channel.transcript.clear()
         for step in steps:
-            await app.sender.flush(horizon=step.at - clock.now())  # what the bot says before this moment
-            clock.advance_to(step.at)
+            await play_until(step.at)
             await app.handle(channel.message(group_name, step.who, step.text))
             await app.sender.flush()
             for ln in channel.transcript[shown:]:
                 printer.line(ln)
             shown = len(channel.transcript)
-        await app.sender.flush(horizon=timedelta(minutes=5))
+        await play_until(clock.now() + timedelta(minutes=5))
         for ln in channel.transcript[shown:]:
             printer.line(ln)
         async with app.db.sessions() as session:
             summary = await load_summary(session, config, buy)
         print(f"\n== 汇总 read back from the database ({db_path}) ==", file=out)
         print(format_summary(summary, buy), file=out)
-        print(
-            "\n(see the orders in the log: tuanbot logs --event order_created; recheck them: tuanbot rebuild --demo)",
-            file=out,
-        )
+        print("\nthe orders in the operator log: tuanbot logs --event order_created", file=out)
+        print("recomputed from the messages: tuanbot rebuild --demo (prints nothing when they match)", file=out)
     finally:
         await app.drain()
         await app.close()

@@ -101,6 +101,17 @@ def test_the_demo_plays_a_day_and_its_orders_are_in_the_log(data_dir: Path, caps
     assert "陈叔" not in summary  # he cancelled
     assert "刘妈妈" not in summary  # too late
     assert "已有5人,还差1人成团" in summary
+    day = out.split("== 汇总 read back from the database")[0]
+    bot_lines = [line for line in day.splitlines() if "🤖 小团:" in line]
+    said = "\n".join(bot_lines)
+    assert "09:00  🤖 小团: #接龙 丹东草莓团" in said  # the buy opens: the bot posts the header members copy
+    assert "09:30  🤖 小团: 【今日在团】" in said  # the scheduled column
+    assert "仅差1人成团!丹东草莓团" in said  # the nudge at 5 of 6 members
+    assert "18:00  🤖 小团: ⏰ 丹东草莓团 还有2小时截单" in said  # the cutoff reminder
+    assert "20:20  🤖 小团: ⚡ 秒杀预告:砂糖橘" in said  # the flash-sale alert, 10 minutes before
+    assert said.count("秒杀已抢光") == 1  # the sold-out notice, once
+    assert "何姐 有邻居退出,你候补成功啦:砂糖橘1箱" in said  # a give-back goes to the first waiter
+    assert "李姐你家的猫" not in said  # chatter gets no answer
     assert main(["logs", "--data-dir", str(data_dir), "--event", "order_created"]) == 0
     logged = capsys.readouterr().out.splitlines()
     assert len(logged) == 6
