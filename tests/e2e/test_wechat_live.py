@@ -67,6 +67,22 @@ def test_chatter_gets_silence(gateway: GatewayProcess, bot: BotProcess) -> None:
     assert texts(gateway, room) == [answer]
 
 
+def test_a_members_question_gets_the_right_answer_and_chatter_none(gateway: GatewayProcess, bot: BotProcess) -> None:
+    room = new_room(gateway, "e2e-questions@chatroom", "问答测试群")
+    gateway.say(room, "wxid_wang", "早上好呀各位邻居☀️")  # chatter first: nothing
+    gateway.say(room, "wxid_li", "草莓多少钱一盒?")
+    said = gateway.wait_said(lambda s: any("39.9" in x["text"] for x in s), room_id=room, timeout=10)
+    assert len(said) == 1
+    assert "草莓" in said[0]["text"]
+    assert said[0]["mentionIds"] == ["wxid_li"]  # the answer @s whoever asked
+    gateway.say(room, "wxid_he", "几点截单呀")
+    said = gateway.wait_said(lambda s: len(s) >= 2, room_id=room, timeout=10)
+    assert "截单" in said[1]["text"]
+    gateway.say(room, "wxid_he", "谢谢小团👍")
+    answer = probe(gateway, room)
+    assert texts(gateway, room)[2:] == [answer]  # thanks get no answer
+
+
 def test_the_bot_never_answers_itself(gateway: GatewayProcess, bot: BotProcess) -> None:
     room = new_room(gateway, "e2e-self@chatroom", "自言自语群")
     # What the bot says comes back to it as a message (self-echo on); a chain in its own name must not count either.
