@@ -131,3 +131,21 @@ async def test_the_leader_gets_the_summary_and_members_get_nothing(data_dir: Pat
         assert "合计:草莓4盒" in summary
         assert "2. 3栋 王阿姨 草莓2盒" in summary
         assert "已有3人,还差2人成团" in summary
+
+
+async def test_the_leader_exports_the_buy_to_a_workbook(data_dir: Path) -> None:
+    from openpyxl import load_workbook
+
+    async with BotHarness(data_dir) as bot:
+        await bot.say("王阿姨", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒"))
+        await bot.say("陈叔", chain(H, "2栋 陈叔 草莓3盒"), group="阳光花园2号群")
+        await bot.say("王阿姨", "导出")  # not a leader: nothing
+        assert not any("已导出" in t for t in bot.said())
+        await bot.say("张姐", "导出")
+        reply = bot.said()[-1]
+        assert reply.startswith("📄 周六丹东草莓团 已导出(3条")
+        workbook = load_workbook(reply.rsplit(":", 1)[-1])
+        assert workbook.sheetnames == ["明细", "汇总", "自提"]
+        rows = list(workbook["明细"].iter_rows(values_only=True))
+        assert {r[0] for r in rows[1:]} == {"张姐", "3栋 王阿姨", "2栋 陈叔"}
+        assert ("草莓", 6, "盒") in [tuple(r[:3]) for r in workbook["汇总"].iter_rows(values_only=True)]
