@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.backend import add_command as add_backend
     from bot.parse_cli import add_command as add_parse
     from bot.rebuild import add_command as add_rebuild
+    from bot.sync_cli import add_command as add_sync
     from scheduler.cli import add_commands as add_schedule
 
     add_parse(sub, common)
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_rebuild(sub, common)
     add_schedule(sub, common)
     add_backend(sub, common)
+    add_sync(sub, common)
 
     from bot.run import add_command as add_run
 

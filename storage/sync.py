@@ -78,18 +78,14 @@ class SyncWorker:
                 except TimeoutError:
                     pass
 
-    async def send_pending(self) -> int:
-        """Send one batch of due rows in the order they were written; returns how many the backend took."""
-        now = self.clock.now()
+    async def send_pending(self, *, due_only: bool = True) -> int:
+        """Send one batch of due rows (or, for an operator's `tuanbot sync`, of every pending row) in the order they
+        were written; returns how many the backend took."""
+        query = select(SyncOutbox).where(SyncOutbox.status == "pending").order_by(SyncOutbox.id).limit(self.batch)
+        if due_only:
+            query = query.where(SyncOutbox.next_attempt_at <= self.clock.now())
         async with self.db.sessions() as session:
-            rows = list(
-                await session.scalars(
-                    select(SyncOutbox)
-                    .where(SyncOutbox.status == "pending", SyncOutbox.next_attempt_at <= now)
-                    .order_by(SyncOutbox.id)
-                    .limit(self.batch)
-                )
-            )
+            rows = list(await session.scalars(query))
         done = 0
         for row in rows:
             done += await self._send(row)

@@ -1,0 +1,81 @@
+"""`tuanbot sync`: send what is waiting in the outbox to the backend now, and say how it went — for an operator
+backfilling after an outage, or checking the demo's orders reach `tuanbot backend` (`--demo`). A running bot does
+the same continuously (`storage.sync.SyncWorker`, started by `tuanbot run` when `backend:` is configured)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.app import resolve_data_dir
+from bot.clock import SystemClock
+from bot.config import ConfigError, load_config
+from bot.logs import setup_logging
+from storage.db import Database, database_url
+from storage.models import SyncOutbox
+from storage.sync import SyncWorker
+
+
+async def run_sync(url: str, token: str, database: str, *, passes: int = 5) -> int:
+    db = Database(database)
+    await db.open()
+    try:
+        async with SyncWorker(db, url, token, SystemClock(), first_wait=0.2) as worker:
+            sent = 0
+            for _ in range(passes):
+                batch = await worker.send_pending(due_only=False)  # asked to send now: the backoff waits no more
+                sent += batch
+                if batch == 0:
+                    break
+        async with db.sessions() as session:
+            counts = dict(
+                (await session.execute(select(SyncOutbox.status, func.count()).group_by(SyncOutbox.status))).all()
+            )
+    finally:
+        await db.close()
+    print(
+        f"sent {sent} change(s) to {url}; outbox: {counts.get('sent', 0)} sent, {counts.get('pending', 0)} pending, "
+        f"{counts.get('failed', 0)} failed"
+    )
+    return 1 if counts.get("pending") or counts.get("failed") else 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    token = os.environ.get("TUANBOT_BACKEND_TOKEN")
+    if not token:
+        print("tuanbot sync: set TUANBOT_BACKEND_TOKEN to the backend's token", file=sys.stderr)
+        return 2
+    data = resolve_data_dir(args.data_dir)
+    setup_logging(data, console=None)
+    if args.demo:
+        from bot.demo import DEMO_DB
+
+        database, url = args.database or f"sqlite:///{data / DEMO_DB}", args.url
+    else:
+        path = Path(args.config or os.environ.get("TUANBOT_CONFIG") or "config.yaml")
+        try:
+            config = load_config(path)
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        database = args.database or database_url(data, config.database)
+        url = args.url or (config.backend.url if config.backend else None)
+    if not url:
+        print("tuanbot sync: no backend URL: give --url or a backend: {url: …} section", file=sys.stderr)
+        return 2
+    return asyncio.run(run_sync(url, token, database))
+
+
+def add_command(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("sync", parents=[common], help="send the outbox's order changes to the backend now")
+    p.add_argument("--config")
+    p.add_argument("--url", help="the backend (default: the config's backend.url)")
+    p.add_argument("--database", help="the store whose outbox to send (default: the bot's)")
+    p.add_argument("--demo", action="store_true", help="send the last `tuanbot demo`'s orders")
+    p.set_defaults(func=cmd_sync)
