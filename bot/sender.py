@@ -3,18 +3,28 @@
 Handlers and jobs call `enqueue` (inside their own transaction when they have one, so a reply and the order it
 confirms commit together); only this module calls a channel. The queue is the `outbound` table, so a message queued
 before a crash is sent after the restart; rows are marked sent right after the channel accepts them.
+
+The reply path is kept short, because members wait on it: queueing is one INSERT (`ON CONFLICT DO NOTHING` makes
+a keyed row idempotent); once the caller's transaction commits, the row is handed to the send loop in memory
+instead of being read back (the store stays the truth: anything not handed over — after a restart, or queued for
+later — is found by the loop's query); identical-text suppression is decided when a message is about to be said,
+in the shared state (Redis when several processes share one), which is what "not sent twice inside the window"
+means.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
+from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Channel
@@ -25,18 +35,41 @@ from storage.db import Database
 from storage.models import OutboundMessage
 from storage.shared import MemoryState, SharedState
 
-#: renders a queued row's text when it is about to be sent (None: nothing to say any more)
-Renderer = Callable[[OutboundMessage], Awaitable[str | None]]
-
 #: kinds that never go out inside quiet hours (the contract: "no nudges and no reminders inside this window")
 QUIET_KINDS = frozenset({"nudge", "reminder"})
 MINUTE = timedelta(minutes=1)
 
 
+@dataclass
+class QueuedRow:
+    """A queued message as the send loop needs it (from the store, or handed over right after its commit)."""
+
+    id: int
+    room_id: str
+    group_name: str | None
+    text: str
+    mentions: list[str]
+    kind: str
+    coalesce_key: str | None
+    attempts: int = 0
+    not_before: datetime | None = None
+
+    @classmethod
+    def of(cls, row: OutboundMessage) -> QueuedRow:
+        return cls(
+            row.id, row.room_id, row.group_name, row.text, list(row.mentions or []), row.kind,
+            row.coalesce_key, row.attempts, row.not_before,
+        )  # fmt: skip
+
+
+#: renders a queued row's text when it is about to be sent (None: nothing to say any more)
+Renderer = Callable[[QueuedRow], Awaitable[str | None]]
+
+
 @dataclass(frozen=True)
 class Enqueued:
-    """What `Sender.enqueue` did: `queued` (a new row), `coalesced` (folded into a waiting row), `suppressed` (the
-    same text went out lately; the row is kept, marked), or `duplicate` (a row already holds this key)."""
+    """What `Sender.enqueue` did: `queued` (a new row), `coalesced` (folded into a waiting row), or `duplicate` (a
+    row already holds this key). Identical-text suppression happens later, when the message is about to be said."""
 
     outcome: str
     row_id: int | None
@@ -101,10 +134,12 @@ class Sender:
         self.rng = rng or random.Random()
         self.log = get_logger("tuanbot.sender")
         self._slots = Slots(shared)
+        self._texts = RecentTexts(shared)
         #: kinds whose text is rendered at send time (the chain digest: its cost is paid once per interval)
         self.renderers: dict[str, Renderer] = {}
         self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
+        self._ready: deque[QueuedRow] = deque()  # committed and due: handed over without a query
+        self._in_flight: set[int] = set()  # handed over, not yet marked: the loop's query must not take them again
         self._stopping = False
         self._loaded = False
 
@@ -128,17 +163,28 @@ class Sender:
         """
         if session is None:
             async with self.db.transaction() as own:
-                result = await self._enqueue(own, out, group, kind, key, coalesce_key, not_before)
-            self._wake.set()
+                result, row = await self._enqueue(own, out, group, kind, key, coalesce_key, not_before)
+            self._hand_over([row] if row else [])
         else:
-            result = await self._enqueue(session, out, group, kind, key, coalesce_key, not_before)
-            # Wake the send loop when the caller's transaction commits: woken now, it could look before the row is
-            # visible, find nothing, and sleep until the next message.
+            result, row = await self._enqueue(session, out, group, kind, key, coalesce_key, not_before)
+            # Hand it to the send loop when the caller's transaction commits: earlier, the loop could send a message
+            # whose transaction then rolls back, or look before the row is visible and sleep until the next message.
+            waiting: list[QueuedRow] = session.info.setdefault("tuanbot_outbound", [])
+            if row is not None:
+                waiting.append(row)
             if not event.contains(session.sync_session, "after_commit", self._on_commit):
-                event.listen(session.sync_session, "after_commit", self._on_commit, once=True)
+                event.listen(session.sync_session, "after_commit", self._on_commit)
         return result
 
-    def _on_commit(self, _session: object) -> None:
+    def _on_commit(self, sync_session: Any) -> None:
+        self._hand_over(sync_session.info.pop("tuanbot_outbound", []))
+
+    def _hand_over(self, rows: list[QueuedRow]) -> None:
+        now = self.clock.now()
+        for row in rows:
+            if row.not_before is None or row.not_before <= now:
+                self._ready.append(row)
+                self._in_flight.add(row.id)
         self._wake.set()
 
     async def _enqueue(
@@ -150,12 +196,7 @@ class Sender:
         key: str | None,
         coalesce_key: str | None,
         not_before: datetime | None,
-    ) -> Enqueued:
-        now = self.clock.now()
-        if key is not None:
-            existing = await session.scalar(select(OutboundMessage.id).where(OutboundMessage.key == key))
-            if existing is not None:
-                return Enqueued("duplicate", existing)
+    ) -> tuple[Enqueued, QueuedRow | None]:
         if coalesce_key is not None:
             queued = await session.scalar(
                 select(OutboundMessage).where(
@@ -165,66 +206,53 @@ class Sender:
             if queued is not None:
                 queued.text = out.text
                 queued.mentions = list(out.mentions)
-                return Enqueued("coalesced", queued.id)
-        row = OutboundMessage(
-            room_id=out.room_id,
-            group_name=group,
-            text=out.text,
-            mentions=list(out.mentions),
-            kind=kind,
-            key=key,
-            coalesce_key=coalesce_key,
-            status="queued",
-            created_at=now,
-            not_before=not_before,
-            attempts=0,
-        )
-        if kind not in self.renderers and await self._said_recently(session, out, now):
-            row.status, row.reason = "suppressed", "same_text_window"
-            self.log.info("message_suppressed", group=group, kind=kind, reason="same_text_window", text=out.text[:80])
-        session.add(row)
-        await session.flush()
-        return Enqueued(row.status, row.id)
-
-    async def _said_recently_text(self, room_id: str, text: str, now: datetime) -> bool:
-        async with self.db.sessions() as session:
-            return await self._said_recently(session, Outbound(room_id, text), now, statuses=("sent",))
-
-    async def _said_recently(
-        self, session: AsyncSession, out: Outbound, now: datetime, statuses: tuple[str, ...] = ("queued", "sent")
-    ) -> bool:
-        window = self.limits.same_text_window
-        if window <= timedelta(0):
-            return False
-        n = await session.scalar(
-            select(func.count())
-            .select_from(OutboundMessage)
-            .where(
-                OutboundMessage.room_id == out.room_id,
-                OutboundMessage.text == out.text,
-                OutboundMessage.status.in_(statuses),
-                OutboundMessage.created_at >= now - window,
-            )
-        )
-        return bool(n)
+                return Enqueued("coalesced", queued.id), None
+        values = {
+            "room_id": out.room_id,
+            "group_name": group,
+            "text": out.text,
+            "mentions": list(out.mentions),
+            "kind": kind,
+            "key": key,
+            "coalesce_key": coalesce_key,
+            "status": "queued",
+            "created_at": self.clock.now(),
+            "not_before": not_before,
+            "attempts": 0,
+        }
+        insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
+        statement = insert(OutboundMessage).values(**values)
+        if key is not None:
+            statement = statement.on_conflict_do_nothing(index_elements=["key"])
+        row_id = await session.scalar(statement.returning(OutboundMessage.id))
+        if row_id is None:
+            return Enqueued("duplicate", None), None  # a row already holds this key (another process, a replay)
+        row = QueuedRow(row_id, out.room_id, group, out.text, list(out.mentions), kind, coalesce_key, 0, not_before)
+        return Enqueued("queued", row_id), row
 
     # --- sending ----------------------------------------------------------------------------------------------
 
     async def _load_recent(self) -> None:
-        """After a restart, count what was sent in the last minute so the limits hold across it."""
-        since = self.clock.now() - MINUTE
+        """After a restart, count what was sent lately so the limits and the same-text window hold across it."""
+        now = self.clock.now()
+        since = now - max(MINUTE, self.limits.same_text_window)
         async with self.db.sessions() as session:
             rows = await session.execute(
-                select(OutboundMessage.group_name, OutboundMessage.room_id, OutboundMessage.sent_at).where(
-                    OutboundMessage.status == "sent", OutboundMessage.sent_at >= since
-                )
+                select(
+                    OutboundMessage.group_name, OutboundMessage.room_id, OutboundMessage.text, OutboundMessage.sent_at
+                ).where(OutboundMessage.status == "sent", OutboundMessage.sent_at >= since)
             )
-            for group_name, room_id, sent_at in rows:
-                if sent_at is not None:  # counted, whatever the limits: they were sent
+            for group_name, room_id, text, sent_at in rows:
+                if sent_at is None:
+                    continue
+                if sent_at >= now - MINUTE:  # counted, whatever the limits: they were sent
                     await self._slots.take([f"group:{group_name or room_id}", "account"], [10**9, 10**9], sent_at)
+                remaining = self.limits.same_text_window - (now - sent_at)
+                if remaining > timedelta(0):
+                    await self._texts.claim(room_id, text, now, remaining)
         self._loaded = True
 
-    async def _due(self, now: datetime) -> list[OutboundMessage]:
+    async def _due(self, now: datetime) -> list[QueuedRow]:
         async with self.db.sessions() as session:
             result = await session.scalars(
                 select(OutboundMessage)
@@ -235,7 +263,7 @@ class Sender:
                 .order_by(OutboundMessage.id)
                 .limit(50)
             )
-            return list(result)
+            return [QueuedRow.of(row) for row in result if row.id not in self._in_flight]
 
     async def _next_not_before(self) -> datetime | None:
         async with self.db.sessions() as session:
@@ -249,7 +277,7 @@ class Sender:
             await self._load_recent()
         while not self._stopping:
             now = self.clock.now()
-            due = await self._due(now)
+            due = list(self._ready) or await self._due(now)
             if not due:
                 nxt = await self._next_not_before()
                 return None if nxt is None else max(0.0, (nxt - now).total_seconds())
@@ -263,33 +291,39 @@ class Sender:
                 if wait > 0:
                     waits.append(wait)
                     continue
-                await self._send_one(row)
+                if self._ready and self._ready[0] is row:
+                    self._ready.popleft()
+                self._in_flight.add(row.id)
+                try:
+                    await self._send_one(row)
+                finally:
+                    self._in_flight.discard(row.id)
                 break
             else:
                 return min(waits)
         return None
 
-    async def _send_one(self, row: OutboundMessage) -> None:
+    async def _send_one(self, row: QueuedRow) -> None:
         now = self.clock.now()
         if row.kind in QUIET_KINDS and self.in_quiet_hours(now):
-            await self._mark(row.id, status="suppressed", reason="quiet_hours")
-            self.log.info("message_suppressed", group=row.group_name, kind=row.kind, reason="quiet_hours")
+            await self._suppress(row, "quiet_hours")
             return
         text = row.text
         renderer = self.renderers.get(row.kind)
         if renderer is not None:
             rendered = await renderer(row)
-            if rendered is None or await self._said_recently_text(row.room_id, rendered, now):
-                reason = "nothing_to_say" if rendered is None else "same_text_window"
-                await self._mark(row.id, status="suppressed", reason=reason)
-                self.log.info("message_suppressed", group=row.group_name, kind=row.kind, reason=reason)
+            if rendered is None:
+                await self._suppress(row, "nothing_to_say")
                 return
             text = rendered
-            await self._mark(row.id, text=text)
-        out = Outbound(room_id=row.room_id, text=text, mentions=tuple(row.mentions or ()))
+        if not await self._texts.claim(row.room_id, text, now, self.limits.same_text_window):
+            await self._suppress(row, "same_text_window", text=text)
+            return
+        out = Outbound(room_id=row.room_id, text=text, mentions=tuple(row.mentions))
         try:
             await self.channel.send(out)
         except Exception as exc:  # the channel could not take it: keep it queued and back off
+            await self._texts.release(row.room_id, text)
             backoff = min(60.0, 2.0 ** min(row.attempts, 6))
             await self._mark(
                 row.id, status="queued", attempts=row.attempts + 1, not_before=now + timedelta(seconds=backoff)
@@ -299,11 +333,15 @@ class Sender:
             )
             return
         sent_at = self.clock.now()
-        await self._mark(row.id, status="sent", sent_at=sent_at, attempts=row.attempts + 1)
+        await self._mark(row.id, status="sent", sent_at=sent_at, attempts=row.attempts + 1, text=text)
         self.log.info("message_sent", group=row.group_name, kind=row.kind, outbound_id=row.id, text=text[:200])
         low, high = self.limits.spacing
         if high > 0:
             await self.clock.sleep(self.rng.uniform(low, high))
+
+    async def _suppress(self, row: QueuedRow, reason: str, text: str | None = None) -> None:
+        await self._mark(row.id, status="suppressed", reason=reason, **({"text": text} if text else {}))
+        self.log.info("message_suppressed", group=row.group_name, kind=row.kind, reason=reason, text=row.text[:80])
 
     async def _mark(self, row_id: int, **values: Any) -> None:
         async with self.db.transaction() as session:
@@ -316,7 +354,7 @@ class Sender:
             wait = await self.send_due()
             if wait is None:
                 return
-            held_by_limits = bool(await self._due(self.clock.now()))
+            held_by_limits = bool(self._ready or await self._due(self.clock.now()))
             if not held_by_limits and self.clock.now() + timedelta(seconds=wait) > deadline:
                 return  # only messages meant for later remain
             await self.clock.sleep(wait)
@@ -342,3 +380,37 @@ class Sender:
                 select(func.count()).select_from(OutboundMessage).where(OutboundMessage.status == "queued")
             )
             return int(n or 0)
+
+
+@dataclass
+class RecentTexts:
+    """What each room was told lately, for the same-text window: in the shared state (one claim per room and text,
+    expiring with the window), in process when the shared state fails."""
+
+    shared: SharedState | None
+    local: MemoryState = field(default_factory=MemoryState)
+
+    @staticmethod
+    def _key(room_id: str, text: str) -> str:
+        return "said:" + hashlib.sha1(f"{room_id}\\n{text}".encode()).hexdigest()
+
+    async def claim(self, room_id: str, text: str, now: datetime, window: timedelta) -> bool:
+        """True when nothing identical was said to the room inside the window (and it is now claimed)."""
+        if window <= timedelta(0):
+            return True
+        key = self._key(room_id, text)
+        if self.shared is not None and not isinstance(self.shared, MemoryState):
+            try:
+                return await self.shared.claim(key, now.timestamp(), window.total_seconds())
+            except Exception:  # redis down: the window holds in this process
+                pass
+        return await self.local.claim(key, now.timestamp(), window.total_seconds())
+
+    async def release(self, room_id: str, text: str) -> None:
+        key = self._key(room_id, text)
+        for state in (self.shared, self.local):
+            if state is not None:
+                try:
+                    await state.release(key)
+                except Exception:
+                    continue

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from bot.app import Services
     from bot.config import Buy
     from bot.dispatch import Context
+    from bot.sender import QueuedRow
 
 DIGEST = "digest"
 
@@ -326,7 +327,7 @@ class ChainOrders:
         )
 
 
-async def render_digest(services: Services, row: OutboundMessage) -> str | None:
+async def render_digest(services: Services, row: QueuedRow) -> str | None:
     """The digest's text at send time: who was recorded, changed or cancelled since the last digest, totals, and
     how far the buy is from 成团. None when nothing is left to confirm."""
     parts = (row.coalesce_key or "").split(":", 2)

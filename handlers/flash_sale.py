@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from bot.app import Services
     from bot.config import Config, FlashSale
     from bot.dispatch import Context
+    from bot.sender import QueuedRow
 
 FLASH_DIGEST = "flash_digest"
 _MENTION = re.compile(r"@\S+[\s\u2005]*")
@@ -236,7 +237,7 @@ async def _queue_digest(
     )
 
 
-async def render_flash_digest(services: Services, row: OutboundMessage) -> str | None:
+async def render_flash_digest(services: Services, row: QueuedRow) -> str | None:
     """Who got units since the last flash digest in this group, and how many are left."""
     parts = (row.coalesce_key or "").split(":", 2)
     sale = next((s for s in services.config.flash_sales if len(parts) == 3 and s.id == parts[1]), None)

@@ -25,6 +25,12 @@ class SharedState(Protocol):
         """Take one slot in every key's window, or none: 0 when taken, else seconds until all would be free."""
         ...
 
+    async def claim(self, key: str, now: float, ttl_s: float) -> bool:
+        """Claim `key` for `ttl_s` seconds: True if it was free (or its claim expired), False if claimed."""
+        ...
+
+    async def release(self, key: str) -> None: ...
+
     async def stock_init(self, key: str, total: int) -> None:
         """Set a counter to `total` units unless it exists (a restart keeps what was taken)."""
         ...
@@ -47,6 +53,7 @@ class MemoryState:
         self._handled: dict[str, float] = {}
         self._slots: dict[str, deque[float]] = defaultdict(deque)
         self._stock: dict[str, int] = {}
+        self._claims: dict[str, float] = {}
 
     async def was_handled(self, msg_id: str) -> bool:
         expires = self._handled.get(msg_id)
@@ -71,6 +78,18 @@ class MemoryState:
         for key in keys:
             self._slots[key].append(now)
         return 0.0
+
+    async def claim(self, key: str, now: float, ttl_s: float) -> bool:
+        expires = self._claims.get(key)
+        if expires is not None and expires > now:
+            return False
+        if len(self._claims) > 100_000:
+            self._claims = {k: v for k, v in self._claims.items() if v > now}
+        self._claims[key] = now + ttl_s
+        return True
+
+    async def release(self, key: str) -> None:
+        self._claims.pop(key, None)
 
     async def stock_init(self, key: str, total: int) -> None:
         self._stock.setdefault(key, total)
@@ -155,6 +174,13 @@ class RedisState:
             args=[int(window_s * 1000), int(now * 1000), member, *limits],
         )
         return float(wait_ms) / 1000
+
+    async def claim(self, key: str, now: float, ttl_s: float) -> bool:
+        # Redis keeps time itself: `now` is for the in-process implementation (and a virtual clock in tests)
+        return bool(await self.redis.set(self._k("claim", key), "1", nx=True, px=max(1, int(ttl_s * 1000))))
+
+    async def release(self, key: str) -> None:
+        await self.redis.delete(self._k("claim", key))
 
     async def stock_init(self, key: str, total: int) -> None:
         await self.redis.set(self._k("stock", key), total, nx=True)

@@ -56,11 +56,15 @@ async def test_identical_text_is_not_sent_twice_inside_the_window(data_dir: Path
     async with BotHarness(data_dir, handlers=[]) as bot:
         room = await _room(bot, G1)
         sender = bot.app.sender
-        assert (await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply")).outcome == "queued"
-        assert (await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply")).outcome == "suppressed"
+        await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply")
+        await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply")
+        other = await _room(bot, G2)
+        await sender.enqueue(Outbound(other, "草莓到货啦"), group=G2, kind="reply")  # another room: its own window
         await bot.settle()
+        assert bot.said(G1) == ["草莓到货啦"]
+        assert bot.said(G2) == ["草莓到货啦"]
         bot.clock.advance(11 * 60)
-        assert (await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply")).will_send
+        await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply")
         await bot.settle()
         assert bot.said(G1) == ["草莓到货啦", "草莓到货啦"]
         async with bot.app.db.sessions() as s:
@@ -68,6 +72,18 @@ async def test_identical_text_is_not_sent_twice_inside_the_window(data_dir: Path
                 await s.scalars(select(OutboundMessage.reason).where(OutboundMessage.status == "suppressed"))
             )
         assert reasons == ["same_text_window"]
+
+
+async def test_the_same_text_window_holds_across_a_restart(data_dir: Path) -> None:
+    async with BotHarness(data_dir, handlers=[]) as bot:
+        room = await _room(bot, G1)
+        await bot.app.sender.enqueue(Outbound(room, "今晚8点截单"), group=G1, kind="reply")
+        await bot.settle()
+        clock = bot.clock
+    async with BotHarness(data_dir, handlers=[], start=clock.now() + timedelta(minutes=3)) as bot:
+        await bot.app.sender.enqueue(Outbound(room, "今晚8点截单"), group=G1, kind="reply")
+        await bot.settle()
+        assert bot.channel.said() == []  # said 3 minutes ago, before the restart
 
 
 async def test_random_spacing_between_sends(data_dir: Path) -> None:
