@@ -59,10 +59,20 @@ def belongs_to(who: str, sender_name: str) -> bool:
 @dataclass
 class ChainState:
     lines: dict[str, LineState] = field(default_factory=dict)
+    #: lines by their label without spaces: an edit or a cancel looks up its writer's lines without a scan
+    by_who: dict[str, list[LineState]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for line in self.lines.values():
+            self.by_who.setdefault(squash(line.who), []).append(line)
 
     @classmethod
     def of(cls, lines: Iterable[LineState]) -> ChainState:
         return cls({line.key: line for line in lines})
+
+    def _add(self, line: LineState) -> None:
+        self.lines[line.key] = line
+        self.by_who.setdefault(squash(line.who), []).append(line)
 
     def active(self) -> list[LineState]:
         return [line for line in self.lines.values() if line.status == ACTIVE]
@@ -82,7 +92,7 @@ class ChainState:
             entry = item.entry
             author = item.author or self._author_of(item, sender_id, sender_name, is_last=item is last)
             line = LineState(entry.key, entry.who, author, ACTIVE, entry)
-            self.lines[entry.key] = line
+            self._add(line)
             if late:
                 line.status = LATE
                 changes.append(Change("late", line))
@@ -115,18 +125,13 @@ class ChainState:
 
     def _own_missing(self, who: str, actor: str, keys_here: set[str]) -> LineState | None:
         """The actor's active line with this label that their copy no longer holds (so the new line edits it)."""
-        for line in self.lines.values():
-            if (
-                line.status == ACTIVE
-                and line.key not in keys_here
-                and squash(line.who) == squash(who)
-                and line.author in (actor, None)
-            ):
+        for line in self.by_who.get(squash(who), ()):
+            if line.status == ACTIVE and line.key not in keys_here and line.author in (actor, None):
                 return line
         return None
 
     def _latest_active(self, who: str, actor: str) -> LineState | None:
-        mine = [ln for ln in self.active() if squash(ln.who) == squash(who) and ln.author in (actor, None)]
+        mine = [ln for ln in self.by_who.get(squash(who), ()) if ln.status == ACTIVE and ln.author in (actor, None)]
         if not mine:
             mine = [ln for ln in self.active() if ln.author == actor]
         return mine[-1] if mine else None
