@@ -165,9 +165,10 @@ class App:
         limits: SenderLimits | None = None,
         database: str | None = None,
         engine_kwargs: dict[str, Any] | None = None,
+        use_redis: bool = True,
     ) -> None:
         self.db = Database(database or database_url(data_dir, config.database), **(engine_kwargs or {}))
-        redis_url = os.environ.get("TUANBOT_REDIS_URL") or config.redis
+        redis_url = (os.environ.get("TUANBOT_REDIS_URL") or config.redis) if use_redis else None
         redis_state = RedisState(redis_url) if redis_url else None
         limits = limits or SenderLimits(
             per_group_per_minute=config.limits.per_group_per_minute,

@@ -88,6 +88,7 @@ async def rebuild(config: Config, db: Database, *, buy: str | None = None, scrat
             scratch,
             limits=SenderLimits(spacing=(0.0, 0.0)),
             database=f"sqlite+aiosqlite:///{scratch / 'rebuild.db'}",
+            use_redis=False,  # a replay in a scratch store: the live handled marks and stock are not its own
         )
         await app.start()
         try:

@@ -108,7 +108,11 @@ class ChainOrders:
                 if too_late:
                     await self._queue_too_late(ctx, session, buy, too_late)
         except BaseException:
-            states.pop(key, None)  # the store is the truth: rebuild from it next time
+            # The transaction rolled back: what this process learnt inside it is not true. The store is the truth:
+            # the chain state is rebuilt from it next time, and member ids and the pending digest are asked again.
+            states.pop(key, None)
+            services.caches.pop("member_ids", None)
+            services.caches.pop("digest_pending", None)
             raise
 
     # --- reading -----------------------------------------------------------------------------------------------

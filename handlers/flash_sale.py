@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import Kind, Outbound
@@ -114,23 +115,36 @@ class FlashSales:
         left: int | None = None
         try:
             async with services.db.transaction() as session:
-                if await session.scalar(select(FlashClaim.id).where(FlashClaim.msg_id == ctx.event.msg_id)):
-                    return  # this message was handled before the store failed last time
-                left = await services.stock.take(session, key, qty)
+                # One statement records the attempt and tells a retried message (the store failed after it last
+                # time) from a new one; the crowd after the sell-out then costs the gate's "no" and a few inserts.
                 claim = FlashClaim(
                     sale_id=sale.id,
                     group_id=ctx.group_id,
                     wxid=ctx.event.sender_id,
                     name=ctx.event.sender_name,
                     qty=qty,
-                    status="confirmed" if left is not None else "waiting",
+                    status="waiting",
                     msg_id=ctx.event.msg_id,
                     version=1,
                     created_at=now,
                     updated_at=now,
                 )
-                session.add(claim)
-                await session.flush()
+                insert = postgresql.insert if services.db.dialect == "postgresql" else sqlite.insert
+                claim_id = await session.scalar(
+                    insert(FlashClaim)
+                    .values({c.key: getattr(claim, c.key) for c in FlashClaim.__table__.columns if c.key != "id"})
+                    .on_conflict_do_nothing(index_elements=["msg_id"])
+                    .returning(FlashClaim.id)
+                )
+                if claim_id is None:
+                    return  # this message was handled before the store failed last time
+                claim.id = claim_id
+                left = await services.stock.take(session, key, qty)
+                if left is not None:
+                    claim.status = "confirmed"
+                    await session.execute(
+                        update(FlashClaim).where(FlashClaim.id == claim.id).values(status="confirmed")
+                    )
                 _sync(session, services, sale, claim, ctx.group.name, now)
                 if left is not None:
                     ctx.log.info("flash_claimed", sale=sale.id, qty=qty, left=left, claim_id=claim.id)

@@ -41,6 +41,10 @@ class SharedState(Protocol):
 
     async def stock_give(self, key: str, n: int) -> int: ...
 
+    async def stock_set(self, key: str, left: int) -> None:
+        """Reset a counter to the truth (the SQL row) after it drifted."""
+        ...
+
     async def stock_left(self, key: str) -> int | None: ...
 
     async def close(self) -> None: ...
@@ -104,6 +108,9 @@ class MemoryState:
     async def stock_give(self, key: str, n: int) -> int:
         self._stock[key] = self._stock.get(key, 0) + n
         return self._stock[key]
+
+    async def stock_set(self, key: str, left: int) -> None:
+        self._stock[key] = left
 
     async def stock_left(self, key: str) -> int | None:
         return self._stock.get(key)
@@ -191,6 +198,9 @@ class RedisState:
 
     async def stock_give(self, key: str, n: int) -> int:
         return int(await self.redis.incrby(self._k("stock", key), n))
+
+    async def stock_set(self, key: str, left: int) -> None:
+        await self.redis.set(self._k("stock", key), left)
 
     async def stock_left(self, key: str) -> int | None:
         value = await self.redis.get(self._k("stock", key))

@@ -30,6 +30,9 @@ class Stock:
         self.db = db
         self.gate = gate  # a RedisState when processes share one; None for SQL alone
         self._gate_down = False
+        # keys whose gate counter was checked against the SQL row since start / since Redis came back: until then a
+        # "sold out" from the gate may be stale (an empty restarted Redis, units given back while it was down)
+        self._trusted: set[str] = set()
 
     async def ensure(self, key: str, total: int) -> None:
         """Create the counter with `total` units unless it exists (a restart or a reload keeps what was taken)."""
@@ -49,6 +52,8 @@ class Stock:
         gated: int | None = None
         if self.gate is not None:
             gated = await self._gated(self.gate.stock_take(key, n))
+            if gated is None and not self._gate_down and key not in self._trusted:
+                gated = await self._resync(session, key, n)
             if gated is None and not self._gate_down:
                 return None  # the gate says sold out: the database is not asked
         left = await session.scalar(
@@ -72,6 +77,19 @@ class Stock:
             await self._gated(self.gate.stock_give(key, n))
         return int(left or 0)
 
+    async def _resync(self, session: AsyncSession, key: str, n: int) -> int | None:
+        """The gate's first "sold out" for `key`: set it to the SQL row's count and ask it again."""
+        assert self.gate is not None
+        left = await session.scalar(select(StockCounter.left).where(StockCounter.key == key))
+        self._trusted.add(key)
+        if left is None:
+            return None
+        await self._gated(self.gate.stock_set(key, int(left)))
+        if self._gate_down:
+            return None  # it failed meanwhile: SQL decides alone
+        log.info("stock_gate_resynced", key=key, left=int(left))
+        return await self._gated(self.gate.stock_take(key, n))
+
     async def undo_gate(self, key: str, n: int) -> None:
         """The transaction that took from the gate rolled back: put the units back in front of it."""
         if self.gate is not None:
@@ -94,4 +112,5 @@ class Stock:
         if self._gate_down:
             log.info("redis_recovered", part="stock")
             self._gate_down = False
+            self._trusted.clear()  # what it says may have drifted while it was away
         return result if result is None else int(result)

@@ -46,3 +46,16 @@ async def test_after_a_store_outage_the_orders_still_match_the_messages(data_dir
         assert len(await bot.orders()) == 2
         (data_dir / "scratch").mkdir()
         assert await rebuild(bot.config, bot.app.db, scratch=data_dir / "scratch") == []
+
+
+async def test_rebuild_never_uses_the_live_redis(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.rebuild import rebuild
+    from tests.conftest import _reachable, service_missing
+
+    if not _reachable("127.0.0.1", 6379):
+        service_missing("Redis at 127.0.0.1:6379")
+    monkeypatch.setenv("TUANBOT_REDIS_URL", "redis://127.0.0.1:6379/15")
+    async with BotHarness(data_dir) as bot:  # the live bot marks its messages handled in Redis
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))
+        (data_dir / "scratch").mkdir()
+        assert await rebuild(bot.config, bot.app.db, scratch=data_dir / "scratch") == []

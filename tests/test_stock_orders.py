@@ -3,6 +3,7 @@ oversold — on SQL alone and with Redis in front; every order change leaves an 
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -77,3 +78,22 @@ async def test_every_order_change_is_in_the_outbox_with_its_version(data_dir: Pa
         assert rows[1].payload["items"] == [{"product": "草莓", "qty": 3.0, "unit": "盒"}]
         assert rows[0].payload["group"] == "阳光花园1号群"
         assert rows[0].payload["buy"] == "caomei"
+
+
+async def test_a_redis_that_lost_its_counters_does_not_turn_members_away(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not _reachable("127.0.0.1", 6379):
+        service_missing("Redis at 127.0.0.1:6379")
+    monkeypatch.setenv("TUANBOT_REDIS_URL", f"redis://127.0.0.1:6379/{1 + uuid.uuid4().int % 14}")
+    async with BotHarness(data_dir, config=STOCKED) as bot:
+        redis = bot.app.services.shared.redis  # type: ignore[attr-defined]
+        await redis.flushdb()
+        await apply_config_to_store(bot.app.services)
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))
+        await redis.flushdb()  # Redis restarted empty: its counter is gone, SQL still has 2 boxes
+        await bot.say("李姐", chain(H, "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓2盒"))
+        assert [w for w, _ in await bot.orders()] == ["3栋 王阿姨", "5-1201 李姐"]
+        assert await _left(bot) == 0
+        await bot.say("何姐", chain(H, "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓2盒", "6号楼 何姐 草莓1盒"))
+        assert [w for w, _ in await bot.orders(status="waiting")] == ["6号楼 何姐"]  # now truly sold out

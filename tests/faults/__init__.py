@@ -1,0 +1,1 @@
+"""Helper processes for the fault tests (`tests/test_faults.py`)."""
