@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple, cast
 
-from bot.parsing.products import Match, ProductMatcher
-from bot.parsing.quantity import QuantityForm, QuantitySpan, find_quantities
+from bot.parsing.products import Match, ProductMatcher, fold
+from bot.parsing.quantity import UNITS, QuantityForm, QuantitySpan, find_quantities, normalize_unit, parse_number
 
 __all__ = ["ChainEntry", "Item", "ParsedChain", "is_chain", "normalize_key", "parse_chain"]
 
@@ -64,13 +64,15 @@ _SENDER_PREFIX_RE = re.compile(r"[A-Za-z][A-Za-z0-9_\-]{4,63}(?:@chatroom)?:[ \t
 _EXAMPLE_RE = re.compile(r"(?:例如|格式如|例|如|格式)(?:[ \t\u3000:：,，.．、\-—]|$)")
 _SURE_LINE_RE = re.compile(r"^[ \t\u3000]*[0-9０-９]{1,3}[ \t\u3000]*[.．、,，:：;；)）。](?![0-9０-９])", re.MULTILINE)
 _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+# The plainest entry line, "12. …" (a space after the dot): `_numbered` gives (12, the rest stripped), whatever number
+# it expects when the number has up to three digits, and only when it is the expected one beyond.
+_PLAIN_ENTRY_RE = re.compile(r"([0-9]{1,5})\.[ \t\u3000]+(.*)")
+# An `_INLINE_MARKER_RE` marker numbered 1, anywhere in a text: without one no line holds a one-line list.
+_INLINE_FIRST_RE = re.compile(r"(?<!\S)[0０]{0,2}[1１][ \t]*[.．、)）](?=\s|$)")
 _MAX_INLINE_STARTS = 8
 
 
-class _Numbered(NamedTuple):
-    line: int
-    num: int
-    content: str
+_Numbered = tuple[int, int, str]  # (line index, number, content): a plain tuple, made for every list line
 
 
 def _to_int(num: str) -> int:
@@ -156,8 +158,8 @@ def _header_and_examples(lines: Sequence[str]) -> tuple[str, tuple[str, ...]]:
 _INVISIBLE_RE = re.compile("[\u0335\u0336\u0337\u0338\u200b\u200c\u200d\u2060\ufeff\ufe0e\ufe0f]")
 _WS_RE = re.compile(r"\s+")
 _TRAILING_PUNCT = " .,;:!?~。、…·-—_"
-_STRIKE_CHARS = frozenset("\u0335\u0336\u0337\u0338")
 _STRIKE_RE = re.compile("[\u0335-\u0338]")
+_SPACE_OR_STRIKE_RE = re.compile(r"[\s\u0335-\u0338]")  # \s of a str pattern is exactly str.isspace()
 
 
 def normalize_key(raw: str) -> str:
@@ -178,9 +180,9 @@ def _unstrike(raw: str) -> tuple[str, bool]:
     struck = False
     marks = len(_STRIKE_RE.findall(raw)) if _STRIKE_RE.search(raw) else 0
     if marks:
-        visible = sum(1 for ch in raw if not ch.isspace() and ch not in _STRIKE_CHARS)
+        visible = len(raw) - len(_SPACE_OR_STRIKE_RE.findall(raw))  # neither str.isspace() nor a strike mark
         struck = marks * 2 >= visible
-        text = "".join(ch for ch in raw if ch not in _STRIKE_CHARS)
+        text = _STRIKE_RE.sub("", raw)
     stripped = text.strip()
     if len(stripped) > 4 and stripped.startswith("~~") and stripped.endswith("~~"):
         struck = True
@@ -201,7 +203,38 @@ _ADDRESS_RE = re.compile(
     r"|[0-9]{1,2}[:：][0-9]{2}"
     r"|[0-9]{6,}"
 )
-_CANCEL_RE = re.compile(r"取消|不要了|不需要了|退出|撤销|撤单|退单|(?<![0-9A-Za-z\-－])[-－−]\s?1(?![0-9.])")
+# `_ADDRESS_RE` with its run-scanning alternatives starting only where a run of their characters starts. Tried at
+# every position inside a long run (aaaa…, １１１１…, 一一一一…) each of those rescans the rest of the run: quadratic.
+# Whether one matches depends only on where its run ends (what follows a digit run, a numeral run, an alphanumeric run
+# ending in a digit), so inside a run it fails wherever it failed at the run's start; `_address_spans` asks the plain
+# pattern only where the scan enters a run mid-way (right after a match).
+_ADDRESS_SCAN_RE = re.compile(
+    rf"(?<![0-9０-９])[0-9０-９]+[ \t]*{_ADDRESS_SUFFIX}"
+    rf"|(?<![一二三四五六七八九十两])[一二三四五六七八九十两]+[ \t]*{_ADDRESS_SUFFIX}"
+    r"|(?<![0-9０-９A-Za-z])[0-9０-９A-Za-z]*[0-9０-９](?:[\-－—_/#][0-9０-９A-Za-z]+)+"
+    r"|https?://\S+|www\.\S+"
+    r"|[0-9]{1,2}[:：][0-9]{2}"
+    r"|(?<![0-9])[0-9]{6,}"
+)
+
+
+def _address_spans(text: str) -> list[tuple[int, int]]:
+    """The spans of `_ADDRESS_RE.finditer(text)`, in linear time."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    while True:
+        m = _ADDRESS_RE.match(text, pos) if spans else None  # right after a match: the scan enters runs mid-way
+        if m is None:
+            m = _ADDRESS_SCAN_RE.search(text, pos)
+            if m is None:
+                return spans
+        spans.append(m.span())
+        pos = m.end()
+
+
+_CANCEL_RE = re.compile(  # the look-ahead only fails fast where no alternative can start
+    r"(?=[取不退撤\-－−])(?:取消|不要了|不需要了|退出|撤销|撤单|退单|(?<![0-9A-Za-z\-－])[-－−]\s?1(?![0-9.]))"
+)
 _EDIT_LINE_RE = re.compile(r"^.*(?:改成|改为|改一下|修改|不要了|取消).*$", re.MULTILINE)
 _CANCEL_LINE_RE = re.compile(r"(?:取消|不要了|不需要了|退出|撤销|撤单|退单|[-－−]\s?1)[。.!！~～ ]*")
 _ADDRESS_TOKEN_RE = re.compile(
@@ -220,6 +253,9 @@ _BARE_FOLLOWERS = frozenset("\n，,、;；+＋。！!)）")
 _WHO_STRIP = " \t\u3000，,、:：;；+＋-—"
 _REMARK_STRIP = " \t\u3000，,、:：;；+＋/"
 _CACHE_LIMIT = 50_000
+
+
+_NON_WORD_RE = re.compile("[^\u4e00-\u9fff\u3400-\u4dbfA-Za-z]")  # any character `_is_word_char` rejects
 
 
 def _is_word_char(ch: str) -> bool:
@@ -318,7 +354,7 @@ def _parse_content(raw: str, matcher: ProductMatcher | None, default_product: st
             pos += len(line) + 1
     cancelled = struck or bool(cancel_spans)
 
-    masked_spans = [m.span() for m in _ADDRESS_RE.finditer(text)] + cancel_spans
+    masked_spans = _address_spans(text) + cancel_spans
     if first_end < n:  # "张三改成3份" under someone's line is a chat message about another entry, not an order
         masked_spans += [m.span() for m in _EDIT_LINE_RE.finditer(text, first_end)]
     work = _mask(text, masked_spans)
@@ -393,10 +429,20 @@ def _parse_content(raw: str, matcher: ProductMatcher | None, default_product: st
             return None
         return _Product(start, end, text[start:end], False, None)
 
+    sorted_mention_starts = sorted(mention_starts)
+    non_word = [n + 1, n]  # [from, first non-word position at or after it]: none in between
+
     def glued_after(q: QuantitySpan) -> _Product | None:
-        end = q.end
-        while end < n and _is_word_char(work[end]) and end not in mention_starts:
-            end += 1
+        # The first position from q.end on that is not a word character or starts a mention. Quantities come left to
+        # right, so one search answers all those inside the same run of word characters: walking it for each of many
+        # quantities in a long run would add up to quadratic time.
+        if not non_word[0] <= q.end <= non_word[1]:
+            found = _NON_WORD_RE.search(work, q.end)
+            non_word[:] = [q.end, found.start() if found else n]
+        end = non_word[1]
+        k = bisect.bisect_left(sorted_mention_starts, q.end)
+        if k < len(sorted_mention_starts):
+            end = min(end, sorted_mention_starts[k])
         return unknown_or_fuzzy(q.end, end, from_end=False) if end > q.end else None
 
     for q in quantities:
@@ -492,12 +538,174 @@ def _parse_content(raw: str, matcher: ProductMatcher | None, default_product: st
     return _Parsed(who, tuple(items), remark, cancelled, normalize_key(raw))
 
 
+# ---------------------------------------------------------------------------------------------------------------------
+# Fast path: the common one-line shapes, read by one regular expression
+#
+#     WHO                       3栋 王阿姨 · 5-1201 · 王燕燕 512
+#     WHO QTY UNIT              3栋 王阿姨 2盒            (the default product, if any)
+#     WHO PRODUCT QTY UNIT      30栋 邻居12 草莓3盒       (a catalogue name; without a catalogue, a plain phrase)
+#
+# WHO is address tokens (3栋, 6号楼2单元, 5-1201, 512) around at most one name token (CJK, then maybe digits), the
+# tokens joined by single spaces. The alphabet is narrow on purpose, so that `_parse_content` provably reads such a
+# line the same way: no character a cancel word, a filler, a quantity, an address mask or a product mention could
+# start with sits where it would change the reading (the reasons are next to each set below), and the line is already
+# its own key (NFKC-stable, single spaces, no trailing punctuation). Anything else goes to `_parse_content`;
+# `tests/parsing/test_fast_path.py` checks both agree.
+
+_FAST_MAX_LEN = 120
+_CN_NUMERALS = "零〇一二两俩三四五六七八九十百千"
+_SUFFIX_CHARS = "号楼栋幢座单元层室区期弄排户门组巷"  # every character of _ADDRESS_SUFFIX
+_UNIT_CHARS = "".join(UNITS)
+# Where a token starts (after a space, maybe after a numeral): no unit (12 盒 is a quantity) and no address suffix
+# (三 号 is an address).
+_OPENING_EXCLUDED = frozenset(_UNIT_CHARS + _SUFFIX_CHARS)
+# Anywhere in a name or a product: no 半/第 (半斤, 第3) and no first character of a cancel word (取消 不要了 不需要了
+# 退出 撤销 撤单 退单).
+_ANYWHERE_EXCLUDED = frozenset("半第取退撤不")
+# In a name, which may hold numerals (张三, 十一): no unit or suffix at all (三个, 三号), and none of the fillers that
+# would end a label (要 买 订 再来).
+_NAME_EXCLUDED = _OPENING_EXCLUDED | _ANYWHERE_EXCLUDED | frozenset("要买订来再")
+# In a product: no numeral (草莓三3盒 reads no quantity: the unit form's look-behind).
+_PRODUCT_EXCLUDED = _ANYWHERE_EXCLUDED | frozenset(_CN_NUMERALS)
+# Without a catalogue the product is the phrase as written; it must not open with a filler (我要, 还要, 拿, 加, 共…).
+_PHRASE_OPENING_EXCLUDED = _OPENING_EXCLUDED | frozenset("我还再要买订来拿加共一")
+# Where the product scan of `ProductMatcher.find_all` looks outside the product: the address tokens, the spaces, the
+# quantity and the unit (folded), the mask. Catalogue names that open with one of these are searched for in the line.
+_FAST_ALPHABET = frozenset("0123456789- " + _SUFFIX_CHARS + fold(_UNIT_CHARS) + _MASK)
+_FAST_ADDRESS = (
+    rf"(?:[0-9]{{1,4}}{_ADDRESS_SUFFIX})+[0-9]{{0,4}}"  # 3栋, 6号楼2单元, 2栋1201
+    r"|[0-9]{1,6}(?:-[0-9]{1,6})+"  # 5-1201, 3-2-501
+    r"|[0-9]{3,8}"  # 512, a room number
+)
+_FAST_UNIT = "|".join(sorted(UNITS, key=len, reverse=True))
+_FAST_ITEMS_LIMIT = 10_000
+
+
+def _cjk_class(excluded: frozenset[str]) -> str:
+    """A regex class of the CJK Unified Ideographs block without `excluded`."""
+    parts: list[str] = []
+    start = 0x4E00
+    for cp in sorted({ord(ch) for ch in excluded if "\u4e00" <= ch <= "\u9fff"}):
+        if cp > start:
+            parts.append(f"{chr(start)}-{chr(cp - 1)}" if cp - 1 > start else chr(start))
+        start = cp + 1
+    if start <= 0x9FFF:
+        parts.append(f"{chr(start)}-{chr(0x9FFF)}" if start < 0x9FFF else chr(start))
+    return "[" + "".join(parts) + "]"
+
+
+class _FastLine:
+    """Reads the common one-line shapes for one catalogue (or none); `parse` gives None for anything else."""
+
+    __slots__ = ("_defaults", "_items", "_matcher", "_products", "_regex", "_unsafe")
+
+    def __init__(self, matcher: ProductMatcher | None) -> None:
+        self._matcher = matcher
+        self._products: dict[str, str] = {}
+        self._unsafe: re.Pattern[str] | None = None
+        if matcher is None:
+            name_chars = _cjk_class(_NAME_EXCLUDED)
+            product = _cjk_class(_PHRASE_OPENING_EXCLUDED | _PRODUCT_EXCLUDED) + _cjk_class(_PRODUCT_EXCLUDED) + "*"
+        else:
+            surfaces = matcher.surface_products()
+            first_chars = frozenset(surface[0] for surface in surfaces)
+            name_chars = _cjk_class(_NAME_EXCLUDED | first_chars)
+            for surface, canonical in surfaces.items():
+                if (
+                    surface[0] not in _OPENING_EXCLUDED
+                    and all("\u4e00" <= ch <= "\u9fff" and ch not in _PRODUCT_EXCLUDED for ch in surface)
+                    and not any(other != surface and other.startswith(surface) for other in surfaces)
+                ):
+                    self._products[surface] = canonical  # CJK only: the text as written is its folded form
+            names = sorted(self._products, key=len, reverse=True)
+            product = "(?:" + "|".join(map(re.escape, names)) + ")" if names else "(?!)"
+            unsafe = sorted((surface for surface in surfaces if surface[0] in _FAST_ALPHABET), key=len, reverse=True)
+            if unsafe:  # IGNORECASE: the only letters of the fast alphabet are the units kg/KG/Kg/g
+                self._unsafe = re.compile("|".join(map(re.escape, unsafe)), re.IGNORECASE)
+        name = f"{name_chars}+[0-9]{{0,6}}"
+        who = rf"(?:(?:{_FAST_ADDRESS}) )*{name}(?: (?:{_FAST_ADDRESS}))*|(?:{_FAST_ADDRESS})(?: (?:{_FAST_ADDRESS}))*"
+        self._regex = re.compile(rf"(?P<who>{who})(?: (?P<p>{product})?(?P<q>[0-9]{{1,3}})(?P<u>{_FAST_UNIT}))?")
+        self._items: dict[tuple[str | None, str, str, str | None], tuple[Item, ...]] = {}
+        self._defaults: dict[str, tuple[str, bool]] = {}
+
+    @staticmethod
+    def for_matcher(matcher: ProductMatcher | None) -> _FastLine | None:
+        if matcher is None or not matcher:  # an empty catalogue reads exactly like none
+            return _PLAIN_FAST
+        fast = matcher.memo.get(_FAST_KEY)
+        if fast is None:
+            # A name with the mask character in it could match inside a masked address: no fast path then.
+            usable = not any(_MASK in surface for surface in matcher.surface_products())
+            fast = _FastLine(matcher) if usable else _NO_FAST
+            matcher.memo[_FAST_KEY] = fast
+        return fast if isinstance(fast, _FastLine) else None
+
+    def parse(self, raw: str, default_product: str | None) -> _Parsed | None:
+        hit = self.read(raw, default_product)
+        return None if hit is None else _Parsed(hit[0], hit[1], "", False, raw)
+
+    def read(self, raw: str, default_product: str | None) -> tuple[str, tuple[Item, ...]] | None:
+        """(who, items) of a line in a fast shape (its remark is "", it is not cancelled, its key is itself)."""
+        if len(raw) > _FAST_MAX_LEN:
+            return None
+        m = self._regex.fullmatch(raw)
+        if m is None or (self._unsafe is not None and self._unsafe.search(raw)):
+            return None
+        who, product, qty, unit = m.groups()
+        if qty is None:
+            return who, ()
+        key = (product, qty, unit, default_product)
+        items = self._items.get(key)
+        if items is None:
+            items = (self._item(product, qty, unit, default_product),)
+            if len(self._items) >= _FAST_ITEMS_LIMIT:
+                self._items.clear()
+            self._items[key] = items
+        return who, items
+
+    def _item(self, product: str | None, qty: str, unit_text: str, default_product: str | None) -> Item:
+        value = parse_number(qty)
+        unit = normalize_unit(unit_text)
+        assert value is not None  # [0-9]{1,3}
+        assert unit is not None  # a unit spelling
+        if product is not None:
+            if self._matcher is None:
+                return Item(product, False, value, unit)
+            return Item(self._products[product], True, value, unit)
+        if not default_product:
+            return Item("", False, value, unit)
+        name, known = self._default(default_product)
+        return Item(name, known, value, unit)
+
+    def _default(self, default_product: str) -> tuple[str, bool]:
+        hit = self._defaults.get(default_product)
+        if hit is None:
+            canon = self._matcher.canonical(default_product) if self._matcher else None
+            hit = (canon.product, True) if canon is not None else (default_product, self._matcher is None)
+            self._defaults[default_product] = hit
+        return hit
+
+
+_FAST_KEY = ("chain-fast-line",)
+_NO_FAST = object()
+_PLAIN_FAST = _FastLine(None)
+
+
 @functools.lru_cache(maxsize=_CACHE_LIMIT)
 def _parse_content_plain(raw: str, default_product: str | None) -> _Parsed:
     return _parse_content(raw, None, default_product)
 
 
 def _parse_content_cached(raw: str, matcher: ProductMatcher | None, default_product: str | None) -> _Parsed:
+    fast = _FastLine.for_matcher(matcher)
+    if fast is not None:
+        parsed = fast.parse(raw, default_product)
+        if parsed is not None:
+            return parsed
+    return _parse_content_memo(raw, matcher, default_product)
+
+
+def _parse_content_memo(raw: str, matcher: ProductMatcher | None, default_product: str | None) -> _Parsed:
     if matcher is None:
         return _parse_content_plain(raw, default_product)
     key = ("chain-entry", raw, default_product)
@@ -511,7 +719,16 @@ def _parse_content_cached(raw: str, matcher: ProductMatcher | None, default_prod
     return parsed
 
 
+#: WeChat flags a 接龙 entry past ~150 characters as too long. Items are read from at most this much of an entry,
+#: so a pasted wall of text costs bounded time and memory (in one unbroken run of Chinese text every item's product
+#: could otherwise span the rest of the line: output quadratic in the input); the raw text and the key stay whole.
+MAX_ENTRY_CHARS = 1_000
+
+
 def _entry(seq: int | None, raw: str, matcher: ProductMatcher | None, default_product: str | None) -> ChainEntry:
+    if len(raw) > MAX_ENTRY_CHARS:
+        parsed = _parse_content_cached(raw[:MAX_ENTRY_CHARS], matcher, default_product)
+        return ChainEntry(seq, raw, parsed.who, parsed.items, parsed.remark, parsed.cancelled, normalize_key(raw))
     parsed = _parse_content_cached(raw, matcher, default_product)
     return ChainEntry(seq, raw, parsed.who, parsed.items, parsed.remark, parsed.cancelled, parsed.key)
 
@@ -538,21 +755,30 @@ def parse_chain(text: str, matcher: ProductMatcher | None = None, *, default_pro
     lines = body.split("\n")
 
     numbered: list[_Numbered] = []
-    for idx, line in enumerate(lines):
+    expected = 1
+    for idx, plain in enumerate(map(_PLAIN_ENTRY_RE.match, lines)):
+        if plain is not None:  # "12. …": what `_numbered` gives, without its work
+            digits, rest = plain.groups()
+            num = int(digits)
+            if len(digits) <= 3 or num == expected:
+                numbered.append((idx, num, rest.rstrip(_SP)))
+                expected = num + 1
+            continue
+        line = lines[idx]
         if not line or not (line.lstrip(_SP)[:1].isdigit() or "①" <= line.lstrip(_SP)[:1] <= "⑳"):
             continue
-        expected = numbered[-1].num + 1 if numbered else 1
         hit = _numbered(line, expected)
         if hit is not None:
-            numbered.append(_Numbered(idx, hit[0], hit[1]))
+            numbered.append((idx, hit[0], hit[1]))
+            expected = hit[0] + 1
 
     # A list that starts again at 1 after a blank line: what came before was the leader's numbered notes.
     for k in range(len(numbered) - 1, 0, -1):
-        if numbered[k].num == 1 and numbered[k].line > 0 and _blank(lines[numbered[k].line - 1]):
+        if numbered[k][1] == 1 and numbered[k][0] > 0 and _blank(lines[numbered[k][0] - 1]):
             numbered = numbered[k:]
             break
 
-    if len(numbered) <= 1:
+    if len(numbered) <= 1 and _INLINE_FIRST_RE.search(body):  # a one-line list needs a marker "1." somewhere
         for idx, line in enumerate(lines):
             run = _inline_run(line)
             if len(run) >= 2:
@@ -568,21 +794,33 @@ def parse_chain(text: str, matcher: ProductMatcher | None = None, *, default_pro
         header, examples = _header_and_examples(lines)
         return ParsedChain(header, examples, (), "", sender_prefix)
 
-    header, examples = _header_and_examples(lines[: numbered[0].line])
+    header, examples = _header_and_examples(lines[: numbered[0][0]])
     entries = []
     tail = ""
-    for k, item in enumerate(numbered):
-        stop = numbered[k + 1].line if k + 1 < len(numbered) else len(lines)
-        continuation = lines[item.line + 1 : stop]
-        if k + 1 == len(numbered):
-            last_text = max((j for j, line in enumerate(continuation) if not _blank(line)), default=-1)
-            for j, line in enumerate(continuation[:last_text]):
-                if _blank(line):
-                    tail = _join_block(continuation[j + 1 :])
-                    continuation = continuation[:j]
-                    break
-        raw = _join_block([item.content, *continuation])
-        entries.append(_entry(item.num, raw, matcher, default_product))
+    fast = _FastLine.for_matcher(matcher)
+    last = len(numbered) - 1
+    for k, (line_no, num, content) in enumerate(numbered):
+        stop = numbered[k + 1][0] if k < last else len(lines)
+        if stop == line_no + 1 and k < last:
+            raw = content.strip()  # _join_block([content])
+        else:
+            continuation = lines[line_no + 1 : stop]
+            if k == last:
+                last_text = max((j for j, line in enumerate(continuation) if not _blank(line)), default=-1)
+                for j, line in enumerate(continuation[:last_text]):
+                    if _blank(line):
+                        tail = _join_block(continuation[j + 1 :])
+                        continuation = continuation[:j]
+                        break
+            raw = _join_block([content, *continuation])
+        if len(raw) > MAX_ENTRY_CHARS:
+            entries.append(_entry(num, raw, matcher, default_product))
+            continue
+        read = fast.read(raw, default_product) if fast is not None else None
+        if read is not None:
+            entries.append(ChainEntry(num, raw, read[0], read[1], "", False, raw))
+        else:
+            entries.append(ChainEntry(num, raw, *_parse_content_memo(raw, matcher, default_product)))
     return ParsedChain(header, examples, tuple(entries), tail, sender_prefix)
 
 

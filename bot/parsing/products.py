@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -110,11 +111,14 @@ class ProductMatcher:
                 alias = alias.strip()
                 if name.strip() and alias:
                     self._surfaces.setdefault(fold(alias), (name.strip(), MatchKind.ALIAS))
-        self._lengths = sorted({len(s) for s in self._surfaces}, reverse=True)
-        self._first_chars = frozenset(s[0] for s in self._surfaces)
+        # Leftmost-longest scan in one pass of the regex engine: at a position the alternatives are tried longest
+        # first, so the first that matches is the longest name there (what the loop in `find_all` used to find).
+        longest_first = sorted(self._surfaces, key=len, reverse=True)
+        self._scan = re.compile("|".join(map(re.escape, longest_first))) if longest_first else None
         self._tokenizer: jieba.Tokenizer | None = None
         self._lock = threading.Lock()
         self._fuzzy_memo: dict[str, Match | None] = {}
+        self._fuzzy_in_memo: dict[str, Match | None] = {}
         # Owned by the chain parser: parsed entry content keyed by content, so a copy of a long list costs only its
         # new lines. Bounded; cleared when full.
         self.memo: dict[Hashable, object] = {}
@@ -132,6 +136,10 @@ class ProductMatcher:
 
     def unit_of(self, product: str) -> str | None:
         return self._units.get(product)
+
+    def surface_products(self) -> dict[str, str]:
+        """Every name and alias, case/width folded as `find_all` looks them up, → its canonical product (a copy)."""
+        return {surface: product for surface, (product, _kind) in self._surfaces.items()}
 
     def canonical(self, text: str) -> Match | None:
         """`text` is exactly a name or an alias (after case/width folding and trimming)."""
@@ -159,26 +167,14 @@ class ProductMatcher:
         """Non-overlapping product mentions in `text`, leftmost-longest, with their spans; typos only if `fuzzy`."""
         if not self._surfaces or not text:
             return []
-        folded = fold(text)
+        if self._scan is None:
+            return []
         found: list[Match] = []
-        i, n = 0, len(folded)
-        first_chars, surfaces, lengths = self._first_chars, self._surfaces, self._lengths
-        while i < n:
-            if folded[i] in first_chars:
-                for length in lengths:
-                    if i + length <= n:
-                        hit = surfaces.get(folded[i : i + length])
-                        if hit is not None:
-                            product, kind = hit
-                            found.append(
-                                Match(product, text[i : i + length], kind, i, i + length, self._units.get(product))
-                            )
-                            i += length
-                            break
-                else:
-                    i += 1
-            else:
-                i += 1
+        surfaces, units = self._surfaces, self._units
+        for m in self._scan.finditer(fold(text)):
+            start, end = m.span()
+            product, kind = surfaces[m.group()]
+            found.append(Match(product, text[start:end], kind, start, end, units.get(product)))
         if fuzzy:
             found.extend(self._fuzzy_in_gaps(text, found))
             found.sort(key=lambda m: m.start)
@@ -217,6 +213,15 @@ class ProductMatcher:
             return whole
         if not self._surfaces or len(text) > _MAX_SEGMENT_LEN:
             return None
+        if text in self._fuzzy_in_memo:  # the same phrases recur; jieba is the costly part
+            return self._fuzzy_in_memo[text]
+        best = self._fuzzy_in_words(text)
+        if len(self._fuzzy_in_memo) >= _MEMO_LIMIT:
+            self._fuzzy_in_memo.clear()
+        self._fuzzy_in_memo[text] = best
+        return best
+
+    def _fuzzy_in_words(self, text: str) -> Match | None:
         best: Match | None = None
         pos = 0
         for word in self.segment(text):
