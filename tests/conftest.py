@@ -100,6 +100,25 @@ def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict
     return target
 
 
+def use_test_redis(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the bot at a database of the shared Redis of its own (fails under CI=true when Redis is absent)."""
+    if not _reachable("127.0.0.1", 6379):
+        service_missing("Redis at 127.0.0.1:6379")
+    url = f"redis://127.0.0.1:6379/{1 + uuid.uuid4().int % 14}"
+    monkeypatch.setenv("TUANBOT_REDIS_URL", url)
+    return url
+
+
+@pytest.fixture(params=["sql", "redis"])
+def gate(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a stock test on SQL alone and with the Redis gate in front of it."""
+    if request.param == "redis":
+        use_test_redis(monkeypatch)
+    else:
+        monkeypatch.delenv("TUANBOT_REDIS_URL", raising=False)
+    return str(request.param)
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "data"

@@ -48,6 +48,18 @@ buys:
 """
 
 
+def with_flash_sale(config: str, *, stock: int, start: str, end: str, sale_id: str = "orange") -> str:
+    """The config with 砂糖橘 in the catalogue and a 限时秒杀 of it in every group."""
+    catalogue = "  - {name: 土鸡蛋, aliases: [鸡蛋], unit: 盒, price: 36}\n"
+    assert catalogue in config
+    orange = "  - {name: 砂糖橘, aliases: [沙糖桔], unit: 箱, price: 29.9}\n"
+    sale = (
+        f"flash_sales:\n  - id: {sale_id}\n    product: 砂糖橘\n    price: 19.9\n    stock: {stock}\n"
+        f"    groups: all\n    start: {start}\n    end: {end}\n"
+    )
+    return config.replace(catalogue, catalogue + orange) + sale
+
+
 def at(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=TZ)
 

@@ -32,29 +32,17 @@ from storage.db import Database
 from storage.models import FlashClaim, MessageLog, Order, StockCounter, SyncOutbox
 from storage.sync import SyncWorker
 from tests.conftest import REPO, service_missing
-from tests.harness import CONFIG, BotHarness, at, chain
+from tests.harness import CONFIG, BotHarness, at, chain, with_flash_sale
 
 H = "#接龙 周六丹东草莓团"
 G1, G2 = "阳光花园1号群", "阳光花园2号群"
 TOKEN = "fault-t0ken"
 # 草莓 with stock (the chain's units go through the stock gate too) and a flash sale of 砂糖橘 in every group
-FAULTS = (
-    CONFIG.replace(
-        "items: [{product: 草莓, price: 39.9}]", "items: [{product: 草莓, price: 39.9, stock: 1000}]"
-    ).replace(
-        "  - {name: 土鸡蛋, aliases: [鸡蛋], unit: 盒, price: 36}",
-        "  - {name: 土鸡蛋, aliases: [鸡蛋], unit: 盒, price: 36}\n"
-        "  - {name: 砂糖橘, aliases: [沙糖桔], unit: 箱, price: 29.9}",
-    )
-    + """flash_sales:
-  - id: orange
-    product: 砂糖橘
-    price: 19.9
-    stock: 20
-    groups: all
-    start: 2026-11-26 20:00
-    end: 2026-11-26 20:30
-"""
+FAULTS = with_flash_sale(
+    CONFIG.replace("items: [{product: 草莓, price: 39.9}]", "items: [{product: 草莓, price: 39.9, stock: 1000}]"),
+    stock=20,
+    start="2026-11-26 20:00",
+    end="2026-11-26 20:30",
 )
 
 

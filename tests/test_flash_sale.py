@@ -4,47 +4,18 @@ and never a unit more than the stock — on SQL alone and with Redis in front.""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.app import apply_config_to_store
 from handlers.flash_sale import Attempt, read_attempt
 from storage.models import FlashClaim, StockCounter, SyncOutbox
-from tests.conftest import _reachable, service_missing
-from tests.harness import CONFIG, BotHarness, at
+from tests.harness import CONFIG, BotHarness, at, with_flash_sale
 
-SALE = (
-    CONFIG.replace(
-        "  - {name: 土鸡蛋, aliases: [鸡蛋], unit: 盒, price: 36}",
-        "  - {name: 土鸡蛋, aliases: [鸡蛋], unit: 盒, price: 36}\n"
-        "  - {name: 砂糖橘, aliases: [沙糖桔], unit: 箱, price: 29.9}",
-    )
-    + """flash_sales:
-  - id: orange
-    product: 砂糖橘
-    price: 19.9
-    stock: 3
-    groups: all
-    start: 2026-11-26 20:00
-    end: 2026-11-26 20:30
-"""
-)
+SALE = with_flash_sale(CONFIG, stock=3, start="2026-11-26 20:00", end="2026-11-26 20:30")
 G1 = "阳光花园1号群"
-
-
-@pytest.fixture(params=["sql", "redis"])
-def gate(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "redis":
-        if not _reachable("127.0.0.1", 6379):
-            service_missing("Redis at 127.0.0.1:6379")
-        monkeypatch.setenv("TUANBOT_REDIS_URL", f"redis://127.0.0.1:6379/{1 + uuid.uuid4().int % 14}")
-    else:
-        monkeypatch.delenv("TUANBOT_REDIS_URL", raising=False)
-    return str(request.param)
 
 
 async def _fresh(bot: BotHarness, gate: str) -> None:

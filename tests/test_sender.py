@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from sqlalchemy import select
 from bot.events import Outbound
 from bot.sender import SenderLimits
 from storage.models import OutboundMessage
-from tests.conftest import _reachable, service_missing
+from tests.conftest import use_test_redis
 from tests.harness import BotHarness, at
 
 G1, G2 = "阳光花园1号群", "阳光花园2号群"
@@ -152,9 +151,7 @@ async def test_a_coalesced_message_is_updated_while_it_waits(data_dir: Path) -> 
 async def test_two_processes_on_one_redis_share_the_group_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not _reachable("127.0.0.1", 6379):
-        service_missing("Redis at 127.0.0.1:6379")
-    monkeypatch.setenv("TUANBOT_REDIS_URL", f"redis://127.0.0.1:6379/{1 + uuid.uuid4().int % 14}")
+    use_test_redis(monkeypatch)
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     async with BotHarness(tmp_path / "a", handlers=[]) as one, BotHarness(tmp_path / "b", handlers=[]) as two:

@@ -3,7 +3,6 @@ oversold — on SQL alone and with Redis in front; every order change leaves an 
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,24 +11,11 @@ from sqlalchemy import select
 
 from bot.app import apply_config_to_store
 from storage.models import StockCounter, SyncOutbox
-from tests.conftest import _reachable, service_missing
+from tests.conftest import use_test_redis
 from tests.harness import CONFIG, BotHarness, chain
 
 H = "#接龙 周六丹东草莓团"
 STOCKED = CONFIG.replace("items: [{product: 草莓, price: 39.9}]", "items: [{product: 草莓, price: 39.9, stock: 4}]")
-
-
-@pytest.fixture(params=["sql", "redis"])
-def gate(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "redis":
-        if not _reachable("127.0.0.1", 6379):
-            service_missing("Redis at 127.0.0.1:6379")
-        import uuid
-
-        monkeypatch.setenv("TUANBOT_REDIS_URL", f"redis://127.0.0.1:6379/{1 + uuid.uuid4().int % 14}")
-    else:
-        monkeypatch.delenv("TUANBOT_REDIS_URL", raising=False)
-    return str(request.param)
 
 
 async def _left(bot: BotHarness) -> int:
@@ -83,9 +69,7 @@ async def test_every_order_change_is_in_the_outbox_with_its_version(data_dir: Pa
 async def test_a_redis_that_lost_its_counters_does_not_turn_members_away(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not _reachable("127.0.0.1", 6379):
-        service_missing("Redis at 127.0.0.1:6379")
-    monkeypatch.setenv("TUANBOT_REDIS_URL", f"redis://127.0.0.1:6379/{1 + uuid.uuid4().int % 14}")
+    use_test_redis(monkeypatch)
     async with BotHarness(data_dir, config=STOCKED) as bot:
         redis = bot.app.services.shared.redis  # type: ignore[attr-defined]
         await redis.flushdb()
