@@ -17,11 +17,9 @@ if TYPE_CHECKING:
     from bot.config import Buy, BuyItem, Config, Group
     from bot.parsing.question import Understanding
 
-__all__ = ["AFTER_SALES_POLICY", "answer", "example_line", "stock_left", "subject"]
+__all__ = ["answer", "example_line", "stock_left", "subject"]
 
 WEEKDAYS = "一二三四五六日"
-#: the after-sales reply until the config carries the leader's own policy
-AFTER_SALES_POLICY = "抱歉给您添麻烦了!请把{what}的照片发到群里,写明数量,团长核实后给您补发或退款。"
 NO_BUY = "本群现在没有进行中的团购,开团会在群里通知~"
 
 
@@ -144,7 +142,7 @@ async def answer(services: Services, group_name: str, understanding: Understandi
         leaders = group.leaders if group else []
         what = product if understanding.product else "商品"
         notify = "已通知团长" + (" " + " ".join(f"@{name}" for name in leaders) if leaders else "")
-        return AFTER_SALES_POLICY.format(what=what) + notify
+        return services.config.questions.after_sales.format(what=what) + notify
     if intent == "price":
         return await _price(services, buy, product)
     if buy is None:

@@ -344,6 +344,7 @@ def attach_scheduler_and_sync(runner: Runner) -> None:
         services = r.app.services
         scheduler = BotScheduler(services, make_lock(os.environ.get("TUANBOT_REDIS_URL") or r.config.redis))
         await scheduler.start()
+
         async def reload() -> None:
             await scheduler.reload()  # a bad edit keeps the old plan and logs why, with file and line
 

@@ -50,10 +50,10 @@ class Questions:
         self,
         *,
         window: timedelta = timedelta(minutes=3),
-        unsure: Literal["silence", "leader_note"] = "silence",
+        unsure: Literal["silence", "leader_note"] | None = None,
     ) -> None:
         self.window = window  # the same (group, intent, product) inside this window gets one answer
-        self.unsure = unsure  # a low-confidence question: silence, or a `leader_note` in the log for the leader
+        self.unsure = unsure  # a low-confidence question: silence, or a note to the leader (default: the config's)
 
     def wants(self, ctx: Context) -> bool:
         event = ctx.event
@@ -77,13 +77,24 @@ class Questions:
                     product=understanding.product,
                     confidence=understanding.confidence,
                 )
-                if self.unsure == "leader_note" and understanding.confidence >= _UNSURE_FLOOR:
+                unsure = self.unsure or services.config.questions.when_unsure
+                if unsure == "leader_note" and understanding.confidence >= _UNSURE_FLOOR and ctx.group.leaders:
                     ctx.log.info(
                         "leader_note",
                         reason="unsure_question",
                         leaders=list(ctx.group.leaders),
                         intent=understanding.intent,
                         text=event.text[:200],
+                    )
+                    leaders = " ".join(f"@{name}" for name in ctx.group.leaders)
+                    await services.sender.enqueue(
+                        Outbound(
+                            event.room_id,
+                            f"{leaders} {event.sender_name}问「{event.text[:40]}」,小团拿不准,麻烦团长看一下~",
+                        ),
+                        group=ctx.group.name,
+                        kind="leader_note",
+                        key=f"note:{event.msg_id}",
                     )
             return
         now = services.clock.now()

@@ -297,6 +297,31 @@ class ChainSettings(_Section):
     digest_every: Duration = dt.timedelta(minutes=3)  # at most one confirmation digest per group this often
 
 
+DEFAULT_AFTER_SALES = "抱歉给您添麻烦了!请把{what}的照片发到群里,写明数量,团长核实后给您补发或退款。"
+
+
+class QuestionSettings(_Section):
+    """How the bot answers members (an extra section)."""
+
+    after_sales: str = Field(
+        default=DEFAULT_AFTER_SALES, min_length=1, description="the reply to a complaint; {what} = product"
+    )
+    when_unsure: Literal["silence", "leader_note"] = Field(
+        default="silence", description="a question the bot is not sure of: say nothing, or ask the leader in the group"
+    )
+
+    @field_validator("after_sales")
+    @classmethod
+    def _only_what(cls, value: str) -> str:
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError as exc:
+            raise ValueError(f"bad placeholder: {exc}") from None
+        if names - {"what"}:
+            raise ValueError(f"unknown placeholder {{{sorted(names - {'what'})[0]}}}; use {{what}} (the product)")
+        return value
+
+
 class BackendSync(_Section):
     """Where order changes are sent (an extra section): the token comes from TUANBOT_BACKEND_TOKEN, never the file."""
 
@@ -310,6 +335,7 @@ class WeChat(_Section):
 
 # Sections a leader may leave empty (`faq:` with every entry commented out) and still mean "the default".
 _DEFAULTED_SECTIONS = (
+    "questions",
     "bot",
     "limits",
     "chain",
@@ -343,6 +369,7 @@ class Config(BaseModel):
     nudges: Nudges | None = None
     faq: list[FaqEntry] = []
     chain: ChainSettings = ChainSettings()
+    questions: QuestionSettings = QuestionSettings()
     database: str | None = Field(default=None, description="SQLAlchemy URL")
     redis: str | None = Field(default=None, description="redis:// URL shared by several bot processes (optional)")
     backend: BackendSync | None = None
