@@ -291,8 +291,8 @@ class Sender:
                 if wait > 0:
                     waits.append(wait)
                     continue
-                if self._ready and self._ready[0] is row:
-                    self._ready.popleft()
+                if row in self._ready:  # wherever it stands: a row ahead of it may be held by its group's limit
+                    self._ready.remove(row)
                 self._in_flight.add(row.id)
                 try:
                     await self._send_one(row)
@@ -361,9 +361,16 @@ class Sender:
 
     async def run(self) -> None:
         """The send loop of a live bot: sends as messages become due, sleeps when idle, until `stop()`."""
+        failures = 0
         while not self._stopping:
             self._wake.clear()
-            wait = await self.send_due()
+            try:
+                wait = await self.send_due()
+                failures = 0
+            except Exception:  # a store hiccup must not end the loop: the bot would take orders and never answer
+                failures += 1
+                wait = min(30.0, 0.5 * 2**failures)
+                self.log.exception("send_loop_failed", retry_in=wait)
             timeout = 30.0 if wait is None else max(0.05, wait)
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)

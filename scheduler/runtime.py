@@ -410,6 +410,8 @@ class BotScheduler:
         await services.groups.load(services.clock)
         await apply_config_to_store(services)
         self.apply(config)
+        if self.lock.held:  # a buy added with its opening just past still gets its header (keys prevent doubles)
+            await self.catch_up()
 
     async def check_file(self) -> bool:
         """One step of the file watch: reload when the config file changed since last seen. True if reloaded."""

@@ -2,10 +2,11 @@
 
 Each row is POSTed to `{url}/api/orders` with its `Idempotency-Key` (`order:{id}:v{version}`), so a change sent
 twice — a retry, or a worker killed after the backend stored it but before the row was marked — is stored once.
-Transient failures (connection errors, 5xx, 429) are retried a few times at once with exponential backoff
-(tenacity), then the row waits `next_attempt_at` (growing, capped) and the worker moves on; a 4xx rejection marks
-the row failed and logs it for the operator. Rows persist, so a restart resumes where the last run stopped. The
-worker is its own task with its own sessions: message handling never waits for it.
+Answers that say "not now" (connection errors, 5xx, and 401/403/404/408/409/425/429: a rotated token, a proxy, a
+backend mid-deploy) are retried a few times at once with exponential backoff (tenacity), then the row waits
+`next_attempt_at` (growing, capped) and the worker moves on. Only a rejection of the order itself (400, 422) marks
+the row failed, logged for the operator. Rows persist, so a restart resumes where the last run stopped. The worker
+is its own task with its own sessions: message handling never waits for it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from storage.db import Database
 from storage.models import SyncOutbox
 
 MAX_DELAY = timedelta(minutes=5)
+#: answers that say "not now" rather than "never": a rotated token, a proxy or a backend mid-deploy. The change is
+#: kept and tried again; only a rejection of the order itself (400, 422) is final.
+RETRY_STATUSES = frozenset({401, 403, 404, 408, 409, 425, 429})
 
 
 class Retryable(Exception):
@@ -123,7 +127,9 @@ class SyncWorker:
                 body = await resp.text()
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise Retryable(f"{type(exc).__name__}: {exc}") from exc
-        if resp.status >= 500 or resp.status == 429:
+        if resp.status >= 500 or resp.status in RETRY_STATUSES:
+            if resp.status in (401, 403):
+                self.log.error("sync_unauthorized", status=resp.status, hint="check TUANBOT_BACKEND_TOKEN")
             raise Retryable(f"HTTP {resp.status}: {body[:200]}")
         return resp.status, body
 

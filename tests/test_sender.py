@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.events import Outbound
-from bot.sender import SenderLimits
+from bot.sender import QueuedRow, SenderLimits
 from storage.models import OutboundMessage
 from tests.conftest import use_test_redis
 from tests.harness import BotHarness, at
@@ -186,3 +186,43 @@ async def test_the_live_send_loop_wakes_when_the_handlers_transaction_commits(da
         bot.app.sender.stop()
         await loop
         assert bot.said(G1) == ["收到"]
+
+
+async def test_a_reply_behind_a_rate_limited_group_is_sent_once(data_dir: Path) -> None:
+    limits = SenderLimits(per_group_per_minute=1, same_text_window=timedelta(0), spacing=(0.0, 0.0))
+    async with BotHarness(data_dir, handlers=[], limits=limits) as bot:
+        r1, r2 = await _room(bot, G1), await _room(bot, G2)
+        bot.clock.advance(120)  # the hello replies' minute is over
+        for room, group, text in ((r1, G1, "一"), (r1, G1, "二"), (r2, G2, "B")):
+            await bot.app.sender.enqueue(Outbound(room, text), group=group, kind="reply")
+        await bot.app.sender.send_due()  # 一 goes; 二 waits for G1's minute; B goes from behind it
+        await bot.app.sender.send_due()
+        await bot.settle(horizon=timedelta(minutes=2))
+        assert bot.said(G1) == ["一", "二"]
+        assert bot.said(G2) == ["B"]
+
+
+async def test_the_send_loop_survives_a_store_error(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with BotHarness(data_dir, handlers=[]) as bot:
+        room = await _room(bot, G1)
+        sender = bot.app.sender
+        real_due, calls = sender._due, []
+
+        async def flaky_due(now: datetime) -> list[QueuedRow]:
+            calls.append(now)
+            if len(calls) == 1:
+                raise OSError("database is locked")
+            return await real_due(now)
+
+        monkeypatch.setattr(sender, "_due", flaky_due)
+        loop = asyncio.create_task(sender.run())
+        await asyncio.sleep(0.05)
+        assert len(calls) == 1  # the loop's first look failed
+        await sender.enqueue(Outbound(room, "还在"), group=G1, kind="reply")
+        for _ in range(200):
+            if bot.said(G1):
+                break
+            await asyncio.sleep(0.02)
+        sender.stop()
+        await loop
+        assert bot.said(G1) == ["还在"]  # the same loop, still alive, said it

@@ -27,12 +27,14 @@ class FakeBackend:
     requests: list[str] = field(default_factory=list)
     fail_next: int = 0
     reject: bool = False
+    token: str = "t0ken"
     url: str = ""
 
     async def orders(self, request: web.Request) -> web.Response:
         key = request.headers["Idempotency-Key"]
         self.requests.append(key)
-        assert request.headers["Authorization"] == "Bearer t0ken"
+        if request.headers["Authorization"] != f"Bearer {self.token}":
+            return web.json_response({"error": "wrong token"}, status=403)
         if self.fail_next > 0:
             self.fail_next -= 1
             return web.json_response({"error": "busy"}, status=503)
@@ -130,3 +132,16 @@ async def test_a_rejected_change_is_marked_failed_for_the_operator(data_dir: Pat
             assert await worker.send_pending() == 0
         assert await _statuses(bot) == ["failed"]
     assert backend.requests == ["order:1:v1"]
+
+
+async def test_a_rotated_token_keeps_the_change_until_the_token_is_right(data_dir: Path, backend: FakeBackend) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))
+        backend.token = "new-t0ken"  # the leader's backend rotated its token; the bot still has the old one
+        async with SyncWorker(bot.app.db, backend.url, "t0ken", bot.clock, first_wait=0.01, attempts=2) as worker:
+            assert await worker.send_pending() == 0
+        assert await _statuses(bot) == ["pending"]  # kept, not failed
+        bot.clock.advance(60)
+        async with SyncWorker(bot.app.db, backend.url, "new-t0ken", bot.clock) as worker:
+            assert await worker.send_pending() == 1
+    assert list(backend.stored) == ["order:1:v1"]

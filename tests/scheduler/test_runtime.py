@@ -372,3 +372,23 @@ async def test_flash_alerts_show_the_stock_left_on_the_stores_counter(
     assert await sched.fire(sched.specs[f"flash_alert:orange:0:{G1}"], when)
     await week_bot.settle()
     assert week_bot.said(G1)[-1].startswith("⚡ 秒杀开抢啦:砂糖橘 19.9元/箱(原价29.9元),还剩42箱")
+
+
+async def test_a_reload_that_adds_a_buy_opened_a_minute_ago_still_posts_its_header(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    path = write_config(tmp_path / "config.yaml", WEEK)
+    async with BotHarness(data_dir, config=load_config(path), start=MONDAY) as bot:
+        await meet_rooms(bot)
+        sched = scheduler_of(bot)
+        await sched.start(paused=True, watch=False)
+        opened = (bot.clock.now() - timedelta(minutes=1)).astimezone(bot.config.tz).strftime("%Y-%m-%d %H:%M")
+        added = (
+            "\n  - id: jidan\n    title: 土鸡蛋补货团\n    groups: [阳光花园1号群]\n"
+            f"    items: [{{product: 土鸡蛋}}]\n    opens: {opened}\n    cutoff: 2026-12-04 20:00\n"
+        )
+        write_config(path, WEEK.replace("\ncolumns:", added + "columns:", 1))
+        assert await sched.reload_from(path)
+        await bot.settle()
+        assert any(t.startswith("#接龙 土鸡蛋补货团") for t in bot.said(G1))
+        await sched.shutdown()
