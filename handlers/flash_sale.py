@@ -113,64 +113,58 @@ class FlashSales:
         services = ctx.services
         key = flash_key(sale.id)
         left: int | None = None
-        try:
-            async with services.db.transaction() as session:
-                # One statement records the attempt and tells a retried message (the store failed after it last
-                # time) from a new one; the crowd after the sell-out then costs the gate's "no" and a few inserts.
-                claim = FlashClaim(
-                    sale_id=sale.id,
-                    group_id=ctx.group_id,
-                    wxid=ctx.event.sender_id,
-                    name=ctx.event.sender_name,
-                    qty=qty,
-                    status="waiting",
-                    msg_id=ctx.event.msg_id,
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
-                )
-                insert = postgresql.insert if services.db.dialect == "postgresql" else sqlite.insert
-                claim_id = await session.scalar(
-                    insert(FlashClaim)
-                    .values({c.key: getattr(claim, c.key) for c in FlashClaim.__table__.columns if c.key != "id"})
-                    .on_conflict_do_nothing(index_elements=["msg_id"])
-                    .returning(FlashClaim.id)
-                )
-                if claim_id is None:
-                    return  # this message was handled before the store failed last time
-                claim.id = claim_id
-                left = await services.stock.take(session, key, qty)
-                if left is not None:
-                    claim.status = "confirmed"
-                    await session.execute(
-                        update(FlashClaim).where(FlashClaim.id == claim.id).values(status="confirmed")
-                    )
-                _sync(session, services, sale, claim, ctx.group.name, now)
-                if left is not None:
-                    ctx.log.info("flash_claimed", sale=sale.id, qty=qty, left=left, claim_id=claim.id)
-                    await _queue_digest(services, session, sale, ctx.group.name, ctx.event.room_id, now)
-                else:
-                    place = await session.scalar(
-                        select(func.count())
-                        .select_from(FlashClaim)
-                        .where(FlashClaim.sale_id == sale.id, FlashClaim.status == "waiting")
-                    )
-                    ctx.log.info("flash_waiting", sale=sale.id, qty=qty, place=place, claim_id=claim.id)
-                    await services.sender.enqueue(
-                        Outbound(
-                            ctx.event.room_id,
-                            f"{ctx.event.sender_name} {sale.product}已抢光啦,已为你登记候补第{place}位,"
-                            "有人退出会按顺序递补~",
-                        ),
-                        group=ctx.group.name,
-                        kind="reply",
-                        key=f"reply:{ctx.event.msg_id}",
-                        session=session,
-                    )
-        except BaseException:
+        # a rollback puts the Redis gate back by itself (storage.stock's journal)
+        async with services.db.transaction() as session:
+            # One statement records the attempt and tells a retried message (the store failed after it last
+            # time) from a new one; the crowd after the sell-out then costs the gate's "no" and a few inserts.
+            claim = FlashClaim(
+                sale_id=sale.id,
+                group_id=ctx.group_id,
+                wxid=ctx.event.sender_id,
+                name=ctx.event.sender_name,
+                qty=qty,
+                status="waiting",
+                msg_id=ctx.event.msg_id,
+                version=1,
+                created_at=now,
+                updated_at=now,
+            )
+            insert = postgresql.insert if services.db.dialect == "postgresql" else sqlite.insert
+            claim_id = await session.scalar(
+                insert(FlashClaim)
+                .values({c.key: getattr(claim, c.key) for c in FlashClaim.__table__.columns if c.key != "id"})
+                .on_conflict_do_nothing(index_elements=["msg_id"])
+                .returning(FlashClaim.id)
+            )
+            if claim_id is None:
+                return  # this message was handled before the store failed last time
+            claim.id = claim_id
+            left = await services.stock.take(session, key, qty)
             if left is not None:
-                await services.stock.undo_gate(key, qty)
-            raise
+                claim.status = "confirmed"
+                await session.execute(update(FlashClaim).where(FlashClaim.id == claim.id).values(status="confirmed"))
+            _sync(session, services, sale, claim, ctx.group.name, now)
+            if left is not None:
+                ctx.log.info("flash_claimed", sale=sale.id, qty=qty, left=left, claim_id=claim.id)
+                await _queue_digest(services, session, sale, ctx.group.name, ctx.event.room_id, now)
+            else:
+                place = await session.scalar(
+                    select(func.count())
+                    .select_from(FlashClaim)
+                    .where(FlashClaim.sale_id == sale.id, FlashClaim.status == "waiting")
+                )
+                ctx.log.info("flash_waiting", sale=sale.id, qty=qty, place=place, claim_id=claim.id)
+                await services.sender.enqueue(
+                    Outbound(
+                        ctx.event.room_id,
+                        f"{ctx.event.sender_name} {sale.product}已抢光啦,已为你登记候补第{place}位,"
+                        "有人退出会按顺序递补~",
+                    ),
+                    group=ctx.group.name,
+                    kind="reply",
+                    key=f"reply:{ctx.event.msg_id}",
+                    session=session,
+                )
         if left == 0:
             from scheduler.runtime import announce_sold_out
 

@@ -5,7 +5,9 @@ SQL row still decides. If Redis fails, the gate is skipped and SQL alone decides
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+import asyncio
+
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +35,7 @@ class Stock:
         # keys whose gate counter was checked against the SQL row since start / since Redis came back: until then a
         # "sold out" from the gate may be stale (an empty restarted Redis, units given back while it was down)
         self._trusted: set[str] = set()
+        self._pending: set[asyncio.Task[None]] = set()
 
     async def ensure(self, key: str, total: int) -> None:
         """Create the counter with `total` units unless it exists (a restart or a reload keeps what was taken)."""
@@ -52,6 +55,8 @@ class Stock:
         gated: int | None = None
         if self.gate is not None:
             gated = await self._gated(self.gate.stock_take(key, n))
+            if gated is not None:
+                self._journal(session, key, -n)
             if gated is None and not self._gate_down and key not in self._trusted:
                 gated = await self._resync(session, key, n)
             if gated is None and not self._gate_down:
@@ -64,6 +69,7 @@ class Stock:
         )
         if left is None and gated is not None:
             await self.undo_gate(key, n)  # the gate had drifted from the truth: put its units back
+            self._journal(session, key, +n)
         return None if left is None else int(left)
 
     async def give(self, session: AsyncSession, key: str, n: int) -> int:
@@ -75,6 +81,7 @@ class Stock:
         )
         if self.gate is not None:
             await self._gated(self.gate.stock_give(key, n))
+            self._journal(session, key, +n)
         return int(left or 0)
 
     async def _resync(self, session: AsyncSession, key: str, n: int) -> int | None:
@@ -89,6 +96,33 @@ class Stock:
             return None  # it failed meanwhile: SQL decides alone
         log.info("stock_gate_resynced", key=key, left=int(left))
         return await self._gated(self.gate.stock_take(key, n))
+
+    def _journal(self, session: AsyncSession, key: str, delta: int) -> None:
+        """Remember a gate change made inside `session`'s transaction: if it rolls back (a store error, a retry to
+        come), the gate is put back as it was, so Redis never drifts from the SQL truth it fronts."""
+        entries: list[tuple[str, int]] = session.info.setdefault("stock_gate_journal", [])
+        if not entries and not event.contains(session.sync_session, "after_rollback", self._rolled_back):
+            event.listen(session.sync_session, "after_rollback", self._rolled_back)
+            event.listen(session.sync_session, "after_commit", _forget_journal)
+        entries.append((key, delta))
+
+    def _rolled_back(self, sync_session: object) -> None:
+        entries = getattr(sync_session, "info", {}).pop("stock_gate_journal", [])
+        if entries:
+            task = asyncio.get_running_loop().create_task(self._reverse(entries))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _reverse(self, entries: list[tuple[str, int]]) -> None:
+        assert self.gate is not None
+        for key, delta in reversed(entries):
+            await self._gated(self.gate.stock_give(key, -delta))
+        log.info("stock_gate_restored", changes=len(entries))
+
+    async def settle(self) -> None:
+        """Wait for gate corrections still under way (tests, shutdown)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
 
     async def undo_gate(self, key: str, n: int) -> None:
         """The transaction that took from the gate rolled back: put the units back in front of it."""
@@ -114,3 +148,7 @@ class Stock:
             self._gate_down = False
             self._trusted.clear()  # what it says may have drifted while it was away
         return result if result is None else int(result)
+
+
+def _forget_journal(sync_session: object) -> None:
+    getattr(sync_session, "info", {}).pop("stock_gate_journal", None)

@@ -81,3 +81,33 @@ async def test_a_redis_that_lost_its_counters_does_not_turn_members_away(
         assert await _left(bot) == 0
         await bot.say("何姐", chain(H, "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓2盒", "6号楼 何姐 草莓1盒"))
         assert [w for w, _ in await bot.orders(status="waiting")] == ["6号楼 何姐"]  # now truly sold out
+
+
+async def test_a_rolled_back_order_gives_its_units_back_to_the_redis_gate(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    import handlers.chain_orders as chain_orders
+
+    use_test_redis(monkeypatch)
+    real_sync, failures = chain_orders._sync, []
+
+    def sync_fails_once(*args: object) -> None:
+        if not failures:
+            failures.append(1)  # the outbox write fails after the units were taken: the transaction rolls back
+            raise OperationalError("INSERT INTO sync_outbox …", {}, Exception("database is locked"))
+        real_sync(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chain_orders, "_sync", sync_fails_once)
+    async with BotHarness(data_dir, config=STOCKED) as bot:
+        services = bot.app.services
+        await services.shared.redis.flushdb()  # type: ignore[attr-defined]
+        await apply_config_to_store(services)
+        services.stock._trusted.add("buy:caomei:草莓")  # the gate was checked against SQL already: it is believed
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓3盒"))  # fails once, then the retry takes the units
+        await services.stock.settle()
+        assert failures == [1]
+        assert [w for w, _ in await bot.orders()] == ["3栋 王阿姨"]
+        assert await _left(bot) == 1
+        assert await services.shared.stock_left("buy:caomei:草莓") == 1  # the gate agrees with the SQL truth
