@@ -242,12 +242,21 @@ class App:
                 queue.task_done()
 
     async def drain(self) -> None:
-        """Stop taking messages, finish the ones in hand."""
+        """Stop taking messages, finish the ones in hand. If the caller gives up waiting (a shutdown with a time
+        limit), the messages still waiting are named in the log: the gateway will not deliver them again."""
         self._stopping = True
         for queue in self._queues.values():
             queue.put_nowait(None)
-        if self._workers:
+        if not self._workers:
+            return
+        try:
             await asyncio.gather(*self._workers.values(), return_exceptions=True)
+        except asyncio.CancelledError:
+            for room, queue in self._queues.items():
+                left = [e.msg_id for e in list(queue._queue) if e is not None]  # type: ignore[attr-defined]
+                if left:
+                    self.log.error("messages_unhandled", room=room, count=len(left), msg_ids=left[:50])
+            raise
 
     async def close(self) -> None:
         await self.services.shared.close()

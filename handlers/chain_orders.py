@@ -279,7 +279,7 @@ class ChainOrders:
             order.updated_at = now
             order.version += 1
             ctx.log.info("order_promoted", buy=buy.id, order_id=order.id, who=order.participant)
-            _sync(ctx, session, buy, order, now)
+            _sync(ctx, session, buy, order, now, by_sender=False)
             room = ctx.services.groups.room_of(_group_name(ctx, order.group_id)) or ctx.event.room_id
             items = " ".join(f"{ln.product}{fmt_qty(ln.qty)}{ln.unit or ''}" for ln in order.lines)
             await ctx.services.sender.enqueue(
@@ -456,8 +456,11 @@ def _group_name(ctx: Context, group_id: int) -> str:
     return ctx.group.name if group_id == ctx.group_id else ctx.services.groups.name_of(group_id)
 
 
-def _sync(ctx: Context, session: AsyncSession, buy: Buy, order: Order, now: datetime) -> None:
-    """The order's change, for the backend, in this same transaction."""
+def _sync(
+    ctx: Context, session: AsyncSession, buy: Buy, order: Order, now: datetime, *, by_sender: bool = True
+) -> None:
+    """The order's change, for the backend, in this same transaction. `by_sender`: the message's sender is the
+    order's member (their own line); a promotion off the wait list is not the canceller's order."""
     add_change(
         session,
         order_payload(
@@ -465,7 +468,7 @@ def _sync(ctx: Context, session: AsyncSession, buy: Buy, order: Order, now: date
             version=order.version,
             group=_group_name(ctx, order.group_id),
             buy=buy.id,
-            member=ctx.event.sender_name if order.member_id is not None else order.participant,
+            member=ctx.event.sender_name if by_sender and order.member_id is not None else order.participant,
             participant=order.participant,
             items=[{"product": ln.product, "qty": float(ln.qty), "unit": ln.unit} for ln in order.lines],
             remark=order.remark,

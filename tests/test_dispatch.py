@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
@@ -148,3 +150,28 @@ async def test_operator_log_lines_carry_ids_and_mask_phones(data_dir: Path) -> N
     assert received[0]["member"] == "王阿姨"
     assert received[0]["msg_id"] == "m-phone"
     assert {"time", "level", "event"} <= received[0].keys()
+
+
+class Slow:
+    """Takes its time over every message, like a handler waiting on a slow store."""
+
+    name = "slow"
+
+    def wants(self, ctx: Context) -> bool:
+        return True
+
+    async def handle(self, ctx: Context) -> None:
+        await asyncio.sleep(0.2)
+
+
+async def test_a_shutdown_that_cannot_wait_names_the_messages_it_leaves(data_dir: Path) -> None:
+    setup_logging(data_dir, console=None)
+    async with BotHarness(data_dir, handlers=[Slow()]) as bot:
+        for i in range(3):
+            bot.app.submit(bot.channel.message("阳光花园1号群", "王阿姨", f"第{i}条", msg_id=f"m{i}"))
+        await asyncio.sleep(0.05)  # m0 is in hand, m1 and m2 wait in the room's queue
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(bot.app.drain(), 0.05)
+    records = [json.loads(line) for line in (data_dir / LOG_FILE).read_text().splitlines()]
+    unhandled = [r for r in records if r["event"] == "messages_unhandled"]
+    assert unhandled[0]["msg_ids"] == ["m1", "m2"]

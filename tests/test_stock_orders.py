@@ -50,6 +50,10 @@ async def test_lines_past_the_stock_wait_and_a_cancel_promotes_the_first(data_di
         told = [t for t in bot.said() if "候补转正" in t]
         assert len(told) == 2
         assert told[0].startswith("6号楼 何姐")
+        async with bot.app.db.sessions() as s:
+            synced = [r.payload for r in await s.scalars(select(SyncOutbox).order_by(SyncOutbox.id))]
+        promoted = [p for p in synced if p["participant"] == "6号楼 何姐" and p["status"] == "active"]
+        assert promoted[-1]["member"] == "6号楼 何姐"  # her order, not the canceller's (李姐)
 
 
 async def test_every_order_change_is_in_the_outbox_with_its_version(data_dir: Path) -> None:
