@@ -52,10 +52,11 @@ def default_handlers() -> list[Handler]:
 
 def register_renderers(services: Services) -> None:
     """Outbound kinds whose text is written when they are sent, not when they are queued."""
-    from handlers.chain_orders import DIGEST, render_digest
+    from handlers.chain_orders import DIGEST, digest_sent, render_digest
     from handlers.flash_sale import FLASH_DIGEST, render_flash_digest
 
     services.sender.renderers[DIGEST] = lambda row: render_digest(services, row)
+    services.sender.after_sent[DIGEST] = lambda row: digest_sent(services, row)
     services.sender.renderers[FLASH_DIGEST] = lambda row: render_flash_digest(services, row)
 
 

@@ -137,6 +137,8 @@ class Sender:
         self._texts = RecentTexts(shared)
         #: kinds whose text is rendered at send time (the chain digest: its cost is paid once per interval)
         self.renderers: dict[str, Renderer] = {}
+        #: kinds that want to know when they were said (the digest marks what the group has been told)
+        self.after_sent: dict[str, Callable[[QueuedRow], Awaitable[None]]] = {}
         self._wake = asyncio.Event()
         self._ready: deque[QueuedRow] = deque()  # committed and due: handed over without a query
         self._in_flight: set[int] = set()  # handed over, not yet marked: the loop's query must not take them again
@@ -335,6 +337,12 @@ class Sender:
         sent_at = self.clock.now()
         await self._mark(row.id, status="sent", sent_at=sent_at, attempts=row.attempts + 1, text=text)
         self.log.info("message_sent", group=row.group_name, kind=row.kind, outbound_id=row.id, text=text[:200])
+        hook = self.after_sent.get(row.kind)
+        if hook is not None:
+            try:
+                await hook(row)
+            except Exception:  # it was said; what follows is bookkeeping, retried with the next digest
+                self.log.exception("after_sent_failed", kind=row.kind, outbound_id=row.id)
         low, high = self.limits.spacing
         if high > 0:
             await self.clock.sleep(self.rng.uniform(low, high))

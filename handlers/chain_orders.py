@@ -342,22 +342,62 @@ async def render_digest(services: Services, row: QueuedRow) -> str | None:
         return row.text  # not one of ours (or its buy left the config): say what was queued
     group_id = services.groups.id_of(group_name)
     async with services.db.sessions() as session:
-        last_sent = await _last_digest_at(session, row.coalesce_key or "")
-        query = select(Order).where(Order.buy_id == buy.id, Order.group_id == group_id).order_by(Order.id)
-        if last_sent is not None:
-            query = query.where(Order.updated_at > last_sent)
-        changed = list(await session.scalars(query))
+        changed = await _undigested(session, buy.id, group_id)
         if not changed:
             return None
         summary = await load_summary(session, config, buy)
+    _rendered(services)[row.id] = [(o.id, o.version) for o in changed]
     left = [(p, await services.stock.left(buy_key(buy.id, p))) for p in _stocked(buy)]
     stock = "、".join(f"{p}还剩{n}{_unit_of(buy, p)}" for p, n in left if n is not None)
-    return digest_text(buy, changed, last_sent, summary.totals, status_line(summary.status, buy), stock)
+    return digest_text(buy, changed, summary.totals, status_line(summary.status, buy), stock)
 
 
-def digest_text(
-    buy: Buy, changed: list[Order], since: datetime | None, totals: tuple[ItemQty, ...], status: str, stock: str = ""
-) -> str:
+async def digest_sent(services: Services, row: QueuedRow) -> None:
+    """The group has been told: mark the versions it was told about, and if orders changed while the digest was
+    on its way (or failed to be told), queue the next one — nothing is left unconfirmed."""
+    told = _rendered(services).pop(row.id, [])
+    async with services.db.transaction() as session:
+        for order_id, version in told:
+            await session.execute(
+                update(Order).where(Order.id == order_id, Order.version == version).values(digested_version=version)
+            )
+    parts = (row.coalesce_key or "").split(":", 2)
+    buy = services.config.buy(parts[1]) if len(parts) == 3 else None
+    if buy is None or services.config.group(parts[2]) is None:
+        return
+    async with services.db.transaction() as session:
+        if await _undigested(session, buy.id, services.groups.id_of(parts[2])):
+            now = services.clock.now()
+            pending = services.caches.setdefault("digest_pending", {})
+            assert isinstance(pending, dict)
+            pending.pop(row.coalesce_key, None)
+            await services.sender.enqueue(
+                Outbound(row.room_id, row.text),
+                group=row.group_name,
+                kind=DIGEST,
+                coalesce_key=row.coalesce_key,
+                not_before=now + services.config.chain.digest_every,
+                session=session,
+            )
+
+
+async def _undigested(session: AsyncSession, buy_id: str, group_id: int) -> list[Order]:
+    query = select(Order).where(
+        Order.buy_id == buy_id,
+        Order.group_id == group_id,
+        Order.digested_version.is_(None) | (Order.digested_version < Order.version),
+    )
+    return list(await session.scalars(query.order_by(Order.id)))
+
+
+def _rendered(services: Services) -> dict[int, list[tuple[int, int]]]:
+    """Per digest row being sent: the (order, version) pairs its text told about."""
+    rendered = services.caches.setdefault("digest_rendered", {})
+    assert isinstance(rendered, dict)
+    return rendered
+
+
+def digest_text(buy: Buy, changed: list[Order], totals: tuple[ItemQty, ...], status: str, stock: str = "") -> str:
     def label(order: Order) -> str:
         items = " ".join(f"{ln.product}{fmt_qty(ln.qty)}{ln.unit or ''}" for ln in order.lines)
         return f"{order.participant} {items}".strip()
@@ -367,7 +407,7 @@ def digest_text(
         return ";".join(label(o) for o in orders[:8]) + more
 
     active = [o for o in changed if o.status == "active"]
-    new = [o for o in active if since is None or o.created_at > since]
+    new = [o for o in active if o.digested_version is None]  # the group hears of it for the first time
     edited = [o for o in active if o not in new]
     cancelled = [o for o in changed if o.status == "cancelled"]
     waiting = [o for o in changed if o.status == "waiting"]

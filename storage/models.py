@@ -136,6 +136,7 @@ class Order(Base):
     remark: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20))  # active | waiting (past the stock) | cancelled
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # +1 on every change (sync)
+    digested_version: Mapped[int | None]  # the version the group was last told about in a digest (None: never)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     lines: Mapped[list[OrderLine]] = relationship(

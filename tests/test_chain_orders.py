@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from bot.events import Outbound
 from tests.harness import BotHarness, at, chain
 
 H = "#接龙 周六丹东草莓团\n例 3栋 王阿姨 草莓1盒"
@@ -149,3 +150,23 @@ async def test_the_leader_exports_the_buy_to_a_workbook(data_dir: Path) -> None:
         rows = list(workbook["明细"].iter_rows(values_only=True))
         assert {r[0] for r in rows[1:]} == {"张姐", "3栋 王阿姨", "2栋 陈叔"}
         assert ("草莓", 6, "盒") in [tuple(r[:3]) for r in workbook["汇总"].iter_rows(values_only=True)]
+
+
+async def test_a_line_recorded_while_a_digest_is_on_its_way_is_confirmed_next(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"), settle=False)
+        channel_send = bot.channel.send
+        racing = chain(H, "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒")
+
+        async def slow_send(out: Outbound) -> None:  # while the digest is being said, 李姐's copy is handled
+            bot.channel.send = channel_send  # type: ignore[method-assign]
+            await bot.app.handle(bot.channel.message("阳光花园1号群", "李姐", racing))
+            await channel_send(out)
+
+        bot.channel.send = slow_send  # type: ignore[method-assign]
+        await bot.settle(horizon=timedelta(minutes=2))
+        digests = [t for t in bot.said() if "已记录" in t]
+        assert len(digests) == 2
+        assert "3栋 王阿姨" in digests[0]
+        assert "5-1201 李姐" not in digests[0]
+        assert "5-1201 李姐 草莓1盒" in digests[1]  # not lost between the two
