@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import fcntl
 import os
 import signal
 import sys
@@ -260,26 +262,52 @@ class Runner:
 
 
 class PidFile:
-    """`<data dir>/tuanbot.pid` while the bot runs (`tuanbot reload` signals it); refuses a second bot on one dir."""
+    """`<data dir>/tuanbot.pid` while the bot runs, locked (`flock`) for the process's whole life: a second bot on the
+    same data dir cannot take it, even when both start at once, and a pid left by a crash is known to be stale (its
+    lock died with its process), so `tuanbot reload` never signals a stranger that reused the number."""
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / PID_FILE
+        self._fd: int | None = None
 
     def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            other = int(self.path.read_text().strip())
-        except (OSError, ValueError):
-            other = None
-        if other is not None and other != os.getpid() and _alive(other):
-            raise SetupError(f"another tuanbot (pid {other}) runs on this data dir ({self.path}); one bot per account")
-        self.path.write_text(f"{os.getpid()}\n")
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise SetupError(
+                f"another tuanbot (pid {other}) runs on this data dir ({self.path}); one bot per account"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
 
     def release(self) -> None:
+        if self._fd is None:
+            return
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        os.close(self._fd)  # closing drops the lock
+        self._fd = None
+
+
+def running_pid(path: Path) -> int | None:
+    """The pid of the bot holding `path`'s lock, or None when no bot runs (no file, or a stale one)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
         try:
-            if int(self.path.read_text().strip()) == os.getpid():
-                self.path.unlink()
-        except (OSError, ValueError):
-            pass
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.read(fd, 32).decode(errors="replace").strip()
+            return int(text) if text.isdigit() else None
+        return None  # we could lock it: whoever wrote it is gone
+    finally:
+        os.close(fd)
 
 
 def _alive(pid: int) -> bool:

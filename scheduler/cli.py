@@ -129,16 +129,14 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 def cmd_reload(args: argparse.Namespace) -> int:
     from bot.app import resolve_data_dir
+    from bot.run import running_pid
     from scheduler.runtime import pid_path
 
     path = pid_path(resolve_data_dir(getattr(args, "data_dir", None)))
-    try:
-        pid = int(path.read_text(encoding="utf-8").strip())
-    except FileNotFoundError:
-        sys.stderr.write(f"no running bot: {path} does not exist (start it with `tuanbot run`)\n")
-        return 1
-    except (OSError, ValueError) as exc:
-        sys.stderr.write(f"cannot read the bot's pid from {path}: {exc}\n")
+    pid = running_pid(path)
+    if pid is None:
+        why = "a stale pid file: the bot that wrote it is gone" if path.exists() else "there is no pid file"
+        sys.stderr.write(f"no running bot on this data dir ({path}: {why}); start it with `tuanbot run`\n")
         return 1
     try:
         os.kill(pid, signal.SIGHUP)

@@ -110,3 +110,18 @@ def test_reload_without_a_running_bot_says_so(tmp_path: Path, capsys: pytest.Cap
     pid_path(tmp_path).write_text("999999999\n", encoding="utf-8")
     assert run("reload", "--data-dir", str(tmp_path)) == 1
     assert "stale pid file" in capsys.readouterr().err
+
+
+def test_a_second_bot_cannot_take_a_running_bots_data_dir(tmp_path: Path) -> None:
+    from bot.run import PidFile, SetupError, running_pid
+
+    first = PidFile(tmp_path)
+    first.acquire()
+    assert running_pid(pid_path(tmp_path)) == os.getpid()
+    with pytest.raises(SetupError, match="another tuanbot"):
+        PidFile(tmp_path).acquire()  # even the same pid number in another process would be refused: the lock is held
+    first.release()
+    assert running_pid(pid_path(tmp_path)) is None
+    again = PidFile(tmp_path)
+    again.acquire()  # free again
+    again.release()
