@@ -238,24 +238,10 @@ class Runner:
         for later, or that cannot go now, stay queued in the store and go out after the next start."""
         if not self.channel.online:
             return
-        from sqlalchemy import func, select
-
-        from storage.models import OutboundMessage
-
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.drain_timeout
         while loop.time() < deadline and self.channel.online:
-            now = app.services.clock.now()
-            async with app.db.sessions() as session:
-                due = await session.scalar(
-                    select(func.count())
-                    .select_from(OutboundMessage)
-                    .where(
-                        OutboundMessage.status == "queued",
-                        (OutboundMessage.not_before.is_(None)) | (OutboundMessage.not_before <= now),
-                    )
-                )
-            if not due:
+            if not await app.sender.due_count():
                 return
             await asyncio.sleep(0.05)
         self.log.warning("sender_not_drained", seconds=self.drain_timeout)

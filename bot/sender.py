@@ -389,12 +389,20 @@ class Sender:
         self._stopping = True
         self._wake.set()
 
-    async def pending(self) -> int:
+    async def due_count(self) -> int:
+        """How many queued messages are due now (a row handed over in memory is still queued in the store until it
+        is said): 0 means the send loop has said everything it can say at this moment (a shutdown waits for that)."""
+        now = self.clock.now()
         async with self.db.sessions() as session:
             n = await session.scalar(
-                select(func.count()).select_from(OutboundMessage).where(OutboundMessage.status == "queued")
+                select(func.count())
+                .select_from(OutboundMessage)
+                .where(
+                    OutboundMessage.status == "queued",
+                    (OutboundMessage.not_before.is_(None)) | (OutboundMessage.not_before <= now),
+                )
             )
-            return int(n or 0)
+        return int(n or 0)
 
 
 @dataclass

@@ -226,3 +226,15 @@ async def test_the_send_loop_survives_a_store_error(data_dir: Path, monkeypatch:
         sender.stop()
         await loop
         assert bot.said(G1) == ["还在"]  # the same loop, still alive, said it
+
+
+async def test_due_count_says_when_the_sender_has_said_everything(data_dir: Path) -> None:
+    async with BotHarness(data_dir, handlers=[]) as bot:
+        room = await _room(bot, G1)
+        sender = bot.app.sender
+        await sender.enqueue(Outbound(room, "现在"), group=G1, kind="reply")
+        later = bot.clock.now() + timedelta(hours=1)
+        await sender.enqueue(Outbound(room, "一小时后"), group=G1, kind="reply", not_before=later)
+        assert await sender.due_count() == 1  # what is meant for later does not hold a shutdown
+        await bot.settle()
+        assert await sender.due_count() == 0
