@@ -18,6 +18,7 @@ from bot.events import Inbound
 from bot.logs import get_logger
 from bot.sender import Sender, SenderLimits
 from storage.db import Database, database_url
+from storage.journal import MessageJournal
 from storage.models import Group as GroupRow
 from storage.models import GroupBuy
 from storage.shared import MemoryState, RedisState, SharedState
@@ -88,6 +89,7 @@ class GroupRegistry:
         self.config = config
         self._by_room: dict[str, str] = {}
         self._ids: dict[str, int] = {}
+        self._binding = asyncio.Lock()  # a burst from a room seen for the first time binds it once
 
     async def load(self, now_fn: Clock) -> None:
         async with self.db.transaction() as session:
@@ -120,10 +122,15 @@ class GroupRegistry:
         name = self._by_room.get(room_id)
         if name is None:
             group = self.config.group(topic) if topic else None
-            if group is None or self.room_of(group.name) is not None:
-                return None  # unserved, or a second room wearing a served room's name
-            await self._bind(group.name, room_id, topic)
-            name = group.name
+            if group is None:
+                return None  # unserved
+            async with self._binding:
+                name = self._by_room.get(room_id)  # bound meanwhile by an earlier message of the burst
+                if name is None:
+                    if self.room_of(group.name) is not None:
+                        return None  # a second room wearing a served room's name
+                    await self._bind(group.name, room_id, topic)
+                    name = group.name
         return self.config.group(name)
 
     async def _bind(self, name: str, room_id: str, topic: str) -> None:
@@ -147,6 +154,7 @@ class Services:
     groups: GroupRegistry
     shared: SharedState  # handled marks, rate-limit slots: in process, or on Redis when processes share one
     stock: Stock  # SQL counters (the truth), with a Redis gate when configured
+    journal: MessageJournal  # the inbound message log: stored before handling, marked after
     self_id: str | None = None
     caches: dict[str, object] = field(default_factory=dict)
 
@@ -188,6 +196,7 @@ class App:
             groups=GroupRegistry(self.db, config),
             shared=shared,
             stock=Stock(self.db, gate=redis_state),
+            journal=MessageJournal(self.db, shared),
         )
         self.dispatcher = Dispatcher(self.services, handlers if handlers is not None else default_handlers())
         register_renderers(self.services)

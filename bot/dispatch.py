@@ -2,6 +2,7 @@
 
 Order of work for one message: ignore the bot's own → serve only configured groups → store it (a message id seen
 and handled before is dropped here, also after a restart) → log it → every handler that wants it → mark it handled.
+The message log is written by group commit (`storage.journal`): a burst shares its commits.
 A handler that raises is logged with the message id and the others still run. A database error leaves the message
 unmarked and raises `StoreUnavailable`, so the caller retries it when the store is back.
 """
@@ -12,12 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.events import Inbound, Kind
 from bot.logs import get_logger
-from storage.models import MessageLog
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -65,7 +64,7 @@ class Dispatcher:
         if group is None:
             self.log.debug("message_ignored", reason="unserved_room", room=event.room_id, msg_id=event.msg_id)
             return "unserved"
-        if await self._handled_before(event) or not await self._store(event):
+        if not await self._record(event):
             self.log.info("message_duplicate", group=group.name, member=event.sender_name, msg_id=event.msg_id)
             return "duplicate"
         log = self.log.bind(group=group.name, member=event.sender_name, msg_id=event.msg_id)
@@ -89,62 +88,23 @@ class Dispatcher:
             except Exception:
                 log.exception("handler_failed", handler=handler.name)
         if store_failed is not None:
+            self.services.journal.release(event.msg_id)
             raise StoreUnavailable(str(store_failed)) from store_failed
         await self._mark_handled(event)
         return "handled"
 
-    async def _store(self, event: Inbound) -> bool:
-        """Record the message; False when it was handled before (a replay). An unhandled leftover is retried."""
-        row = MessageLog(
-            msg_id=event.msg_id,
-            room_id=event.room_id,
-            room_topic=event.room_topic,
-            sender_id=event.sender_id,
-            sender_name=event.sender_name,
-            kind=str(event.kind),
-            text=event.text,
-            ts=event.ts,
-            received_at=self.services.clock.now(),
-        )
+    async def _record(self, event: Inbound) -> bool:
+        """Store the message first; False for a replay (or a second delivery of one being handled)."""
         try:
-            async with self.services.db.transaction() as session:
-                session.add(row)  # the common case: a new id, one INSERT
-            return True
-        except IntegrityError:
-            pass  # seen before: handled (a replay), or stored but unhandled (the store failed mid-way last time)
+            return await self.services.journal.record(event, self.services.clock.now())
         except (OperationalError, DBAPIError) as exc:
             raise StoreUnavailable(str(exc)) from exc
-        try:
-            async with self.services.db.sessions() as session:
-                handled_at = await session.scalar(
-                    select(MessageLog.handled_at).where(MessageLog.msg_id == event.msg_id)
-                )
-        except (OperationalError, DBAPIError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
-        return handled_at is None
-
-    async def _handled_before(self, event: Inbound) -> bool:
-        """A replay answered from the shared handled marks, without the database; any doubt goes to the store."""
-        try:
-            return await self.services.shared.was_handled(event.msg_id)
-        except Exception as exc:  # redis down: the store's unique message id still dedupes
-            self.log.warning("redis_unavailable", part="dedupe", error=repr(exc)[:200], fallback="sql")
-            return False
 
     async def _mark_handled(self, event: Inbound) -> None:
         try:
-            async with self.services.db.transaction() as session:
-                await session.execute(
-                    update(MessageLog)
-                    .where(MessageLog.msg_id == event.msg_id)
-                    .values(handled_at=self.services.clock.now())
-                )
+            await self.services.journal.mark_handled(event.msg_id, self.services.clock.now())
         except (OperationalError, DBAPIError) as exc:
             raise StoreUnavailable(str(exc)) from exc
-        try:
-            await self.services.shared.mark_handled(event.msg_id)
-        except Exception as exc:  # the mark is an optimisation; the store already says "handled"
-            self.log.warning("redis_unavailable", part="dedupe", error=repr(exc)[:200], fallback="sql")
 
 
 def _is_leader(group: Group, event: Inbound) -> bool:

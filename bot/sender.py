@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Channel
@@ -222,8 +221,7 @@ class Sender:
             "not_before": not_before,
             "attempts": 0,
         }
-        insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
-        statement = insert(OutboundMessage).values(**values)
+        statement = self.db.insert(OutboundMessage).values(**values)
         if key is not None:
             statement = statement.on_conflict_do_nothing(index_elements=["key"])
         row_id = await session.scalar(statement.returning(OutboundMessage.id))

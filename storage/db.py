@@ -11,6 +11,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -71,6 +72,10 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def insert(self, table: Any) -> Any:
+        """The dialect's INSERT, which knows `ON CONFLICT … DO NOTHING` (both of ours do)."""
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
 
     async def open(self) -> None:
         async with self.engine.begin() as conn:

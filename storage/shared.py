@@ -17,9 +17,11 @@ HANDLED_TTL_S = 2 * 24 * 3600  # replays older than two days are caught by the s
 
 
 class SharedState(Protocol):
-    async def was_handled(self, msg_id: str) -> bool: ...
+    async def handled_among(self, msg_ids: Sequence[str]) -> set[str]:
+        """Which of these messages are marked handled (one round trip for a whole batch)."""
+        ...
 
-    async def mark_handled(self, msg_id: str) -> None: ...
+    async def mark_handled(self, msg_ids: Sequence[str]) -> None: ...
 
     async def take_slots(self, keys: Sequence[str], limits: Sequence[int], window_s: float, now: float) -> float:
         """Take one slot in every key's window, or none: 0 when taken, else seconds until all would be free."""
@@ -37,6 +39,10 @@ class SharedState(Protocol):
 
     async def stock_take(self, key: str, n: int) -> int | None:
         """Take `n` units: the units left after, or None (and nothing taken) when fewer than `n` are left."""
+        ...
+
+    async def stock_take_many(self, key: str, ns: Sequence[int]) -> list[int | None]:
+        """`stock_take` for each of `ns` in order, atomically as a whole: the units left after each, or None."""
         ...
 
     async def stock_give(self, key: str, n: int) -> int: ...
@@ -59,15 +65,16 @@ class MemoryState:
         self._stock: dict[str, int] = {}
         self._claims: dict[str, float] = {}
 
-    async def was_handled(self, msg_id: str) -> bool:
-        expires = self._handled.get(msg_id)
-        return expires is not None and expires > time.monotonic()
+    async def handled_among(self, msg_ids: Sequence[str]) -> set[str]:
+        now = time.monotonic()
+        return {m for m in msg_ids if self._handled.get(m, 0.0) > now}
 
-    async def mark_handled(self, msg_id: str) -> None:
+    async def mark_handled(self, msg_ids: Sequence[str]) -> None:
+        now = time.monotonic()
         if len(self._handled) > 200_000:  # keep memory bounded: drop the expired
-            now = time.monotonic()
             self._handled = {k: v for k, v in self._handled.items() if v > now}
-        self._handled[msg_id] = time.monotonic() + HANDLED_TTL_S
+        for msg_id in msg_ids:
+            self._handled[msg_id] = now + HANDLED_TTL_S
 
     async def take_slots(self, keys: Sequence[str], limits: Sequence[int], window_s: float, now: float) -> float:
         wait = 0.0
@@ -104,6 +111,9 @@ class MemoryState:
             return None
         self._stock[key] = left - n
         return left - n
+
+    async def stock_take_many(self, key: str, ns: Sequence[int]) -> list[int | None]:
+        return [await self.stock_take(key, n) for n in ns]  # no await yields here: atomic on the event loop
 
     async def stock_give(self, key: str, n: int) -> int:
         self._stock[key] = self._stock.get(key, 0) + n
@@ -146,6 +156,30 @@ local n = tonumber(ARGV[1])
 if left < n then return -1 end
 return redis.call('DECRBY', KEYS[1], n)
 """
+# ARGV: the units each taker wants, in arrival order. Returns the units left after each, -1 for a refusal, -2 for
+# a counter that does not exist. DECRBY (not SET) keeps any expiry the key has.
+_STOCK_TAKE_MANY = """
+local left = redis.call('GET', KEYS[1])
+local out = {}
+if not left then
+  for i = 1, #ARGV do out[i] = -2 end
+  return out
+end
+left = tonumber(left)
+local taken = 0
+for i = 1, #ARGV do
+  local n = tonumber(ARGV[i])
+  if left >= n then
+    left = left - n
+    taken = taken + n
+    out[i] = left
+  else
+    out[i] = -1
+  end
+end
+if taken > 0 then redis.call('DECRBY', KEYS[1], taken) end
+return out
+"""
 
 
 class RedisState:
@@ -162,16 +196,25 @@ class RedisState:
         self.prefix = prefix
         self._take_slots = self.redis.register_script(_TAKE_SLOTS)
         self._stock_take = self.redis.register_script(_STOCK_TAKE)
+        self._stock_take_many = self.redis.register_script(_STOCK_TAKE_MANY)
         self._seq = 0
 
     def _k(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
 
-    async def was_handled(self, msg_id: str) -> bool:
-        return bool(await self.redis.exists(self._k("handled", msg_id)))
+    async def handled_among(self, msg_ids: Sequence[str]) -> set[str]:
+        if not msg_ids:
+            return set()
+        values = await self.redis.mget([self._k("handled", m) for m in msg_ids])
+        return {m for m, v in zip(msg_ids, values, strict=True) if v is not None}
 
-    async def mark_handled(self, msg_id: str) -> None:
-        await self.redis.set(self._k("handled", msg_id), "1", ex=HANDLED_TTL_S)
+    async def mark_handled(self, msg_ids: Sequence[str]) -> None:
+        if not msg_ids:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for msg_id in msg_ids:
+                pipe.set(self._k("handled", msg_id), "1", ex=HANDLED_TTL_S)
+            await pipe.execute()
 
     async def take_slots(self, keys: Sequence[str], limits: Sequence[int], window_s: float, now: float) -> float:
         self._seq += 1
@@ -195,6 +238,12 @@ class RedisState:
     async def stock_take(self, key: str, n: int) -> int | None:
         left = int(await self._stock_take(keys=[self._k("stock", key)], args=[n]))
         return None if left < 0 else left
+
+    async def stock_take_many(self, key: str, ns: Sequence[int]) -> list[int | None]:
+        if not ns:
+            return []
+        lefts = await self._stock_take_many(keys=[self._k("stock", key)], args=list(ns))
+        return [None if int(x) < 0 else int(x) for x in lefts]
 
     async def stock_give(self, key: str, n: int) -> int:
         return int(await self.redis.incrby(self._k("stock", key), n))

@@ -32,10 +32,11 @@ async def state(request: pytest.FixtureRequest) -> AsyncIterator[SharedState]:
 
 
 async def test_handled_marks(state: SharedState) -> None:
-    assert not await state.was_handled("m1")
-    await state.mark_handled("m1")
-    assert await state.was_handled("m1")
-    assert not await state.was_handled("m2")
+    assert await state.handled_among(["m1"]) == set()
+    await state.mark_handled(["m1", "m3"])
+    assert await state.handled_among(["m1", "m2", "m3"]) == {"m1", "m3"}
+    assert await state.handled_among([]) == set()
+    await state.mark_handled([])
 
 
 async def test_slots_admit_the_limit_then_say_how_long_to_wait(state: SharedState) -> None:
@@ -70,6 +71,18 @@ async def test_stock_is_taken_atomically_and_never_below_zero(state: SharedState
     assert await state.stock_take("flash:o", 2) == 0
 
 
+async def test_stock_taken_for_many_in_arrival_order(state: SharedState) -> None:
+    await state.stock_init("flash:m", 5)
+    # first come first served; a later, smaller want is served when an earlier, bigger one cannot be
+    assert await state.stock_take_many("flash:m", [2, 2, 2, 1, 1]) == [3, 1, None, 0, None]
+    assert await state.stock_left("flash:m") == 0
+    assert await state.stock_take_many("flash:m", []) == []
+    await state.stock_give("flash:m", 3)
+    batches = await asyncio.gather(*(state.stock_take_many("flash:m", [1, 1]) for _ in range(4)))
+    assert sorted(x for batch in batches for x in batch if x is not None) == [0, 1, 2]  # never below zero
+
+
 async def test_unknown_stock(state: SharedState) -> None:
     assert await state.stock_left("nope") is None
     assert await state.stock_take("nope", 1) is None
+    assert await state.stock_take_many("nope", [1, 2]) == [None, None]
