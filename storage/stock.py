@@ -6,6 +6,8 @@ SQL row still decides. If Redis fails, the gate is skipped and SQL alone decides
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
@@ -52,24 +54,73 @@ class Stock:
 
     async def take(self, session: AsyncSession, key: str, n: int) -> int | None:
         """Take `n` units in the caller's transaction: units left after, or None when fewer than `n` are left."""
-        gated: int | None = None
+        return (await self.take_many(session, key, [n]))[0]
+
+    async def take_many(self, session: AsyncSession, key: str, ns: Sequence[int]) -> list[int | None]:
+        """`take` for several takers at once, first come first served in the order given (a batch of a flash-sale
+        crowd): the units left after each, or None for each who could not be served. One gate call and, while
+        units last, one UPDATE for the whole batch; after the sell-out, the gate alone says no."""
+        ns = list(ns)
+        results: list[int | None] = [None] * len(ns)
         if self.gate is not None:
-            gated = await self._gated(self.gate.stock_take(key, n))
-            if gated is not None:
-                self._journal(session, key, -n)
-            if gated is None and not self._gate_down and key not in self._trusted:
-                gated = await self._resync(session, key, n)
-            if gated is None and not self._gate_down:
-                return None  # the gate says sold out: the database is not asked
+            gated = await self._call(self.gate.stock_take_many(key, ns))
+            if gated is not _DOWN:
+                passed = [i for i, left in enumerate(gated) if left is not None]
+                refused = [i for i, left in enumerate(gated) if left is None]
+                if passed:
+                    self._journal(session, key, -sum(ns[i] for i in passed))
+                await self._take_sql(session, key, ns, passed, results, gated=True)
+                if refused and key not in self._trusted and not self._gate_down and await self._resync(session, key):
+                    again = await self.take_many(session, key, [ns[i] for i in refused])  # now trusted: no loop
+                    for i, left in zip(refused, again, strict=True):
+                        results[i] = left
+                elif refused and self._gate_down:  # it failed while resyncing: SQL decides alone
+                    await self._take_sql(session, key, ns, refused, results, gated=False)
+                return results
+        await self._take_sql(session, key, ns, list(range(len(ns))), results, gated=False)
+        return results
+
+    async def _take_sql(
+        self,
+        session: AsyncSession,
+        key: str,
+        ns: list[int],
+        which: list[int],
+        results: list[int | None],
+        *,
+        gated: bool,
+    ) -> None:
+        """The SQL row decides for the takers `which` (indexes into `ns`), with conditional UPDATEs only: first all
+        of them in one statement; if the row cannot serve them all, one by one in order, skipping any who want at
+        least as much as someone already refused (the row holds our lock now, so they would be refused too)."""
+        if not which:
+            return
+        total = sum(ns[i] for i in which)
+        left = await self._decrement(session, key, total)
+        if left is not None:
+            for i in which:
+                total -= ns[i]
+                results[i] = left + total
+            return
+        smallest_refused: int | None = None
+        for i in which:
+            if smallest_refused is not None and ns[i] >= smallest_refused:
+                continue
+            results[i] = await self._decrement(session, key, ns[i])
+            if results[i] is None:
+                smallest_refused = ns[i]
+        back = sum(ns[i] for i in which if results[i] is None)
+        if gated and back:
+            await self.undo_gate(key, back)  # the gate had drifted from the truth: put its units back
+            self._journal(session, key, +back)
+
+    async def _decrement(self, session: AsyncSession, key: str, n: int) -> int | None:
         left = await session.scalar(
             update(StockCounter)
             .where(StockCounter.key == key, StockCounter.left >= n)
             .values(left=StockCounter.left - n)
             .returning(StockCounter.left)
         )
-        if left is None and gated is not None:
-            await self.undo_gate(key, n)  # the gate had drifted from the truth: put its units back
-            self._journal(session, key, +n)
         return None if left is None else int(left)
 
     async def give(self, session: AsyncSession, key: str, n: int) -> int:
@@ -84,18 +135,18 @@ class Stock:
             self._journal(session, key, +n)
         return int(left or 0)
 
-    async def _resync(self, session: AsyncSession, key: str, n: int) -> int | None:
-        """The gate's first "sold out" for `key`: set it to the SQL row's count and ask it again."""
+    async def _resync(self, session: AsyncSession, key: str) -> bool:
+        """The gate's first "sold out" for `key`: set it to the SQL row's count. True when it may be asked again."""
         assert self.gate is not None
         left = await session.scalar(select(StockCounter.left).where(StockCounter.key == key))
         self._trusted.add(key)
         if left is None:
-            return None
+            return False
         await self._gated(self.gate.stock_set(key, int(left)))
         if self._gate_down:
-            return None  # it failed meanwhile: SQL decides alone
+            return False  # it failed meanwhile: SQL decides alone
         log.info("stock_gate_resynced", key=key, left=int(left))
-        return await self._gated(self.gate.stock_take(key, n))
+        return True
 
     def _journal(self, session: AsyncSession, key: str, delta: int) -> None:
         """Remember a gate change made inside `session`'s transaction: if it rolls back (a store error, a retry to
@@ -135,19 +186,27 @@ class Stock:
         return None if value is None else int(value)
 
     async def _gated(self, call: object) -> int | None:
-        """Await a gate call; on a Redis failure log it once and carry on with SQL alone."""
+        """Await a gate call that answers a number (or None); None too when Redis failed."""
+        result = await self._call(call)
+        return None if result is _DOWN or result is None else int(result)
+
+    async def _call(self, call: object) -> Any:
+        """Await a gate call; on a Redis failure log it once, answer `_DOWN`, and carry on with SQL alone."""
         try:
             result = await call  # type: ignore[misc]
         except Exception as exc:  # redis.exceptions.*, OSError: the gate is optional by design
             if not self._gate_down:
                 log.warning("redis_unavailable", part="stock", error=repr(exc)[:200], fallback="sql")
             self._gate_down = True
-            return None
+            return _DOWN
         if self._gate_down:
             log.info("redis_recovered", part="stock")
             self._gate_down = False
             self._trusted.clear()  # what it says may have drifted while it was away
-        return result if result is None else int(result)
+        return result
+
+
+_DOWN = object()  # a gate call that failed
 
 
 def _forget_journal(sync_session: object) -> None:

@@ -3,6 +3,7 @@ oversold — on SQL alone and with Redis in front; every order change leaves an 
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,7 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import apply_config_to_store
+from storage.db import Database
 from storage.models import StockCounter, SyncOutbox
+from storage.shared import RedisState
+from storage.stock import Stock
 from tests.conftest import use_test_redis
 from tests.harness import CONFIG, BotHarness, chain
 
@@ -115,3 +119,55 @@ async def test_a_rolled_back_order_gives_its_units_back_to_the_redis_gate(
         assert [w for w, _ in await bot.orders()] == ["3栋 王阿姨"]
         assert await _left(bot) == 1
         assert await services.shared.stock_left("buy:caomei:草莓") == 1  # the gate agrees with the SQL truth
+
+
+async def _stock(data_dir: Path, gate: str, total: int) -> tuple[Stock, Database, RedisState | None]:
+    db = Database(f"sqlite+aiosqlite:///{data_dir / 'stock.db'}")
+    await db.open()
+    redis = None
+    if gate == "redis":
+        import os
+
+        redis = RedisState(os.environ["TUANBOT_REDIS_URL"], prefix=f"t{uuid.uuid4().hex[:8]}:")
+    stock = Stock(db, gate=redis)
+    await stock.ensure("flash:m", total)
+    return stock, db, redis
+
+
+async def test_a_batch_is_served_first_come_first_served(data_dir: Path, gate: str) -> None:
+    stock, db, redis = await _stock(data_dir, gate, 5)
+    try:
+        async with db.transaction() as session:
+            # a later, smaller want is served when an earlier, bigger one cannot be
+            assert await stock.take_many(session, "flash:m", [2, 2, 2, 1, 1]) == [3, 1, None, 0, None]
+        assert await stock.left("flash:m") == 0
+        async with db.transaction() as session:
+            assert await stock.take_many(session, "flash:m", [1, 1]) == [None, None]
+        if redis is not None:
+            assert await redis.stock_left("flash:m") == 0
+    finally:
+        await db.close()
+        if redis is not None:
+            await redis.close()
+
+
+async def test_a_batch_against_a_drifted_gate_never_oversells(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_test_redis(monkeypatch)
+    stock, db, redis = await _stock(data_dir, "redis", 3)
+    assert redis is not None
+    try:
+        await redis.stock_set("flash:m", 10)  # the gate believes in more than the SQL row holds
+        async with db.transaction() as session:
+            assert await stock.take_many(session, "flash:m", [2, 2, 1]) == [1, None, 0]
+        assert await stock.left("flash:m") == 0
+        async with db.transaction() as session:
+            await stock.give(session, "flash:m", 2)
+        await redis.redis.delete(redis._k("stock", "flash:m"))  # then Redis restarts empty
+        stock._trusted.clear()
+        async with db.transaction() as session:  # the gate's "no" is checked against SQL once: members are served
+            assert await stock.take_many(session, "flash:m", [1, 1, 1]) == [1, 0, None]
+        assert await stock.left("flash:m") == 0
+        assert await redis.stock_left("flash:m") == 0
+    finally:
+        await db.close()
+        await redis.close()
