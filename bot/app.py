@@ -54,11 +54,13 @@ def default_handlers() -> list[Handler]:
 def register_renderers(services: Services) -> None:
     """Outbound kinds whose text is written when they are sent, not when they are queued."""
     from handlers.chain_orders import DIGEST, digest_sent, render_digest
-    from handlers.flash_sale import FLASH_DIGEST, render_flash_digest
+    from handlers.flash_sale import FLASH_DIGEST, FLASH_WAITLIST, render_flash_digest, render_waitlist, waitlist_sent
 
     services.sender.renderers[DIGEST] = lambda row: render_digest(services, row)
     services.sender.after_sent[DIGEST] = lambda row: digest_sent(services, row)
     services.sender.renderers[FLASH_DIGEST] = lambda row: render_flash_digest(services, row)
+    services.sender.renderers[FLASH_WAITLIST] = lambda row: render_waitlist(services, row)
+    services.sender.after_sent[FLASH_WAITLIST] = lambda row: waitlist_sent(services, row)
 
 
 async def apply_config_to_store(services: Services) -> None:
@@ -89,7 +91,7 @@ class GroupRegistry:
         self.config = config
         self._by_room: dict[str, str] = {}
         self._ids: dict[str, int] = {}
-        self._binding = asyncio.Lock()  # a burst from a room seen for the first time binds it once
+        self._binding: dict[str, asyncio.Task[bool]] = {}  # a room seen first in a burst is bound once, for all
 
     async def load(self, now_fn: Clock) -> None:
         async with self.db.transaction() as session:
@@ -124,22 +126,25 @@ class GroupRegistry:
             group = self.config.group(topic) if topic else None
             if group is None:
                 return None  # unserved
-            async with self._binding:
-                name = self._by_room.get(room_id)  # bound meanwhile by an earlier message of the burst
-                if name is None:
-                    if self.room_of(group.name) is not None:
-                        return None  # a second room wearing a served room's name
-                    await self._bind(group.name, room_id, topic)
-                    name = group.name
+            binding = self._binding.get(room_id)
+            if binding is None:
+                binding = self._binding[room_id] = asyncio.create_task(self._bind(group.name, room_id, topic))
+                binding.add_done_callback(lambda _: self._binding.pop(room_id, None))
+            if not await asyncio.shield(binding):
+                return None  # a second room wearing a served room's name
+            name = group.name
         return self.config.group(name)
 
-    async def _bind(self, name: str, room_id: str, topic: str) -> None:
+    async def _bind(self, name: str, room_id: str, topic: str) -> bool:
+        if self.room_of(name) is not None:
+            return False
         async with self.db.transaction() as session:
             row = await session.scalar(select(GroupRow).where(GroupRow.name == name))
             if row is not None:
                 row.room_id, row.topic = room_id, topic
         self._by_room[room_id] = name
         get_logger("tuanbot.groups").info("room_bound", group=name, room=room_id, topic=topic)
+        return True
 
 
 @dataclass

@@ -3,8 +3,13 @@
 `抢`, `秒杀`, `+1`, `要2箱`, `砂糖橘+1`, `抢两箱砂糖橘` take units (the product may be left out while one sale runs);
 `不要了` / `取消` gives one's claim back. Units are taken atomically (`storage.stock`: the SQL row decides, a
 Redis counter turns the crowd away after the sell-out), in the same transaction as the claim and its outbox row.
-Confirmations go out in one short digest per group; the sell-out is announced once; later members are told and
-put on the wait list, and a cancellation hands its units to the first waiter, who is told.
+Confirmations go out in one short digest per group; the sell-out is announced once; later members are put on the
+wait list and told in one wait-list notice per group (a thousand "sold out" replies would flood the group and the
+account's send limits); a cancellation hands its units to the first waiter, who is told.
+
+A sale draws a crowd at one instant, so takes go through group commit (`storage.batching`): every attempt that
+arrives while a batch is being written joins the next one, which records the claims, takes the stock in arrival
+order (`Stock.take_many`), and writes the outbox rows and notices in one transaction.
 """
 
 from __future__ import annotations
@@ -12,16 +17,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import Kind, Outbound
 from bot.parsing.quantity import parse_quantity
+from storage.batching import GroupCommit
 from storage.models import FlashClaim, OutboundMessage
-from storage.outbox import add_change, order_payload
+from storage.outbox import add_change, add_changes, order_payload
 from storage.stock import flash_key
 
 if TYPE_CHECKING:
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
     from bot.sender import QueuedRow
 
 FLASH_DIGEST = "flash_digest"
+FLASH_WAITLIST = "flash_waitlist"
 _MENTION = re.compile(r"@\S+[\s\u2005]*")
 _NOISE = re.compile(r"[\s!！~～。.,，、😀-🙏🌀-🗿✊-✋👍-👏]+")
 _TRIGGER = re.compile(r"^(?:我)?(?:抢|秒杀|秒|拍)")
@@ -77,8 +83,43 @@ def running_sales(config: Config, group: str, now: datetime) -> list[FlashSale]:
     ]
 
 
+@dataclass(frozen=True)
+class _Take:
+    ctx: Context
+    sale: FlashSale
+    qty: int
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Taken:
+    status: str  # confirmed | waiting | repeat (a retried message whose claim was already recorded)
+    claim_id: int | None = None
+    left: int | None = None
+
+
+def _claim_row(take: _Take) -> dict[str, object]:
+    event = take.ctx.event
+    return {
+        "sale_id": take.sale.id,
+        "group_id": take.ctx.group_id,
+        "wxid": event.sender_id,
+        "name": event.sender_name,
+        "qty": take.qty,
+        "status": "waiting",
+        "msg_id": event.msg_id,
+        "version": 1,
+        "created_at": take.now,
+        "updated_at": take.now,
+        "told_at": None,
+    }
+
+
 class FlashSales:
     name = "flash_sales"
+
+    def __init__(self) -> None:
+        self._takes: GroupCommit[_Take, Taken] = GroupCommit(self._write_takes)
 
     def wants(self, ctx: Context) -> bool:
         if ctx.event.kind != Kind.TEXT or len(ctx.event.text) > 40:
@@ -110,65 +151,65 @@ class FlashSales:
         await self._take(ctx, sale, attempt.qty, now)
 
     async def _take(self, ctx: Context, sale: FlashSale, qty: int, now: datetime) -> None:
-        services = ctx.services
-        key = flash_key(sale.id)
-        left: int | None = None
-        # a rollback puts the Redis gate back by itself (storage.stock's journal)
+        taken = await self._takes.submit(_Take(ctx, sale, qty, now))
+        if taken.status == "confirmed":
+            ctx.log.info("flash_claimed", sale=sale.id, qty=qty, left=taken.left, claim_id=taken.claim_id)
+        elif taken.status == "waiting":
+            ctx.log.info("flash_waiting", sale=sale.id, qty=qty, claim_id=taken.claim_id)
+        # "repeat": this message was recorded before the store failed last time; nothing more to do
+
+    async def _write_takes(self, batch: list[_Take]) -> list[Taken]:
+        """One transaction for a batch of attempts, in arrival order. A claim row per message (its unique message
+        id tells a retried message from a new one), the stock, the outbox rows, the digest and wait-list notices."""
+        services = batch[0].ctx.services
+        results = [Taken("repeat")] * len(batch)
+        sold_out: set[str] = set()
         async with services.db.transaction() as session:
-            # One statement records the attempt and tells a retried message (the store failed after it last
-            # time) from a new one; the crowd after the sell-out then costs the gate's "no" and a few inserts.
-            claim = FlashClaim(
-                sale_id=sale.id,
-                group_id=ctx.group_id,
-                wxid=ctx.event.sender_id,
-                name=ctx.event.sender_name,
-                qty=qty,
-                status="waiting",
-                msg_id=ctx.event.msg_id,
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
-            insert = postgresql.insert if services.db.dialect == "postgresql" else sqlite.insert
-            claim_id = await session.scalar(
-                insert(FlashClaim)
-                .values({c.key: getattr(claim, c.key) for c in FlashClaim.__table__.columns if c.key != "id"})
+            recorded = await session.execute(
+                services.db.insert(FlashClaim.__table__)
                 .on_conflict_do_nothing(index_elements=["msg_id"])
-                .returning(FlashClaim.id)
+                .returning(FlashClaim.msg_id, FlashClaim.id),
+                [_claim_row(t) for t in batch],
             )
-            if claim_id is None:
-                return  # this message was handled before the store failed last time
-            claim.id = claim_id
-            left = await services.stock.take(session, key, qty)
-            if left is not None:
-                claim.status = "confirmed"
-                await session.execute(update(FlashClaim).where(FlashClaim.id == claim.id).values(status="confirmed"))
-            _sync(session, services, sale, claim, ctx.group.name, now)
-            if left is not None:
-                ctx.log.info("flash_claimed", sale=sale.id, qty=qty, left=left, claim_id=claim.id)
-                await _queue_digest(services, session, sale, ctx.group.name, ctx.event.room_id, now)
-            else:
-                place = await session.scalar(
-                    select(func.count())
-                    .select_from(FlashClaim)
-                    .where(FlashClaim.sale_id == sale.id, FlashClaim.status == "waiting")
-                )
-                ctx.log.info("flash_waiting", sale=sale.id, qty=qty, place=place, claim_id=claim.id)
-                await services.sender.enqueue(
-                    Outbound(
-                        ctx.event.room_id,
-                        f"{ctx.event.sender_name} {sale.product}已抢光啦,已为你登记候补第{place}位,"
-                        "有人退出会按顺序递补~",
-                    ),
-                    group=ctx.group.name,
-                    kind="reply",
-                    key=f"reply:{ctx.event.msg_id}",
-                    session=session,
-                )
-        if left == 0:
+            ids = {msg_id: claim_id for msg_id, claim_id in recorded}
+            fresh = [(i, t, ids.pop(t.ctx.event.msg_id)) for i, t in enumerate(batch) if t.ctx.event.msg_id in ids]
+            for sale_id in dict.fromkeys(t.sale.id for _, t, _ in fresh):
+                mine = [(i, t, claim_id) for i, t, claim_id in fresh if t.sale.id == sale_id]
+                lefts = await services.stock.take_many(session, flash_key(sale_id), [t.qty for _, t, _ in mine])
+                for (i, _, claim_id), left in zip(mine, lefts, strict=True):
+                    results[i] = Taken("waiting" if left is None else "confirmed", claim_id, left)
+                    if left == 0:
+                        sold_out.add(sale_id)
+            confirmed = [claim_id for i, _, claim_id in fresh if results[i].status == "confirmed"]
+            if confirmed:
+                await session.execute(update(FlashClaim).where(FlashClaim.id.in_(confirmed)).values(status="confirmed"))
+            await add_changes(
+                session,
+                [
+                    _payload(
+                        services,
+                        t.sale,
+                        claim_id,
+                        1,
+                        results[i].status,
+                        t.ctx.event.sender_name,
+                        t.qty,
+                        t.ctx.group.name,
+                    )
+                    for i, t, claim_id in fresh
+                ],
+                batch[-1].now,
+            )
+            notices = {(results[i].status, t.sale.id, t.ctx.group.name): t for i, t, _ in fresh}
+            for (status, _, _), t in notices.items():
+                kind = FLASH_DIGEST if status == "confirmed" else FLASH_WAITLIST
+                await _queue_notice(services, session, kind, t.sale, t.ctx.group.name, t.ctx.event.room_id, t.now)
+        if sold_out:
             from scheduler.runtime import announce_sold_out
 
-            await announce_sold_out(services, sale.id)
+            for sale_id in sold_out:
+                await announce_sold_out(services, sale_id)
+        return results
 
     async def _cancel(self, ctx: Context, sale_ids: list[str], now: datetime) -> None:
         services = ctx.services
@@ -222,10 +263,12 @@ async def _promote(ctx: Context, session: AsyncSession, sale: FlashSale, now: da
         )
 
 
-async def _queue_digest(
-    services: Services, session: AsyncSession, sale: FlashSale, group: str, room: str, now: datetime
+async def _queue_notice(
+    services: Services, session: AsyncSession, kind: str, sale: FlashSale, group: str, room: str, now: datetime
 ) -> None:
-    coalesce = f"{FLASH_DIGEST}:{sale.id}:{group}"
+    """The group's next flash digest (who got units) or wait-list notice (who waits), unless one is queued: its
+    text is written when it is sent, so it names everybody up to then."""
+    coalesce = f"{kind}:{sale.id}:{group}"
     if await session.scalar(
         select(OutboundMessage.id).where(OutboundMessage.coalesce_key == coalesce, OutboundMessage.status == "queued")
     ):
@@ -236,9 +279,9 @@ async def _queue_digest(
     )
     not_before = max(now, last + timedelta(seconds=every)) if last else now + timedelta(seconds=min(every, 10.0))
     await services.sender.enqueue(
-        Outbound(room, f"({sale.product}秒杀确认)"),
+        Outbound(room, f"({sale.product}秒杀{'确认' if kind == FLASH_DIGEST else '候补'})"),
         group=group,
-        kind=FLASH_DIGEST,
+        kind=kind,
         coalesce_key=coalesce,
         not_before=not_before,
         session=session,
@@ -275,6 +318,60 @@ async def render_flash_digest(services: Services, row: QueuedRow) -> str | None:
     return f"⚡ {sale.product}秒杀抢到:{names}{tail}"
 
 
+async def render_waitlist(services: Services, row: QueuedRow) -> str | None:
+    """The wait-list notice at send time: the waiters of this group not named yet, each with their place in the
+    sale's queue as it stands now (a cancellation may have moved them up, a promotion taken them off it)."""
+    parts = (row.coalesce_key or "").split(":", 2)
+    sale = next((s for s in services.config.flash_sales if len(parts) == 3 and s.id == parts[1]), None)
+    if sale is None:
+        return row.text
+    group_id = services.groups.id_of(parts[2])
+    async with services.db.sessions() as session:
+        queue = (
+            await session.execute(
+                select(FlashClaim.id, FlashClaim.group_id, FlashClaim.name, FlashClaim.told_at)
+                .where(FlashClaim.sale_id == sale.id, FlashClaim.status == "waiting")
+                .order_by(FlashClaim.id)
+            )
+        ).all()
+    new = [(place, c) for place, c in enumerate(queue, 1) if c.group_id == group_id and c.told_at is None]
+    if not new:
+        return None
+    _told(services)[row.id] = [c.id for _, c in new]
+    names = "、".join(f"{c.name}第{place}位" for place, c in new[:15]) + (f" 等{len(new)}位" if len(new) > 15 else "")
+    return f"{sale.product}已抢光啦,已登记候补:{names}。有人退出会按顺序递补~"
+
+
+async def waitlist_sent(services: Services, row: QueuedRow) -> None:
+    """The waiters named are marked told; any who joined while the notice was on its way get the next one."""
+    told = _told(services).pop(row.id, [])
+    now = services.clock.now()
+    parts = (row.coalesce_key or "").split(":", 2)
+    sale = next((s for s in services.config.flash_sales if len(parts) == 3 and s.id == parts[1]), None)
+    async with services.db.transaction() as session:
+        if told:
+            await session.execute(update(FlashClaim).where(FlashClaim.id.in_(told)).values(told_at=now))
+        if sale is None or row.room_id is None:
+            return
+        untold = await session.scalar(
+            select(FlashClaim.id).where(
+                FlashClaim.sale_id == sale.id,
+                FlashClaim.group_id == services.groups.id_of(parts[2]),
+                FlashClaim.status == "waiting",
+                FlashClaim.told_at.is_(None),
+            )
+        )
+        if untold is not None:
+            await _queue_notice(services, session, FLASH_WAITLIST, sale, parts[2], row.room_id, now)
+
+
+def _told(services: Services) -> dict[int, list[int]]:
+    """Per wait-list notice being sent: the claims its text named."""
+    told = services.caches.setdefault("waitlist_told", {})
+    assert isinstance(told, dict)
+    return told
+
+
 def _names(config: Config, product: str) -> list[str]:
     found = config.product(product)
     return [product, *(found.aliases if found else [])]
@@ -288,22 +385,42 @@ def _unit(services: Services, sale: FlashSale) -> str:
 def _sync(
     session: AsyncSession, services: Services, sale: FlashSale, claim: FlashClaim, group: str, now: datetime
 ) -> None:
-    status = {"confirmed": "active", "waiting": "waiting", "cancelled": "cancelled"}[claim.status]
     add_change(
-        session,
-        order_payload(
-            ref=f"flash:{claim.id}",
-            version=claim.version,
-            group=group,
-            buy=sale.id,
-            member=claim.name,
-            participant=claim.name,
-            items=[{"product": sale.product, "qty": float(claim.qty), "unit": _unit(services, sale)}],
-            remark="限时秒杀",
-            status=status,
-        ),
-        now,
+        session, _payload(services, sale, claim.id, claim.version, claim.status, claim.name, claim.qty, group), now
     )
 
 
-__all__ = ["FLASH_DIGEST", "Attempt", "FlashSales", "read_attempt", "render_flash_digest", "running_sales"]
+def _payload(
+    services: Services,
+    sale: FlashSale,
+    claim_id: int,
+    version: int,
+    status: str,
+    member: str,
+    qty: int,
+    group: str,
+) -> dict[str, Any]:
+    return order_payload(
+        ref=f"flash:{claim_id}",
+        version=version,
+        group=group,
+        buy=sale.id,
+        member=member,
+        participant=member,
+        items=[{"product": sale.product, "qty": float(qty), "unit": _unit(services, sale)}],
+        remark="限时秒杀",
+        status={"confirmed": "active", "waiting": "waiting", "cancelled": "cancelled"}[status],
+    )
+
+
+__all__ = [
+    "FLASH_DIGEST",
+    "FLASH_WAITLIST",
+    "Attempt",
+    "FlashSales",
+    "read_attempt",
+    "render_flash_digest",
+    "render_waitlist",
+    "running_sales",
+    "waitlist_sent",
+]

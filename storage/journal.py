@@ -60,12 +60,13 @@ class MessageJournal:
         take: set[str] = set()
         if fresh:
             async with self.db.transaction() as session:
+                # one cached statement executed for many rows (insertmanyvalues), not a new statement per batch size
                 inserted = set(
                     await session.scalars(
-                        self.db.insert(MessageLog)
-                        .values([_row(event, at) for event, at in fresh.values()])
+                        self.db.insert(MessageLog.__table__)
                         .on_conflict_do_nothing(index_elements=["msg_id"])
-                        .returning(MessageLog.msg_id)
+                        .returning(MessageLog.msg_id),
+                        [_row(event, at) for event, at in fresh.values()],
                     )
                 )
                 seen = [m for m in fresh if m not in inserted]

@@ -202,6 +202,7 @@ class FlashClaim(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    told_at: Mapped[datetime | None]  # when a waiter was named in the group's wait-list notice
 
 
 class SyncOutbox(Base):
