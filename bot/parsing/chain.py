@@ -156,10 +156,8 @@ def _header_and_examples(lines: Sequence[str]) -> tuple[str, tuple[str, ...]]:
 
 
 _INVISIBLE_RE = re.compile("[\u0335\u0336\u0337\u0338\u200b\u200c\u200d\u2060\ufeff\ufe0e\ufe0f]")
-_WS_RE = re.compile(r"\s+")
 _TRAILING_PUNCT = " .,;:!?~。、…·-—_"
 _STRIKE_RE = re.compile("[\u0335-\u0338]")
-_SPACE_OR_STRIKE_RE = re.compile(r"[\s\u0335-\u0338]")  # \s of a str pattern is exactly str.isspace()
 
 
 def normalize_key(raw: str) -> str:
@@ -167,8 +165,7 @@ def normalize_key(raw: str) -> str:
     whitespace folded to one space, trailing punctuation dropped."""
     if not unicodedata.is_normalized("NFKC", raw):
         raw = unicodedata.normalize("NFKC", raw)
-    text = _INVISIBLE_RE.sub("", raw)
-    text = _WS_RE.sub(" ", text).strip()
+    text = " ".join(_INVISIBLE_RE.sub("", raw).split())  # str.split() splits at runs of \s (str.isspace())
     if text.startswith("~~") and text.endswith("~~") and len(text) > 4:
         text = text[2:-2].strip()
     return text.rstrip(_TRAILING_PUNCT)
@@ -178,11 +175,11 @@ def _unstrike(raw: str) -> tuple[str, bool]:
     """Remove strike-through marks (combining U+0336 etc., ~~…~~); True when the entry looked struck out."""
     text = raw
     struck = False
-    marks = len(_STRIKE_RE.findall(raw)) if _STRIKE_RE.search(raw) else 0
-    if marks:
-        visible = len(raw) - len(_SPACE_OR_STRIKE_RE.findall(raw))  # neither str.isspace() nor a strike mark
-        struck = marks * 2 >= visible
+    if _STRIKE_RE.search(raw):
         text = _STRIKE_RE.sub("", raw)
+        marks = len(raw) - len(text)
+        visible = len("".join(text.split()))  # neither str.isspace() nor a strike mark
+        struck = marks * 2 >= visible
     stripped = text.strip()
     if len(stripped) > 4 and stripped.startswith("~~") and stripped.endswith("~~"):
         struck = True
@@ -207,14 +204,18 @@ _ADDRESS_RE = re.compile(
 # every position inside a long run (aaaa…, １１１１…, 一一一一…) each of those rescans the rest of the run: quadratic.
 # Whether one matches depends only on where its run ends (what follows a digit run, a numeral run, an alphanumeric run
 # ending in a digit), so inside a run it fails wherever it failed at the run's start; `_address_spans` asks the plain
-# pattern only where the scan enters a run mid-way (right after a match).
+# pattern only where the scan enters a run mid-way (right after a match). The look-ahead fails at once where no
+# alternative can start (most characters of most text): trying its six alternatives one by one there is most of
+# what a search for addresses costs in Latin-1 or CJK garbage.
 _ADDRESS_SCAN_RE = re.compile(
+    r"(?=[0-9０-９一二三四五六七八九十两A-Za-z])(?:"
     rf"(?<![0-9０-９])[0-9０-９]+[ \t]*{_ADDRESS_SUFFIX}"
     rf"|(?<![一二三四五六七八九十两])[一二三四五六七八九十两]+[ \t]*{_ADDRESS_SUFFIX}"
     r"|(?<![0-9０-９A-Za-z])[0-9０-９A-Za-z]*[0-9０-９](?:[\-－—_/#][0-9０-９A-Za-z]+)+"
     r"|https?://\S+|www\.\S+"
     r"|[0-9]{1,2}[:：][0-9]{2}"
     r"|(?<![0-9])[0-9]{6,}"
+    r")"
 )
 
 
@@ -237,6 +238,7 @@ _CANCEL_RE = re.compile(  # the look-ahead only fails fast where no alternative 
 )
 _EDIT_LINE_RE = re.compile(r"^.*(?:改成|改为|改一下|修改|不要了|取消).*$", re.MULTILINE)
 _CANCEL_LINE_RE = re.compile(r"(?:取消|不要了|不需要了|退出|撤销|撤单|退单|[-－−]\s?1)[。.!！~～ ]*")
+_CANCEL_START_RE = re.compile(r"[取不退撤\-－−]")  # where a `_CANCEL_LINE_RE` line can start
 _ADDRESS_TOKEN_RE = re.compile(
     r"[0-9０-９]{3,}"  # a room number or a phone number
     r"|[A-Za-z]?[0-9０-９]+[A-Za-z]?(?:[\-－—_/#][A-Za-z]?[0-9０-９]+[A-Za-z]?)+"  # 295-909, 5-1201, A3-101
@@ -252,6 +254,7 @@ _TOKEN_RE = re.compile(r"\S+")
 _BARE_FOLLOWERS = frozenset("\n，,、;；+＋。！!)）")
 _WHO_STRIP = " \t\u3000，,、:：;；+＋-—"
 _REMARK_STRIP = " \t\u3000，,、:：;；+＋/"
+_SPACE_RUN_RE = re.compile("[ \t\u3000]{2,}")
 _CACHE_LIMIT = 50_000
 
 
@@ -271,14 +274,20 @@ def _is_emoji_token(token: str) -> bool:
 
 
 def _mask(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """`text` with every character inside one of `spans` (they may overlap) but a newline replaced by `_MASK`."""
     if not spans:
         return text
-    chars = list(text)
-    for start, end in spans:
-        for k in range(start, end):
-            if chars[k] != "\n":
-                chars[k] = _MASK
-    return "".join(chars)
+    pieces: list[str] = []
+    pos = 0
+    for start, end in sorted(spans):
+        start = max(start, pos)
+        if end <= start:
+            continue
+        pieces.append(text[pos:start])
+        pieces.append("\n".join(_MASK * len(part) for part in text[start:end].split("\n")))
+        pos = end
+    pieces.append(text[pos:])
+    return "".join(pieces)
 
 
 class _Product(NamedTuple):
@@ -322,7 +331,7 @@ def _who_walk(line: str) -> int:
 
 def _clean_who(text: str) -> str:
     who = _CANCEL_RE.sub(" ", text)
-    who = re.sub(r"[ \t\u3000]{2,}", lambda m: m.group(0) if "\u3000" not in m.group(0) else " ", who)
+    who = _SPACE_RUN_RE.sub(lambda m: m.group(0) if "\u3000" not in m.group(0) else " ", who)
     who = who.strip(_WHO_STRIP)
     filler = _FILLER_SUFFIX_RE.search(who)
     if filler and filler.start() > 0:
@@ -342,9 +351,10 @@ def _parse_content(raw: str, matcher: ProductMatcher | None, default_product: st
     # Cancellation: on the first line, or a later line that says nothing else.
     cancel_spans: list[tuple[int, int]] = []
     for m in _CANCEL_RE.finditer(text):
-        if m.start() < first_end:
-            cancel_spans.append(m.span())
-    if first_end < n:
+        if m.start() >= first_end:
+            break  # the matches come left to right: no more on the first line
+        cancel_spans.append(m.span())
+    if first_end < n and _CANCEL_START_RE.search(text, first_end):  # else no later line can be a cancellation
         pos = first_end + 1
         for line in text[first_end + 1 :].split("\n"):
             stripped = line.strip()
@@ -398,13 +408,17 @@ def _parse_content(raw: str, matcher: ProductMatcher | None, default_product: st
             return not (before.isascii() and before.isalnum())
         if q.end - q.start > 2 or before == "第" or (before.isascii() and before.isalnum()):
             return False
-        if after_spaces_back(q.start) == line_start(q.start):
+        # Glued to what comes before (no delimiter, so not a space, not a line start): a count only right after a
+        # product. 深蹲50, 引体15: a count glued to an unknown word is not an order. Decided first: most bare numbers
+        # in text are glued to something, and it is the cheap test.
+        if before not in _DELIMITERS and q.start not in mention_ends:
+            return False
+        back = after_spaces_back(q.start)
+        if back == line_start(q.start):
             return False  # the first token of a line is an address or a name, not a count
-        if after_spaces_back(q.start) in mention_ends:  # 蓝莓 3, 蓝莓3
+        if back in mention_ends:  # 蓝莓 3, 蓝莓3
             follow = work[q.end : q.end + 1]
             return not follow or not (_is_word_char(follow) or follow.isdigit())
-        if before not in _DELIMITERS:
-            return False  # 深蹲50, 引体15: a count glued to an unknown word is not an order
         follow = next_visible(q.end)
         return not follow or follow in _BARE_FOLLOWERS
 

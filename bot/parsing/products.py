@@ -26,6 +26,9 @@ _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FOLD[0x3000] = 0x20
 _FOLD.update({cp: cp + 32 for cp in range(ord("A"), ord("Z") + 1)})
 _FOLD.update({cp: cp - 0xFEE0 + 32 for cp in range(0xFF21, 0xFF3B)})  # full-width capitals straight to a-z
+# What `fold` can turn a character into (printable ASCII and the space). A catalogue none of whose names holds one of
+# these is found at the same places in a text as in its fold: see `ProductMatcher.find_all`.
+_FOLD_RESULTS = frozenset(map(chr, _FOLD.values()))
 
 # Characters people mix up in product names (same sound or look). A two-character name is short enough that any other
 # one-letter difference is more likely a different product (苹果/芒果) than a typo, so only these pairs count there.
@@ -61,6 +64,18 @@ def _edit_distance(a: str, b: str, limit: int) -> int:
             return limit + 1
         previous = current
     return previous[-1]
+
+
+def _two_char_typos(surface: str) -> set[str]:
+    """`surface` (two characters, one of them Chinese) and every two-character string `_typo_distance` takes for a
+    typo of it: one character swapped for a character it is confused with."""
+    typos = {surface}
+    for pair in _CONFUSABLE:
+        for k in (0, 1):
+            if surface[k] in pair:
+                for other in pair - {surface[k]}:
+                    typos.add(surface[:k] + other + surface[k + 1 :])
+    return typos
 
 
 class MatchKind(StrEnum):
@@ -115,6 +130,25 @@ class ProductMatcher:
         # first, so the first that matches is the longest name there (what the loop in `find_all` used to find).
         longest_first = sorted(self._surfaces, key=len, reverse=True)
         self._scan = re.compile("|".join(map(re.escape, longest_first))) if longest_first else None
+        # Folding the text before the scan matters only when a name holds a character folding can produce (Latin
+        # letters, digits, ASCII punctuation, the space). Otherwise the names (folded, so none holds a character
+        # folding changes either) match exactly where they match in the text as written, and `find_all` skips
+        # `fold`, which costs a dictionary look-up per character of every entry (most of its time on long text).
+        self._scan_needs_fold = any(not _FOLD_RESULTS.isdisjoint(surface) for surface in self._surfaces)
+        # A cheap test before jieba in `_fuzzy_in_words`. `_typo_distance` takes a string for a typo of a
+        # two-character Chinese name only when it is the name or the name with one character swapped for one it is
+        # confused with (all in `_typo_pairs`), and for a typo of any other name only when the two share a character
+        # (`_typo_chars`). A phrase with no two characters in a row in the first set and no character in the second
+        # holds no typo of a name, whatever words jieba would cut it into.
+        pairs: set[str] = set()
+        chars: set[str] = set()
+        for surface in self._surfaces:
+            if len(surface) == 2 and any(_is_cjk(ch) for ch in surface):
+                pairs.update(_two_char_typos(surface))
+            else:
+                chars.update(surface)
+        self._typo_pairs = frozenset(pairs)
+        self._typo_chars = frozenset(chars)
         self._tokenizer: jieba.Tokenizer | None = None
         self._lock = threading.Lock()
         self._fuzzy_memo: dict[str, Match | None] = {}
@@ -171,7 +205,7 @@ class ProductMatcher:
             return []
         found: list[Match] = []
         surfaces, units = self._surfaces, self._units
-        for m in self._scan.finditer(fold(text)):
+        for m in self._scan.finditer(fold(text) if self._scan_needs_fold else text):
             start, end = m.span()
             product, kind = surfaces[m.group()]
             found.append(Match(product, text[start:end], kind, start, end, units.get(product)))
@@ -221,7 +255,17 @@ class ProductMatcher:
         self._fuzzy_in_memo[text] = best
         return best
 
+    def _may_hold_typo(self, text: str) -> bool:
+        """False when no substring of `text` is a typo of a name (so no word jieba cuts from it is one either)."""
+        folded = fold(text)
+        if not self._typo_chars.isdisjoint(folded):
+            return True
+        pairs = self._typo_pairs
+        return bool(pairs) and any(folded[k : k + 2] in pairs for k in range(len(folded) - 1))
+
     def _fuzzy_in_words(self, text: str) -> Match | None:
+        if not self._may_hold_typo(text):
+            return None  # no word of it can be a typo: spare the jieba call, most of what a typo search costs
         best: Match | None = None
         pos = 0
         for word in self.segment(text):

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.parsing.chain import ChainEntry, Item, is_chain, normalize_key, parse_chain
+from bot.parsing.chain import _MASK, ChainEntry, Item, _mask, _unstrike, is_chain, normalize_key, parse_chain
 from bot.parsing.products import ProductMatcher
 
 
@@ -136,6 +137,20 @@ def test_struck_line_has_the_key_of_the_line_it_strikes() -> None:
     assert one("3̶栋̶ ̶王̶阿̶姨̶ ̶草̶莓̶2̶盒̶").key == one("3栋 王阿姨 草莓2盒").key
 
 
+@pytest.mark.parametrize(
+    ("raw", "struck"),
+    [
+        ("王\u0336阿\u0336姨\u0336", True),  # as many marks as visible characters
+        ("王阿\u0336姨\u0336 草莓", False),
+        ("王阿\u0336姨\u0336 草", True),  # half the visible characters, spaces not counted
+        ("王\u0336\x1c\x1d\x85\xa0\u3000\u2028", True),  # every str.isspace() character is a space here
+        ("王阿姨\u0336\u0335\u0337\u0338", True),  # all four marks count
+    ],
+)
+def test_struck_out_means_marks_on_half_the_visible_characters(raw: str, struck: bool) -> None:
+    assert _unstrike(raw)[1] is struck
+
+
 def test_emptied_entry_is_cancelled() -> None:
     parsed = parse_chain("1.\n2. 王阿姨 2盒")
     assert parsed.entries[0].raw == ""
@@ -262,6 +277,27 @@ def test_key_normalization() -> None:
     assert normalize_key("  3栋　王阿姨   草莓２盒。 ") == "3栋 王阿姨 草莓2盒"
     assert normalize_key("ＡＢＣ\t1盒！！") == "ABC 1盒"
     assert normalize_key("Carrie🌿\ufe0f 1份") == normalize_key("Carrie🌿 1份")
+
+
+def test_keys_fold_every_whitespace_character() -> None:
+    """Runs of str.isspace() characters (exactly what \\s matches in a str pattern) become one space."""
+    spaces = [chr(cp) for cp in range(0x10000) if chr(cp).isspace()]  # none lies beyond the BMP
+    assert spaces == [chr(cp) for cp in range(0x10000) if re.fullmatch(r"\s", chr(cp))]
+    for space in spaces:
+        assert normalize_key(f"{space}王{space}{space}草莓{space}") == "王 草莓"
+
+
+_MASKED_TEXT = st.text(st.sampled_from(list("王3栋\n 草莓-1\u3000")), max_size=30)
+_SPANS = st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)).map(sorted), max_size=5)
+
+
+@settings(max_examples=300)
+@given(_MASKED_TEXT, _SPANS)
+def test_masking_hides_every_character_of_the_spans_but_newlines(text: str, spans: list[list[int]]) -> None:
+    spans_in = [(min(start, len(text)), min(end, len(text))) for start, end in spans]  # they may overlap
+    hidden = {k for start, end in spans_in for k in range(start, end)}
+    expected = "".join(_MASK if k in hidden and ch != "\n" else ch for k, ch in enumerate(text))
+    assert _mask(text, spans_in) == expected
 
 
 # -- robustness ----------

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.parsing.products import MatchKind, ProductMatcher
 
@@ -88,3 +91,54 @@ def test_jieba_cache_goes_to_cache_dir(tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()  # lazy
     m.segment("草莓")
     assert (tmp_path / "data" / "jieba.cache").is_file()
+
+
+# -- shortcuts: each finds what the long way finds ----------
+
+_SCAN_TEXT = st.lists(
+    st.sampled_from([*"草莓蓝梅苹果橙子砂糖橘沙桔面粉白新的 　\tAaＡａ1１xX-", "ＩＰＨＯＮＥ", "iphone", "麦辣鸡翅"]),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=300)
+@given(_SCAN_TEXT)
+def test_a_catalogue_without_latin_or_digits_is_scanned_unfolded(matcher: ProductMatcher, text: str) -> None:
+    """No name holds a character folding produces: the names are found where they are found in the folded text."""
+    assert not matcher._scan_needs_fold
+    folding = copy.copy(matcher)
+    folding._scan_needs_fold = True
+    assert matcher.find_all(text, fuzzy=False) == folding.find_all(text, fuzzy=False)
+
+
+def test_a_name_with_digits_is_found_in_full_width(tmp_path: Path) -> None:
+    m = ProductMatcher([("3号套餐", [])], cache_dir=tmp_path)
+    assert m._scan_needs_fold
+    assert [(hit.product, hit.surface) for hit in m.find_all("王 ３号套餐1份")] == [("3号套餐", "３号套餐")]
+
+
+_PHRASE = st.lists(
+    st.sampled_from([*"草莓梅霉蓝兰苹萍果芒橙澄子砂沙糖桔橘百香菓麦辣鸡腿包翅面粉白西希瓜新鲜的好", "Ｌ", "y"]),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=500)
+@given(_PHRASE.map("".join))
+def test_the_typo_pretest_passes_every_phrase_holding_a_typo(matcher: ProductMatcher, phrase: str) -> None:
+    """`_fuzzy_in_words` asks jieba only about phrases `_may_hold_typo` passes: it may turn away only phrases no part
+    of which is a typo of a name (jieba's words are parts of the phrase)."""
+    if not matcher._may_hold_typo(phrase):
+        parts = {phrase[i:j] for i in range(len(phrase)) for j in range(i + 1, len(phrase) + 1)}
+        assert [part for part in parts if matcher.fuzzy(part) is not None] == []
+
+
+def test_the_typo_pretest_spares_jieba_unrelated_phrases(matcher: ProductMatcher) -> None:
+    assert not matcher._may_hold_typo("新的好")
+    assert not matcher._may_hold_typo("草芒")  # 草莓 with its second character mistyped as one not confused with it
+    assert matcher._may_hold_typo("新鲜蓝梅")  # 蓝梅: a typo of 蓝莓
+    assert matcher._may_hold_typo("一箱百香菓")  # shares characters with 百香果
+    hit = matcher.fuzzy_in("新鲜蓝梅")
+    assert hit is not None
+    assert (hit.product, hit.start, hit.end) == ("蓝莓", 2, 4)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.parsing.chain import _ADDRESS_RE, _address_spans, parse_chain
+from bot.parsing.chain import _ADDRESS_RE, ChainEntry, _address_spans, parse_chain
 from bot.parsing.products import ProductMatcher
 
 
@@ -65,6 +67,36 @@ def test_big_inputs_never_raise(matcher: ProductMatcher, text: str) -> None:
     parse_chain(text, matcher)
     parse_chain(text, matcher, default_product="草莓")
     parse_chain(text)
+
+
+def _reading(entry: ChainEntry) -> list[object]:
+    items = [[item.product, item.known, str(item.qty), item.unit] for item in entry.items]
+    return [entry.seq, entry.raw, entry.who, items, entry.remark, entry.cancelled, entry.key]
+
+
+@pytest.mark.parametrize(
+    ("with_catalogue", "default_product", "counts", "digest"),
+    [
+        (True, None, (144, 277, 10), "0c2317f9cfd8ac382f3aebde581e7d53b1287003ce46048cf232883f5cd2ae1a"),
+        (True, "草莓", (144, 277, 10), "efdb669e244b4708a1e6af468ed7c453d56b91e78627afcadb7af30b20fc2299"),
+        (False, None, (144, 272, 10), "ac37537bf5f7d292e8e9d5ae9b21604413653671b4fd15c5b687064962c1af2d"),
+    ],
+)
+def test_garbage_is_read_as_before(
+    matcher: ProductMatcher,
+    with_catalogue: bool,
+    default_product: str | None,
+    counts: tuple[int, int, int],
+    digest: str,
+) -> None:
+    """Garbage lines that open like entries are read in full (who, items, remark, key), not rejected. This pins what
+    is read from the first 1,000 garbage lines, so that making the entry parser faster cannot change a reading
+    unnoticed. After a deliberate change to how entries are read, check the new readings and update the digests."""
+    parsed = parse_chain(garbage_lines(1_000), matcher if with_catalogue else None, default_product=default_product)
+    entries = parsed.entries
+    assert (len(entries), sum(len(e.items) for e in entries), sum(e.cancelled for e in entries)) == counts
+    readings = json.dumps([_reading(entry) for entry in entries])
+    assert hashlib.sha256(readings.encode()).hexdigest() == digest
 
 
 def test_the_realistic_chain_reads_every_line(matcher: ProductMatcher) -> None:
