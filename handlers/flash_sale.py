@@ -182,7 +182,12 @@ class FlashSales:
                         sold_out.add(sale_id)
             confirmed = [claim_id for i, _, claim_id in fresh if results[i].status == "confirmed"]
             if confirmed:
-                await session.execute(update(FlashClaim).where(FlashClaim.id.in_(confirmed)).values(status="confirmed"))
+                await session.execute(
+                    update(FlashClaim)
+                    .where(FlashClaim.id.in_(confirmed))
+                    .values(status="confirmed")
+                    .execution_options(synchronize_session=False)  # rows here, not objects loaded in this session
+                )
             await add_changes(
                 session,
                 [

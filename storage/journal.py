@@ -88,7 +88,10 @@ class MessageJournal:
         at = max(t for _, t in batch)  # the batch was handled by then
         async with self.db.transaction() as session:
             await session.execute(
-                update(MessageLog).where(MessageLog.msg_id.in_([m for m, _ in batch])).values(handled_at=at)
+                update(MessageLog)
+                .where(MessageLog.msg_id.in_([m for m, _ in batch]))
+                .values(handled_at=at)
+                .execution_options(synchronize_session=False)  # no objects in this session to keep in step
             )
         await self._mark_shared([m for m, _ in batch])
         return [None] * len(batch)

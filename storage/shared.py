@@ -156,6 +156,11 @@ local n = tonumber(ARGV[1])
 if left < n then return -1 end
 return redis.call('DECRBY', KEYS[1], n)
 """
+# KEYS: handled marks to set; ARGV[1]: their time to live (s). One command for a batch, not one per message.
+_MARK_MANY = """
+for _, key in ipairs(KEYS) do redis.call('SET', key, '1', 'EX', ARGV[1]) end
+return #KEYS
+"""
 # ARGV: the units each taker wants, in arrival order. Returns the units left after each, -1 for a refusal, -2 for
 # a counter that does not exist. DECRBY (not SET) keeps any expiry the key has.
 _STOCK_TAKE_MANY = """
@@ -197,6 +202,7 @@ class RedisState:
         self._take_slots = self.redis.register_script(_TAKE_SLOTS)
         self._stock_take = self.redis.register_script(_STOCK_TAKE)
         self._stock_take_many = self.redis.register_script(_STOCK_TAKE_MANY)
+        self._mark_many = self.redis.register_script(_MARK_MANY)
         self._seq = 0
 
     def _k(self, *parts: str) -> str:
@@ -211,10 +217,7 @@ class RedisState:
     async def mark_handled(self, msg_ids: Sequence[str]) -> None:
         if not msg_ids:
             return
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for msg_id in msg_ids:
-                pipe.set(self._k("handled", msg_id), "1", ex=HANDLED_TTL_S)
-            await pipe.execute()
+        await self._mark_many(keys=[self._k("handled", m) for m in msg_ids], args=[HANDLED_TTL_S])
 
     async def take_slots(self, keys: Sequence[str], limits: Sequence[int], window_s: float, now: float) -> float:
         self._seq += 1
