@@ -162,7 +162,10 @@ class Sender:
         `key` makes queueing idempotent (a job firing twice queues once); `coalesce_key` replaces the text of a
         still-queued row with the same key instead of adding one (the chain digest grows while it waits).
         """
-        if session is None:
+        if session is None and coalesce_key is None and self.db.lane is not None:
+            result, row = await self._enqueue_on_lane(out, group, kind, key, not_before)
+            self._hand_over([row] if row else [])
+        elif session is None:
             async with self.db.transaction() as own:
                 result, row = await self._enqueue(own, out, group, kind, key, coalesce_key, not_before)
             self._hand_over([row] if row else [])
@@ -188,6 +191,46 @@ class Sender:
                 self._in_flight.add(row.id)
         self._wake.set()
 
+    async def _enqueue_on_lane(
+        self, out: Outbound, group: str | None, kind: str, key: str | None, not_before: datetime | None
+    ) -> tuple[Enqueued, QueuedRow | None]:
+        """A reply of its own (no caller's transaction, nothing to coalesce) on SQLite: the same row as `_enqueue`
+        writes, in one statement on the store's fast lane, because a member is waiting for it."""
+        assert self.db.lane is not None
+        values = self._row_values(out, group, kind, key, None, not_before)
+        rows = await self.db.lane.run(
+            f"INSERT INTO outbound ({', '.join(values)}) VALUES ({', '.join('?' * len(values))}) "
+            "ON CONFLICT (key) DO NOTHING RETURNING id",
+            list(values.values()),
+        )
+        if not rows:
+            return Enqueued("duplicate", None), None
+        row = QueuedRow(rows[0][0], out.room_id, group, out.text, list(out.mentions), kind, None, 0, not_before)
+        return Enqueued("queued", row.id), row
+
+    def _row_values(
+        self,
+        out: Outbound,
+        group: str | None,
+        kind: str,
+        key: str | None,
+        coalesce_key: str | None,
+        not_before: datetime | None,
+    ) -> dict[str, Any]:
+        return {
+            "room_id": out.room_id,
+            "group_name": group,
+            "text": out.text,
+            "mentions": list(out.mentions),
+            "kind": kind,
+            "key": key,
+            "coalesce_key": coalesce_key,
+            "status": "queued",
+            "created_at": self.clock.now(),
+            "not_before": not_before,
+            "attempts": 0,
+        }
+
     async def _enqueue(
         self,
         session: AsyncSession,
@@ -208,19 +251,7 @@ class Sender:
                 queued.text = out.text
                 queued.mentions = list(out.mentions)
                 return Enqueued("coalesced", queued.id), None
-        values = {
-            "room_id": out.room_id,
-            "group_name": group,
-            "text": out.text,
-            "mentions": list(out.mentions),
-            "kind": kind,
-            "key": key,
-            "coalesce_key": coalesce_key,
-            "status": "queued",
-            "created_at": self.clock.now(),
-            "not_before": not_before,
-            "attempts": 0,
-        }
+        values = self._row_values(out, group, kind, key, coalesce_key, not_before)
         statement = self.db.insert(OutboundMessage).values(**values)
         if key is not None:
             statement = statement.on_conflict_do_nothing(index_elements=["key"])
@@ -350,6 +381,10 @@ class Sender:
         self.log.info("message_suppressed", group=row.group_name, kind=row.kind, reason=reason, text=row.text[:80])
 
     async def _mark(self, row_id: int, **values: Any) -> None:
+        if self.db.lane is not None:  # SQLite: one statement on the fast lane (it runs after every send)
+            sets = ", ".join(f"{name} = ?" for name in values)
+            await self.db.lane.run(f"UPDATE outbound SET {sets} WHERE id = ?", [*values.values(), row_id])
+            return
         async with self.db.transaction() as session:
             await session.execute(update(OutboundMessage).where(OutboundMessage.id == row_id).values(**values))
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import os
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
+from sqlalchemy import exc as exc_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -68,6 +74,8 @@ class Database:
         self.url = async_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        #: SQLite's fast lane for the reply path's one-statement writes; None on PostgreSQL (SQLAlchemy all the way)
+        self.lane = FastLane(self.engine) if self.engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -82,6 +90,8 @@ class Database:
             await conn.run_sync(_upgrade)
 
     async def close(self) -> None:
+        if self.lane is not None:
+            await self.lane.close()
         await self.engine.dispose()
 
     @asynccontextmanager
@@ -89,3 +99,52 @@ class Database:
         """One unit of work: commits when the block ends, rolls back if it raises."""
         async with self.sessions() as session, session.begin():
             yield session
+
+
+class FastLane:
+    """SQLite only: the reply path's one-statement writes (the message log, the outbound queue) on a connection of
+    their own, checked out of the engine's pool once (so every pragma and connect hook applies) and driven through
+    aiosqlite directly: two thread hops per write instead of SQLAlchemy's four or five. Measured on the e2e reply
+    path: ~1.5–2 ms → ~0.2 ms per write. Each `run` is its own transaction, one at a time (a lock keeps another
+    coroutine's statement out of it); values are stored exactly as SQLAlchemy stores them (`sqlite_value`, checked
+    against the ORM in tests/test_storage.py). Errors are raised as SQLAlchemy's, so callers handle one kind."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._conn: Any = None  # the checked-out AsyncConnection that owns the driver connection
+        self._driver: Any = None  # its aiosqlite.Connection
+        self._lock = asyncio.Lock()
+
+    async def run(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Execute one statement and commit it: the rows it returned (RETURNING, SELECT)."""
+        values = [sqlite_value(v) for v in params]
+        async with self._lock:
+            if self._driver is None:
+                self._conn = await self.engine.connect()
+                self._driver = (await self._conn.get_raw_connection()).driver_connection
+            try:
+                rows = list(await self._driver.execute_fetchall(sql, values))
+                await self._driver.commit()
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    await self._driver.rollback()
+                kind = exc_.IntegrityError if isinstance(exc, sqlite3.IntegrityError) else exc_.OperationalError
+                raise kind(sql, values, exc) from exc
+        return rows
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = self._driver = None
+
+
+def sqlite_value(value: Any) -> Any:
+    """A Python value as SQLAlchemy writes it to SQLite for our column types: aware datetimes as UTC text with
+    microseconds (`UTCDateTime` over `DateTime`), lists and dicts as JSON text (`JSON`)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the store keeps aware times only")
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return value

@@ -57,25 +57,7 @@ class MessageJournal:
         for event, at in batch:
             if event.msg_id not in handled and event.msg_id not in self.in_hand:
                 fresh.setdefault(event.msg_id, (event, at))  # delivered twice in one batch: the first one counts
-        take: set[str] = set()
-        if fresh:
-            async with self.db.transaction() as session:
-                # one cached statement executed for many rows (insertmanyvalues), not a new statement per batch size
-                inserted = set(
-                    await session.scalars(
-                        self.db.insert(MessageLog.__table__)
-                        .on_conflict_do_nothing(index_elements=["msg_id"])
-                        .returning(MessageLog.msg_id),
-                        [_row(event, at) for event, at in fresh.values()],
-                    )
-                )
-                seen = [m for m in fresh if m not in inserted]
-                if seen:  # stored before: a replay if it was handled, a leftover to handle again if not
-                    rows = await session.execute(
-                        select(MessageLog.msg_id, MessageLog.handled_at).where(MessageLog.msg_id.in_(seen))
-                    )
-                    inserted |= {msg_id for msg_id, handled_at in rows if handled_at is None}
-            take = inserted
+        take = await self._store_new([_row(event, at) for event, at in fresh.values()]) if fresh else set()
         self.in_hand |= take
         answered: set[str] = set()
         results = []
@@ -86,15 +68,57 @@ class MessageJournal:
 
     async def _mark_many(self, batch: list[tuple[str, datetime]]) -> list[None]:
         at = max(t for _, t in batch)  # the batch was handled by then
-        async with self.db.transaction() as session:
-            await session.execute(
-                update(MessageLog)
-                .where(MessageLog.msg_id.in_([m for m, _ in batch]))
-                .values(handled_at=at)
-                .execution_options(synchronize_session=False)  # no objects in this session to keep in step
-            )
-        await self._mark_shared([m for m, _ in batch])
+        ids = [m for m, _ in batch]
+        if self.db.lane is not None:
+            await self.db.lane.run(f"UPDATE messages SET handled_at = ? WHERE msg_id IN ({_marks(ids)})", [at, *ids])
+        else:
+            async with self.db.transaction() as session:
+                await session.execute(
+                    update(MessageLog)
+                    .where(MessageLog.msg_id.in_(ids))
+                    .values(handled_at=at)
+                    .execution_options(synchronize_session=False)  # no objects in this session to keep in step
+                )
+        await self._mark_shared(ids)
         return [None] * len(batch)
+
+    async def _store_new(self, rows: list[dict[str, object]]) -> set[str]:
+        """Insert the rows; the ids to handle now: the new ones, and those stored before but never marked handled
+        (the store failed mid-way, the process died). One marked handled before is a replay."""
+        if self.db.lane is not None:  # SQLite: two one-statement transactions on the fast lane
+            values = ", ".join([f"({_marks(_LOG_FIELDS)})"] * len(rows))
+            inserted = {
+                msg_id
+                for (msg_id,) in await self.db.lane.run(
+                    f"INSERT INTO messages ({_LOG_COLUMNS}) VALUES {values} "
+                    "ON CONFLICT (msg_id) DO NOTHING RETURNING msg_id",
+                    [row[c] for row in rows for c in _LOG_FIELDS],
+                )
+            }
+            seen = [str(row["msg_id"]) for row in rows if row["msg_id"] not in inserted]
+            if seen:
+                found = await self.db.lane.run(
+                    f"SELECT msg_id FROM messages WHERE handled_at IS NULL AND msg_id IN ({_marks(seen)})", seen
+                )
+                inserted |= {msg_id for (msg_id,) in found}
+            return inserted
+        async with self.db.transaction() as session:
+            # one cached statement executed for many rows (insertmanyvalues), not a new statement per batch size
+            inserted = set(
+                await session.scalars(
+                    self.db.insert(MessageLog.__table__)
+                    .on_conflict_do_nothing(index_elements=["msg_id"])
+                    .returning(MessageLog.msg_id),
+                    rows,
+                )
+            )
+            seen = [str(row["msg_id"]) for row in rows if row["msg_id"] not in inserted]
+            if seen:
+                leftovers = await session.scalars(
+                    select(MessageLog.msg_id).where(MessageLog.handled_at.is_(None), MessageLog.msg_id.in_(seen))
+                )
+                inserted |= set(leftovers)
+        return inserted
 
     async def _marked(self, ids: Sequence[str]) -> set[str]:
         try:
@@ -108,6 +132,14 @@ class MessageJournal:
             await self.shared.mark_handled(ids)
         except Exception as exc:  # the mark is an optimisation; the store already says "handled"
             log.warning("redis_unavailable", part="dedupe", error=repr(exc)[:200], fallback="sql")
+
+
+_LOG_FIELDS = [c.name for c in MessageLog.__table__.columns if c.name != "id"]
+_LOG_COLUMNS = ", ".join(f'"{name}"' for name in _LOG_FIELDS)
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
 
 
 def _row(event: Inbound, received_at: datetime) -> dict[str, object]:

@@ -153,3 +153,36 @@ async def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
         mode = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar()
     await db.close()
     assert mode == "wal"
+
+
+async def test_the_fast_lane_stores_values_exactly_as_sqlalchemy_does(tmp_path: Path) -> None:
+    """SQLite's fast lane (reply-path writes without the ORM) must write what the ORM writes and reads back."""
+    import sqlite3
+
+    path = tmp_path / "lane.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await db.open()
+    try:
+        assert db.lane is not None
+        at = NOW.replace(microsecond=123456)
+        row = {"room_id": "r@chatroom", "group_name": "群", "text": "草莓还有吗", "mentions": ["wxid_a", "王阿姨"]}
+        row |= {"kind": "reply", "status": "queued", "created_at": at, "not_before": at, "attempts": 0}
+        async with db.transaction() as session:
+            session.add(OutboundMessage(**row, key="orm"))
+        lane_row = row | {"key": "lane"}
+        await db.lane.run(
+            f"INSERT INTO outbound ({', '.join(lane_row)}) VALUES ({', '.join('?' * len(lane_row))})",
+            list(lane_row.values()),
+        )
+        raw = sqlite3.connect(path).execute("SELECT mentions, created_at, not_before FROM outbound ORDER BY id")
+        orm_raw, lane_raw = raw.fetchall()
+        assert orm_raw == lane_raw
+        async with db.sessions() as session:
+            back = await session.scalar(select(OutboundMessage).where(OutboundMessage.key == "lane"))
+        assert back is not None
+        assert (back.created_at, back.mentions) == (at, ["wxid_a", "王阿姨"])
+        with pytest.raises(IntegrityError):  # errors come back as SQLAlchemy's, like every other write
+            await db.lane.run("INSERT INTO outbound (room_id) VALUES (?)", ["r@chatroom"])
+        assert await db.lane.run("SELECT count(*) FROM outbound") == [(2,)]  # the failed write left nothing behind
+    finally:
+        await db.close()
