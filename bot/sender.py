@@ -37,6 +37,7 @@ from storage.shared import MemoryState, SharedState
 #: kinds that never go out inside quiet hours (the contract: "no nudges and no reminders inside this window")
 QUIET_KINDS = frozenset({"nudge", "reminder"})
 MINUTE = timedelta(minutes=1)
+IDLE_POLL_S = 5.0  # an idle send loop looks at the store this often for rows it was not handed
 
 
 @dataclass
@@ -141,6 +142,11 @@ class Sender:
         self._wake = asyncio.Event()
         self._ready: deque[QueuedRow] = deque()  # committed and due: handed over without a query
         self._in_flight: set[int] = set()  # handed over, not yet marked: the loop's query must not take them again
+        # Whether the store may hold queued rows this process did not hand over (after a start, rows meant for
+        # later, a coalesced or re-queued row, another process's). While it is False the loop does not ask the
+        # store after each send: on the reply path that was two queries per message for nothing.
+        self._store_unknown = True
+        self._next_known: datetime | None = None  # when the earliest row the store told us about is due
         self._stopping = False
         self._loaded = False
 
@@ -165,6 +171,7 @@ class Sender:
         if session is None and coalesce_key is None and self.db.lane is not None:
             result, row = await self._enqueue_on_lane(out, group, kind, key, not_before)
             self._hand_over([row] if row else [])
+            await asyncio.sleep(0)  # let the send loop start saying it before the caller's bookkeeping
         elif session is None:
             async with self.db.transaction() as own:
                 result, row = await self._enqueue(own, out, group, kind, key, coalesce_key, not_before)
@@ -189,6 +196,8 @@ class Sender:
             if row.not_before is None or row.not_before <= now:
                 self._ready.append(row)
                 self._in_flight.add(row.id)
+            else:
+                self._store_unknown = True  # meant for later: the loop's query will find it when it is due
         self._wake.set()
 
     async def _enqueue_on_lane(
@@ -250,6 +259,7 @@ class Sender:
             if queued is not None:
                 queued.text = out.text
                 queued.mentions = list(out.mentions)
+                self._store_unknown = True
                 return Enqueued("coalesced", queued.id), None
         values = self._row_values(out, group, kind, key, coalesce_key, not_before)
         statement = self.db.insert(OutboundMessage).values(**values)
@@ -308,9 +318,14 @@ class Sender:
             await self._load_recent()
         while not self._stopping:
             now = self.clock.now()
-            due = list(self._ready) or await self._due(now)
+            due = list(self._ready)
+            if not due and (self._store_unknown or (self._next_known is not None and self._next_known <= now)):
+                due = await self._due(now)
+                if not due:
+                    self._next_known = await self._next_not_before()
+                    self._store_unknown = False  # asked just now: nothing due that was not handed over
             if not due:
-                nxt = await self._next_not_before()
+                nxt = self._next_known
                 return None if nxt is None else max(0.0, (nxt - now).total_seconds())
             waits: list[float] = []
             for row in due:
@@ -355,6 +370,7 @@ class Sender:
             await self.channel.send(out)
         except Exception as exc:  # the channel could not take it: keep it queued and back off
             await self._texts.release(row.room_id, text)
+            self._store_unknown = True  # it stays queued in the store, due after the backoff
             backoff = min(60.0, 2.0 ** min(row.attempts, 6))
             await self._mark(
                 row.id, status="queued", attempts=row.attempts + 1, not_before=now + timedelta(seconds=backoff)
@@ -391,6 +407,7 @@ class Sender:
     async def flush(self, *, horizon: timedelta = timedelta(0)) -> None:
         """Send everything due by now + `horizon`, waiting out the rate limits on the clock (demo, tests, shutdown)."""
         deadline = self.clock.now() + horizon
+        self._store_unknown = True  # everything due, wherever it was queued (another process, a CLI)
         while True:
             wait = await self.send_due()
             if wait is None:
@@ -412,11 +429,12 @@ class Sender:
                 failures += 1
                 wait = min(30.0, 0.5 * 2**failures)
                 self.log.exception("send_loop_failed", retry_in=wait)
-            timeout = 30.0 if wait is None else max(0.05, wait)
+            timeout = IDLE_POLL_S if wait is None else max(0.05, min(wait, IDLE_POLL_S))
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+                async with asyncio.timeout(timeout):  # not wait_for: no extra task, the send starts a turn sooner
+                    await self._wake.wait()
             except TimeoutError:
-                pass
+                self._store_unknown = True  # another process (or a CLI) may have queued something meanwhile
 
     def stop(self) -> None:
         self._stopping = True

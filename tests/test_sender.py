@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+import bot.sender as sender_module
 from bot.events import Outbound
 from bot.sender import QueuedRow, SenderLimits
 from storage.models import OutboundMessage
@@ -215,6 +216,7 @@ async def test_the_send_loop_survives_a_store_error(data_dir: Path, monkeypatch:
             return await real_due(now)
 
         monkeypatch.setattr(sender, "_due", flaky_due)
+        sender._store_unknown = True  # as after a start: the loop's first look is at the store
         loop = asyncio.create_task(sender.run())
         await asyncio.sleep(0.05)
         assert len(calls) == 1  # the loop's first look failed
@@ -238,3 +240,43 @@ async def test_due_count_says_when_the_sender_has_said_everything(data_dir: Path
         assert await sender.due_count() == 1  # what is meant for later does not hold a shutdown
         await bot.settle()
         assert await sender.due_count() == 0
+
+
+async def test_replies_handed_over_are_said_without_asking_the_store(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reply path: a row committed by this process goes to the send loop in memory, and after the send the loop
+    does not query the store again (it was two queries per reply); anything it was not handed is still found."""
+    async with BotHarness(data_dir, handlers=[]) as bot:
+        room = await _room(bot, G1)
+        sender = bot.app.sender
+        real_due, looks = sender._due, []
+
+        async def counted_due(now: datetime) -> list[QueuedRow]:
+            looks.append(now)
+            return await real_due(now)
+
+        monkeypatch.setattr(sender, "_due", counted_due)
+        loop = asyncio.create_task(sender.run())
+        await asyncio.sleep(0.05)
+        looks.clear()  # its first look after the start
+        for text in ("一", "二"):
+            await sender.enqueue(Outbound(room, text), group=G1, kind="reply")
+        for _ in range(200):
+            if len(bot.said(G1)) == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert bot.said(G1) == ["一", "二"]
+        assert looks == []
+        async with bot.app.db.transaction() as session:  # queued by another process: found at the idle poll
+            session.add(OutboundMessage(room_id=room, group_name=G1, text="三", mentions=[], kind="reply",
+                                        status="queued", created_at=bot.clock.now(), attempts=0))  # fmt: skip
+        monkeypatch.setattr(sender_module, "IDLE_POLL_S", 0.05)
+        sender._wake.set()  # the loop goes back to its idle wait, now a short one
+        for _ in range(200):
+            if len(bot.said(G1)) == 3:
+                break
+            await asyncio.sleep(0.01)
+        sender.stop()
+        await loop
+        assert bot.said(G1) == ["一", "二", "三"]

@@ -486,7 +486,8 @@ class WechatyChannel:
         if client is None:
             raise ChannelSendError("not connected to the wechaty gateway")
         try:
-            await asyncio.wait_for(self._say(client, out), self.settings.send_timeout)
+            async with asyncio.timeout(self.settings.send_timeout):  # in this task: the request leaves sooner
+                await self._say(client, out)
         except Exception as exc:
             raise ChannelSendError(f"the gateway did not take the message: {_describe(exc)}") from exc
 
