@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import os
 import sqlite3
@@ -88,6 +86,8 @@ class Database:
     async def open(self) -> None:
         async with self.engine.begin() as conn:
             await conn.run_sync(_upgrade)
+        if self.lane is not None:
+            await self.lane.open()
 
     async def close(self) -> None:
         if self.lane is not None:
@@ -104,33 +104,33 @@ class Database:
 class FastLane:
     """SQLite only: the reply path's one-statement writes (the message log, the outbound queue) on a connection of
     their own, checked out of the engine's pool once (so every pragma and connect hook applies) and driven through
-    aiosqlite directly: two thread hops per write instead of SQLAlchemy's four or five. Measured on the e2e reply
-    path: ~1.5–2 ms → ~0.2 ms per write. Each `run` is its own transaction, one at a time (a lock keeps another
-    coroutine's statement out of it); values are stored exactly as SQLAlchemy stores them (`sqlite_value`, checked
-    against the ORM in tests/test_storage.py). Errors are raised as SQLAlchemy's, so callers handle one kind."""
+    aiosqlite directly in autocommit: one thread hop per write instead of SQLAlchemy's four or five. Measured on the
+    e2e reply path: ~1.5–2 ms → ~0.2 ms per write. Each `run` is one statement and its own transaction. Values are
+    stored exactly as SQLAlchemy stores them (`sqlite_value`, checked against the ORM in tests/test_storage.py);
+    errors are raised as SQLAlchemy's, so callers handle one kind."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._conn: Any = None  # the checked-out AsyncConnection that owns the driver connection
-        self._driver: Any = None  # its aiosqlite.Connection
-        self._lock = asyncio.Lock()
+        self._driver: Any = None  # its aiosqlite.Connection, in autocommit: each statement is its own transaction
 
     async def run(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        """Execute one statement and commit it: the rows it returned (RETURNING, SELECT)."""
+        """Execute one statement as its own transaction: the rows it returned (RETURNING, SELECT)."""
         values = [sqlite_value(v) for v in params]
-        async with self._lock:
-            if self._driver is None:
-                self._conn = await self.engine.connect()
-                self._driver = (await self._conn.get_raw_connection()).driver_connection
-            try:
-                rows = list(await self._driver.execute_fetchall(sql, values))
-                await self._driver.commit()
-            except sqlite3.Error as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    await self._driver.rollback()
-                kind = exc_.IntegrityError if isinstance(exc, sqlite3.IntegrityError) else exc_.OperationalError
-                raise kind(sql, values, exc) from exc
-        return rows
+        if self._driver is None:
+            await self.open()
+        try:
+            return list(await self._driver.execute_fetchall(sql, values))  # one thread hop
+        except sqlite3.Error as exc:
+            kind = exc_.IntegrityError if isinstance(exc, sqlite3.IntegrityError) else exc_.OperationalError
+            raise kind(sql, values, exc) from exc
+
+    async def open(self) -> None:
+        if self._conn is None:
+            self._conn = conn = await self.engine.connect()
+            # SQLAlchemy's own switch: it puts the driver in autocommit and resets it when the connection goes back
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            self._driver = (await conn.get_raw_connection()).driver_connection
 
     async def close(self) -> None:
         if self._conn is not None:
