@@ -67,6 +67,13 @@ class Dispatcher:
         if not await self._record(event):
             self.log.info("message_duplicate", group=group.name, member=event.sender_name, msg_id=event.msg_id)
             return "duplicate"
+        try:
+            return await self._handle(event, group)
+        except BaseException:
+            self.services.journal.release(event.msg_id)  # unmarked: its retry (or redelivery) may take it again
+            raise
+
+    async def _handle(self, event: Inbound, group: Group) -> str:
         log = self.log.bind(group=group.name, member=event.sender_name, msg_id=event.msg_id)
         log.info("message_received", kind=str(event.kind), text=event.text[:200] if event.kind != Kind.OTHER else "")
         ctx = Context(
@@ -88,7 +95,6 @@ class Dispatcher:
             except Exception:
                 log.exception("handler_failed", handler=handler.name)
         if store_failed is not None:
-            self.services.journal.release(event.msg_id)
             raise StoreUnavailable(str(store_failed)) from store_failed
         await self._mark_handled(event)
         return "handled"

@@ -320,10 +320,17 @@ class Sender:
             now = self.clock.now()
             due = list(self._ready)
             if not due and (self._store_unknown or (self._next_known is not None and self._next_known <= now)):
-                due = await self._due(now)
-                if not due:
-                    self._next_known = await self._next_not_before()
-                    self._store_unknown = False  # asked just now: nothing due that was not handed over
+                # cleared before asking: a row handed over while the queries run sets it again, and is not lost
+                self._store_unknown = False
+                try:
+                    due = await self._due(now)
+                    if due:
+                        self._store_unknown = True  # one is sent per turn: the store still holds the others
+                    else:
+                        self._next_known = await self._next_not_before()
+                except BaseException:
+                    self._store_unknown = True
+                    raise
             if not due:
                 nxt = self._next_known
                 return None if nxt is None else max(0.0, (nxt - now).total_seconds())
@@ -342,6 +349,9 @@ class Sender:
                 self._in_flight.add(row.id)
                 try:
                     await self._send_one(row)
+                except BaseException:
+                    self._store_unknown = True  # it stays queued in the store and out of memory: look there again
+                    raise
                 finally:
                     self._in_flight.discard(row.id)
                 break

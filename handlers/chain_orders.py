@@ -353,8 +353,8 @@ async def render_digest(services: Services, row: QueuedRow) -> str | None:
 
 
 async def digest_sent(services: Services, row: QueuedRow) -> None:
-    """The group has been told: mark the versions it was told about, and if orders changed while the digest was
-    on its way (or failed to be told), queue the next one — nothing is left unconfirmed."""
+    """The group has been told: mark the versions it was told about, and queue the next digest for one interval
+    later, which confirms whatever changed while this one was on its way — nothing is left unconfirmed."""
     told = _rendered(services).pop(row.id, [])
     async with services.db.transaction() as session:
         for order_id, version in told:
@@ -366,7 +366,9 @@ async def digest_sent(services: Services, row: QueuedRow) -> None:
     if buy is None or services.config.group(parts[2]) is None:
         return
     async with services.db.transaction() as session:
-        if await _undigested(session, buy.id, services.groups.id_of(parts[2])):
+        # Always a follow-up for the next interval (it says nothing when nothing changed): an order whose
+        # transaction was still open when this digest was rendered is not visible yet, so looking now is not enough.
+        if told:
             now = services.clock.now()
             pending = services.caches.setdefault("digest_pending", {})
             assert isinstance(pending, dict)

@@ -348,7 +348,9 @@ async def render_waitlist(services: Services, row: QueuedRow) -> str | None:
 
 
 async def waitlist_sent(services: Services, row: QueuedRow) -> None:
-    """The waiters named are marked told; any who joined while the notice was on its way get the next one."""
+    """The waiters named are marked told, and a follow-up is queued for the next interval: it names whoever joined
+    while this one was on its way, and says nothing if nobody did. (Looking for them now is not enough: a waiter
+    whose transaction was still open when this notice was rendered is not visible yet.)"""
     told = _told(services).pop(row.id, [])
     now = services.clock.now()
     parts = (row.coalesce_key or "").split(":", 2)
@@ -356,17 +358,7 @@ async def waitlist_sent(services: Services, row: QueuedRow) -> None:
     async with services.db.transaction() as session:
         if told:
             await session.execute(update(FlashClaim).where(FlashClaim.id.in_(told)).values(told_at=now))
-        if sale is None or row.room_id is None:
-            return
-        untold = await session.scalar(
-            select(FlashClaim.id).where(
-                FlashClaim.sale_id == sale.id,
-                FlashClaim.group_id == services.groups.id_of(parts[2]),
-                FlashClaim.status == "waiting",
-                FlashClaim.told_at.is_(None),
-            )
-        )
-        if untold is not None:
+        if sale is not None and told:
             await _queue_notice(services, session, FLASH_WAITLIST, sale, parts[2], row.room_id, now)
 
 

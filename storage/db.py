@@ -73,7 +73,10 @@ class Database:
         self.engine = make_engine(self.url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         #: SQLite's fast lane for the reply path's one-statement writes; None on PostgreSQL (SQLAlchemy all the way)
-        self.lane = FastLane(self.engine) if self.engine.dialect.name == "sqlite" else None
+        # (a file only: an in-memory database has one connection, which the lane's autocommit would take from
+        # every transaction)
+        on_file = self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:")
+        self.lane = FastLane(self.engine) if on_file else None
 
     @property
     def dialect(self) -> str:

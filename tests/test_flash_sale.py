@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.app import apply_config_to_store
@@ -94,3 +96,76 @@ async def test_a_crowd_never_gets_more_than_the_stock(data_dir: Path, gate: str)
         assert counter.left == 0
         await bot.settle()
         assert sum("抢光" in t and "下次" in t for t in bot.said()) == 1
+
+
+async def test_every_waiter_is_named_once_in_the_wait_list_notices(data_dir: Path) -> None:
+    """A notice names the waiters so far; whoever comes while it is on its way is named in a follow-up one
+    interval later; with nobody new, the follow-up says nothing."""
+    async with BotHarness(data_dir, config=SALE, start=at("2026-11-26 20:00")) as bot:
+        await bot.say("王阿姨", "砂糖橘+3")  # sold out
+        await bot.say("何姐", "抢", settle=False)
+        real = bot.app.sender.renderers["flash_waitlist"]
+
+        async def render_then_one_more(row):  # type: ignore[no-untyped-def]
+            text = await real(row)
+            if "陈叔" not in (text or "") and not await _claims_of(bot, "陈叔"):
+                await bot.say("陈叔", "抢", settle=False)  # comes after the text was written, before it is said
+            return text
+
+        bot.app.sender.renderers["flash_waitlist"] = render_then_one_more
+        await bot.settle(horizon=timedelta(minutes=3))
+        notices = [t for t in bot.said() if "登记候补" in t]
+        assert notices == [
+            "砂糖橘已抢光啦,已登记候补:何姐第1位。有人退出会按顺序递补~",
+            "砂糖橘已抢光啦,已登记候补:陈叔第2位。有人退出会按顺序递补~",
+        ]
+        bot.clock.advance(600)
+        await bot.settle(horizon=timedelta(minutes=3))
+        assert [t for t in bot.said() if "登记候补" in t] == notices  # nobody new: the follow-up said nothing
+
+
+async def _claims_of(bot: BotHarness, name: str) -> list[FlashClaim]:
+    async with bot.app.db.sessions() as s:
+        return list(await s.scalars(select(FlashClaim).where(FlashClaim.name == name)))
+
+
+async def test_a_waiter_whose_attempt_commits_after_the_notice_was_said_is_told_next(
+    data_dir: Path, pg_schema: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race a review found on PostgreSQL: 陈叔's batch sees the notice still queued (so queues none), and commits
+    only after that notice was said and its hook ran. He must still be named, in the follow-up. (On SQLite the open
+    batch holds the write lock, so the notice cannot be marked said before it commits.)"""
+    import handlers.flash_sale as flash
+
+    url, kwargs = pg_schema
+    sale = with_flash_sale(CONFIG, stock=1, start="2026-11-26 20:00", end="2026-11-26 20:30")
+    async with BotHarness(
+        data_dir, config=sale, start=at("2026-11-26 20:00"), database=url, engine_kwargs=kwargs
+    ) as bot:
+        await bot.say("王阿姨", "抢", settle=False)  # the only unit
+        await bot.say("何姐", "抢", settle=False)  # the first waiter: a notice is queued
+        bot.clock.advance(30)
+        skipped, hook_ran = asyncio.Event(), asyncio.Event()
+        real_queue, real_hook = flash._queue_notice, bot.app.sender.after_sent[flash.FLASH_WAITLIST]
+
+        async def queue_then_hold(services, session, kind, *args):  # type: ignore[no-untyped-def]
+            await real_queue(services, session, kind, *args)
+            if kind == flash.FLASH_WAITLIST and not skipped.is_set():
+                skipped.set()
+                await hook_ran.wait()  # this batch commits only after the notice was said and its hook ran
+
+        async def hook(row):  # type: ignore[no-untyped-def]
+            await real_hook(row)
+            hook_ran.set()
+
+        monkeypatch.setattr(flash, "_queue_notice", queue_then_hold)
+        bot.app.sender.after_sent[flash.FLASH_WAITLIST] = hook
+        late = asyncio.create_task(bot.say("陈叔", "抢", settle=False))
+        await skipped.wait()
+        await bot.settle(horizon=timedelta(minutes=5))  # the notice naming 何姐 is said
+        await late
+        await bot.settle(horizon=timedelta(minutes=5))
+        assert [t for t in bot.said() if "登记候补" in t] == [
+            "砂糖橘已抢光啦,已登记候补:何姐第1位。有人退出会按顺序递补~",
+            "砂糖橘已抢光啦,已登记候补:陈叔第2位。有人退出会按顺序递补~",
+        ]

@@ -280,3 +280,31 @@ async def test_replies_handed_over_are_said_without_asking_the_store(
         sender.stop()
         await loop
         assert bot.said(G1) == ["一", "二", "三"]
+
+
+async def test_a_row_whose_send_failed_is_sent_while_other_replies_keep_coming(data_dir: Path) -> None:
+    """A send that raised (here its renderer hit a store error once) leaves the row queued in the store and out of
+    memory: the loop must look at the store again, even if a steady stream of replies keeps it busy."""
+    limits = SenderLimits(per_group_per_minute=10**6, per_account_per_minute=10**6, spacing=(0.0, 0.0))
+    async with BotHarness(data_dir, handlers=[], limits=limits) as bot:
+        room = await _room(bot, G1)
+        sender = bot.app.sender
+        failures = [1]
+
+        async def render(row: QueuedRow) -> str | None:
+            if failures:
+                failures.pop()
+                raise OSError("database is locked")
+            return row.text
+
+        sender.renderers["special"] = render
+        loop = asyncio.create_task(sender.run())
+        await sender.enqueue(Outbound(room, "特别通知"), group=G1, kind="special")
+        for i in range(60):  # a reply every 50 ms: the loop never sits idle long enough for its poll
+            await asyncio.sleep(0.05)
+            await sender.enqueue(Outbound(room, f"回复{i}"), group=G1, kind="reply")
+            if "特别通知" in bot.said(G1):
+                break
+        sender.stop()
+        await loop
+        assert "特别通知" in bot.said(G1)
