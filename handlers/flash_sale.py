@@ -295,11 +295,11 @@ async def _queue_notice(
 
 async def render_flash_digest(services: Services, row: QueuedRow) -> str | None:
     """Who got units since the last flash digest in this group, and how many are left."""
-    parts = (row.coalesce_key or "").split(":", 2)
-    sale = next((s for s in services.config.flash_sales if len(parts) == 3 and s.id == parts[1]), None)
-    if sale is None:
+    found = _sale_and_group(services, row)
+    if found is None:
         return row.text
-    group_id = services.groups.id_of(parts[2])
+    sale, group = found
+    group_id = services.groups.id_of(group)
     async with services.db.sessions() as session:
         last = await session.scalar(
             select(func.max(OutboundMessage.sent_at)).where(
@@ -326,11 +326,11 @@ async def render_flash_digest(services: Services, row: QueuedRow) -> str | None:
 async def render_waitlist(services: Services, row: QueuedRow) -> str | None:
     """The wait-list notice at send time: the waiters of this group not named yet, each with their place in the
     sale's queue as it stands now (a cancellation may have moved them up, a promotion taken them off it)."""
-    parts = (row.coalesce_key or "").split(":", 2)
-    sale = next((s for s in services.config.flash_sales if len(parts) == 3 and s.id == parts[1]), None)
-    if sale is None:
+    found = _sale_and_group(services, row)
+    if found is None:
         return row.text
-    group_id = services.groups.id_of(parts[2])
+    sale, group = found
+    group_id = services.groups.id_of(group)
     async with services.db.sessions() as session:
         queue = (
             await session.execute(
@@ -352,14 +352,20 @@ async def waitlist_sent(services: Services, row: QueuedRow) -> None:
     while this one was on its way, and says nothing if nobody did. (Looking for them now is not enough: a waiter
     whose transaction was still open when this notice was rendered is not visible yet.)"""
     told = _told(services).pop(row.id, [])
+    found = _sale_and_group(services, row)
+    if not told or found is None:
+        return
     now = services.clock.now()
+    async with services.db.transaction() as session:
+        await session.execute(update(FlashClaim).where(FlashClaim.id.in_(told)).values(told_at=now))
+        await _queue_notice(services, session, FLASH_WAITLIST, *found, row.room_id, now)
+
+
+def _sale_and_group(services: Services, row: QueuedRow) -> tuple[FlashSale, str] | None:
+    """The sale and group a notice's coalesce key (`kind:sale:group`) names, if the sale is still configured."""
     parts = (row.coalesce_key or "").split(":", 2)
     sale = next((s for s in services.config.flash_sales if len(parts) == 3 and s.id == parts[1]), None)
-    async with services.db.transaction() as session:
-        if told:
-            await session.execute(update(FlashClaim).where(FlashClaim.id.in_(told)).values(told_at=now))
-        if sale is not None and told:
-            await _queue_notice(services, session, FLASH_WAITLIST, sale, parts[2], row.room_id, now)
+    return None if sale is None else (sale, parts[2])
 
 
 def _told(services: Services) -> dict[int, list[int]]:
