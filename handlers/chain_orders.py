@@ -2,8 +2,9 @@
 
 The merge rules are pure (`bot.parsing.merge`); this handler keeps one `ChainState` per (buy, group) in memory —
 rebuilt from the store after a restart or a failed write — and persists each change in the message's transaction.
-A copy that brings no new line costs a parse of its new lines (cached by content) and no write. The digest's text is
-rendered when the sender is about to say it, so its cost is paid once per interval, not once per message.
+A copy costs its new lines (the reader and `ChainState.fold` skip what it repeats of an earlier copy), and one that
+brings none costs no write. The digest's text is rendered when the sender is about to say it, so its cost is paid
+once per interval, not once per message.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from bot.domain.buys import buy_named_in, names_of, single_open_buy, single_prod
 from bot.domain.summary import ItemQty, fmt_qty, load_summary, status_line
 from bot.events import Inbound, Kind, Outbound
 from bot.parsing.chain import ChainEntry, Item, ParsedChain, is_chain
-from bot.parsing.chain_reader import ChainReader
-from bot.parsing.merge import ChainState, Change, LineState, Seen
+from bot.parsing.chain_reader import ChainReader, Copy
+from bot.parsing.merge import ChainState, Change, LineState
 from bot.parsing.native import looks_native, parse_native
 from bot.parsing.products import ProductMatcher
 from scheduler.nudges import maybe_nudge
@@ -88,17 +89,17 @@ class ChainOrders:
         found = self._read(ctx, product_matcher(services), now)
         if found is None:
             return
-        buy, seen = found
+        buy, copy, authors = found
         states = _chain_states(services)
         key = (buy.id, ctx.group_id)
         state = states.get(key)
         if state is None:
             state = states[key] = await _load_state(services, buy.id, ctx.group_id)
-        if not state.new_entries(seen):
-            return  # a copy with nothing new: the common case in a busy chain
         late = buy.cutoff is not None and now >= buy.cutoff
         try:
-            changes = state.apply(seen, ctx.event.sender_id, ctx.event.sender_name, late=late)
+            changes = state.fold(copy, ctx.event.sender_id, ctx.event.sender_name, authors=authors, late=late)
+            if not changes:
+                return  # a copy with nothing new: the common case in a busy chain
             async with services.db.transaction() as session:
                 await self._persist(ctx, session, buy, changes, now)
                 if any(c.kind in {"created", "updated", "cancelled"} for c in changes):
@@ -117,12 +118,16 @@ class ChainOrders:
 
     # --- reading -----------------------------------------------------------------------------------------------
 
-    def _read(self, ctx: Context, matcher: ProductMatcher, now: datetime) -> tuple[Buy, list[Seen]] | None:
-        """The buy this chain fills and its entries (with authors from a native card), or None to leave it alone."""
+    def _read(
+        self, ctx: Context, matcher: ProductMatcher, now: datetime
+    ) -> tuple[Buy, Copy, list[str | None] | None] | None:
+        """The buy this chain fills, the copy as read and the author of each entry when a native card says, or None
+        to leave the message alone."""
         config = ctx.services.config
         title, authors = self._title_and_authors(ctx)
         reader = _reader(ctx, title, matcher)
-        parsed = reader.read(title)
+        copy = reader.read_copy(title)
+        parsed = copy.parsed
         buy = buy_named_in(config, ctx.group.name, parsed.header, now)
         named = buy is not None
         buy = buy or single_open_buy(config, ctx.group.name, now)
@@ -132,13 +137,14 @@ class ChainOrders:
         default = single_product(buy)
         if default != reader.default_product:  # the first copy of a single-product chain: read it with its product
             reader = _reader(ctx, title, matcher, default_product=default)
-            parsed = reader.read(title)
+            copy = reader.read_copy(title)
+            parsed = copy.parsed
         if not named and not _orders_products_of(parsed, buy, names_of(config, buy)):
             ctx.log.info("chain_unmatched", reason="no_product_of_buy", buy=buy.id, header=parsed.header[:60])
             return None
         if authors is not None and len(authors) != len(parsed.entries):
             authors = None
-        return buy, [Seen(e, authors[i] if authors else None) for i, e in enumerate(parsed.entries)]
+        return buy, copy, authors
 
     def _title_and_authors(self, ctx: Context) -> tuple[str, list[str | None] | None]:
         text = ctx.event.text

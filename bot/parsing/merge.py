@@ -9,14 +9,18 @@ never by its number. The rules (DESIGN.md, "Chain semantics"):
 - `取消` / `不要了` / `-1`, or a member emptying their own line, cancels;
 - a member's second new line is a second entry.
 The state is small and explicit, so the handler can keep it in memory per chain and persist each change.
+
+`fold` takes a copy as a `ChainReader` read it: when the copy repeats one already folded and adds lines at its end
+(most copies do), only those lines are looked at, so a message costs its new lines, not the list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bot.parsing.chain import ChainEntry
+from bot.parsing.chain_reader import Copy
 
 ACTIVE, REPLACED, CANCELLED, LATE, CANCEL_MARK = "active", "replaced", "cancelled", "late", "cancel"
 
@@ -61,6 +65,8 @@ class ChainState:
     lines: dict[str, LineState] = field(default_factory=dict)
     #: lines by their label without spaces: an edit or a cancel looks up its writer's lines without a scan
     by_who: dict[str, list[LineState]] = field(default_factory=dict)
+    #: serials of copies folded in: every line of each is in `lines` (lines are never removed)
+    folded: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         for line in self.lines.values():
@@ -80,12 +86,44 @@ class ChainState:
     def new_entries(self, seen: Sequence[Seen]) -> list[Seen]:
         return [s for s in seen if s.entry.key and s.entry.key not in self.lines]
 
-    def apply(self, seen: Sequence[Seen], sender_id: str, sender_name: str, *, late: bool = False) -> list[Change]:
-        """Fold one message into the state; returns what changed, in the message's order."""
+    def fold(
+        self,
+        copy: Copy,
+        sender_id: str,
+        sender_name: str,
+        *,
+        authors: Sequence[str | None] | None = None,
+        late: bool = False,
+    ) -> list[Change]:
+        """`apply` for a copy read by a `ChainReader` (`authors`: per entry, from a native card)."""
+        keys, lines = copy.keys, self.lines
+        since = copy.repeated if copy.extends in self.folded else 0
+        fresh = [i for i in range(since, len(keys)) if keys[i] and keys[i] not in lines]
+        changes: list[Change] = []
+        if fresh:
+            entries = copy.parsed.entries
+            seen = [Seen(entries[i], authors[i] if authors else None) for i in fresh]
+            changes = self.apply(seen, sender_id, sender_name, late=late, held=keys)
+        if len(self.folded) >= 1024:
+            self.folded.clear()  # forgetting only costs one full look at the next copy
+        self.folded.add(copy.serial)
+        return changes
+
+    def apply(
+        self,
+        seen: Sequence[Seen],
+        sender_id: str,
+        sender_name: str,
+        *,
+        late: bool = False,
+        held: Collection[str] | None = None,
+    ) -> list[Change]:
+        """Fold one message into the state; returns what changed, in the message's order. `held`: the content keys
+        of every entry of the message, when `seen` holds only some of them (the new ones)."""
         fresh = self.new_entries(seen)
         if not fresh:
             return []
-        keys_here = {s.entry.key for s in seen}
+        keys_here = held if held is not None else {s.entry.key for s in seen}
         last = fresh[-1]
         changes: list[Change] = []
         for item in fresh:
@@ -123,7 +161,7 @@ class ChainState:
             return sender_id
         return None
 
-    def _own_missing(self, who: str, actor: str, keys_here: set[str]) -> LineState | None:
+    def _own_missing(self, who: str, actor: str, keys_here: Collection[str]) -> LineState | None:
         """The actor's active line with this label that their copy no longer holds (so the new line edits it)."""
         for line in self.by_who.get(squash(who), ()):
             if line.status == ACTIVE and line.key not in keys_here and line.author in (actor, None):

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from bot.parsing.chain import parse_chain
 from bot.parsing.chain_reader import ChainReader
+from bot.parsing.merge import ChainState, LineState, Seen
 from bot.parsing.products import ProductMatcher
 from tests.parsing.test_merge_properties import NAMES, PRODUCTS
 
@@ -72,3 +73,90 @@ def test_garbage_and_odd_shapes_fall_back_safely() -> None:
     reader = ChainReader(MATCHER)
     for text in ["", "\x00\x01", "1. 2. 3.", "#接龙\n\n1. a\n2. b\n   续行\n3. c", "1. a\n2. b\n\n1. c\n2. d"]:
         assert reader.read(text) == parse_chain(text, MATCHER)
+
+
+def _label(sender: int) -> str:
+    return f"{sender + 1}栋 {NAMES[sender]}"
+
+
+def _snapshot(state: ChainState) -> dict[str, tuple[str, str | None]]:
+    return {key: (line.status, line.author) for key, line in state.lines.items()}
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["join", "join", "race", "edit", "cancel", "resend", "restart"]), st.integers(0, 99)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_folding_copies_as_read_gives_what_a_full_parse_and_merge_give(steps: list[tuple[str, int]]) -> None:
+    """The engine (reader + `fold`, which looks only at the lines a copy adds to one already folded) against a full
+    parse and merge of every copy: the same changes, message by message, through joins, racing copies of older
+    lists, edits, cancels, resent copies, and a state rebuilt from the store while the reader remembers its copies."""
+    reader = ChainReader(MATCHER)
+    engine, full = ChainState(), ChainState()
+    copies: list[list[str]] = [[]]
+    for kind, seed in steps:
+        sender = seed % len(NAMES)
+        latest = copies[-1]
+        mine = [k for k, text in enumerate(latest) if text.startswith(_label(sender) + " ")]
+        fresh_line = f"{_label(sender)} {PRODUCTS[seed % 3]}{seed % 7 + 1}盒"
+        if kind == "restart":  # a failed write: the state comes back from the store, the reader keeps its copies
+            engine = ChainState.of(LineState(ln.key, ln.who, ln.author, ln.status) for ln in engine.lines.values())
+            continue
+        if kind == "race":
+            lines = [*copies[max(0, len(copies) - 2 - seed % 3)], fresh_line]
+        elif kind == "edit" and mine:
+            old = latest[mine[-1]]
+            lines = [*latest[: mine[-1]], f"{old[:-2]}{int(old[-2]) % 7 + 2}盒", *latest[mine[-1] + 1 :]]
+        elif kind == "cancel" and mine:
+            lines = [*latest[: mine[-1]], f"{_label(sender)} 不要了", *latest[mine[-1] + 1 :]]
+        elif kind == "resend":
+            lines = copies[seed % len(copies)]
+        else:
+            lines = [*latest, fresh_line]
+        text = chain(lines)
+        copy = reader.read_copy(text)
+        parsed = parse_chain(text, MATCHER)
+        assert copy.parsed == parsed
+        assert copy.keys == tuple(e.key for e in parsed.entries)
+        ours = engine.fold(copy, f"wx_{sender}", NAMES[sender])
+        theirs = full.apply([Seen(e) for e in parsed.entries], f"wx_{sender}", NAMES[sender])
+        assert [(c.kind, c.line.key) for c in ours] == [(c.kind, c.line.key) for c in theirs]
+        assert _snapshot(engine) == _snapshot(full)
+        copies.append(lines)
+
+
+def test_a_growing_chain_is_read_by_extension_and_folded_line_by_line() -> None:
+    reader, state = ChainReader(MATCHER), ChainState()
+    lines: list[str] = []
+    looked_at = []
+    for i in range(40):
+        lines.append(f"{i + 1}栋 {NAMES[i % len(NAMES)]}{i} {PRODUCTS[i % 3]}{i % 4 + 1}盒")
+        copy = reader.read_copy(chain(lines, tail="明晚6点到货"))
+        if copy.extends in state.folded:
+            looked_at.append(len(copy.keys) - copy.repeated)
+        assert [c.kind for c in state.fold(copy, f"wx_{i}", NAMES[i % len(NAMES)])] == ["created"]
+    assert reader.full_parses <= 2
+    assert reader.extended >= 37
+    assert len(looked_at) >= 37
+    assert set(looked_at) == {1}  # each copy's one new line, however long the list
+    assert len(state.active()) == 40
+
+
+def test_a_copy_extending_one_the_state_never_folded_is_looked_at_in_full() -> None:
+    reader = ChainReader(MATCHER)
+    lines = [f"{i + 1}栋 {NAMES[i]} 草莓1盒" for i in range(3)]
+    reader.read_copy(chain(lines))
+    reader.read_copy(chain(lines[:2]))  # read for another state (or before a failed write), never folded here
+    state = ChainState()
+    copy = reader.read_copy(chain([*lines, "9栋 周老师 蓝莓2盒"]))
+    assert copy.extends is not None
+    assert [c.line.who for c in state.fold(copy, "wx_9", "周老师")] == [
+        "1栋 王阿姨",
+        "2栋 李姐",
+        "3栋 何姐",
+        "9栋 周老师",
+    ]
