@@ -175,32 +175,44 @@ async def run(handler: Handler, members: int, data: Path) -> dict[str, Any]:
     }
 
 
-def engine(members: int) -> dict[str, float]:
+def engine(members: int, runs: int = 3) -> dict[str, float]:
     """The same burst through parse + merge alone (no store): the incremental reader and the kept merge state,
-    against a full re-parse without the content cache and a merge state rebuilt from every line known so far."""
+    against a full re-parse without the content cache and a merge state rebuilt from every line known so far.
+    Each side runs `runs` times from nothing (no line read before); the fastest run of each counts (a run of the
+    engine takes ~10 ms, where one collector pause would show)."""
     matcher = ProductMatcher([("草莓", ("丹东草莓",)), ("蓝莓", ()), ("土鸡蛋", ("鸡蛋",))])
     matcher.warm_up()
     messages, _ = burst(members)
-    reader, state = ChainReader(matcher, default_product="草莓"), ChainState()
-    ours: list[float] = []
-    for sender, text, _join in messages:
-        t0 = time.perf_counter()
-        state.fold(reader.read_copy(text), sender, sender)
-        ours.append(time.perf_counter() - t0)
-    known: list[LineState] = []
-    naive: list[float] = []
-    for sender, text, _join in messages:
-        t0 = time.perf_counter()
+
+    def ours() -> list[float]:
         forget_contents(matcher)
-        parsed = parse_chain(text, matcher, default_product="草莓")
-        rebuilt = ChainState.of(LineState(ln.key, ln.who, ln.author, ln.status) for ln in known)
-        rebuilt.apply([Seen(e) for e in parsed.entries], sender, sender)
-        known = list(rebuilt.lines.values())
-        naive.append(time.perf_counter() - t0)
+        reader, state = ChainReader(matcher, default_product="草莓"), ChainState()
+        costs: list[float] = []
+        for sender, text, _join in messages:
+            t0 = time.perf_counter()
+            state.fold(reader.read_copy(text), sender, sender)
+            costs.append(time.perf_counter() - t0)
+        return costs
+
+    def naive() -> list[float]:
+        known: list[LineState] = []
+        costs: list[float] = []
+        for sender, text, _join in messages:
+            t0 = time.perf_counter()
+            forget_contents(matcher)
+            parsed = parse_chain(text, matcher, default_product="草莓")
+            rebuilt = ChainState.of(LineState(ln.key, ln.who, ln.author, ln.status) for ln in known)
+            rebuilt.apply([Seen(e) for e in parsed.entries], sender, sender)
+            known = list(rebuilt.lines.values())
+            costs.append(time.perf_counter() - t0)
+        return costs
+
+    best = min((ours() for _ in range(runs)), key=sum)
+    best_naive = min((naive() for _ in range(runs)), key=sum)
     return {
-        "engine_first_ms": statistics.median(ours[:20]) * 1e3,
-        "engine_last_ms": statistics.median(ours[-20:]) * 1e3,
-        "engine_speedup_vs_naive": sum(naive) / sum(ours),
+        "engine_first_ms": statistics.median(best[:20]) * 1e3,
+        "engine_last_ms": statistics.median(best[-20:]) * 1e3,
+        "engine_speedup_vs_naive": sum(best_naive) / sum(best),
     }
 
 

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from dataclasses import dataclass
 from operator import attrgetter
+from typing import NamedTuple
 
 from bot.parsing.chain import (
+    _PLAIN_ENTRY_RE,
     _SP,
     ChainEntry,
     ParsedChain,
@@ -44,8 +45,7 @@ _key = attrgetter("key")
 _serials = itertools.count(1)
 
 
-@dataclass(frozen=True, slots=True)
-class Copy:
+class Copy(NamedTuple):
     """One chain message as read: the parse, the content keys of its entries, and what it repeats."""
 
     parsed: ParsedChain
@@ -68,8 +68,7 @@ def _opens_entry(line: str) -> bool:
     return first.isdigit() or "①" <= first <= "⑳"
 
 
-@dataclass(frozen=True, slots=True)
-class _Recent:
+class _Recent(NamedTuple):
     serial: int
     through_list: str  # the copy's body up to the end of its last list line
     entries: tuple[ChainEntry, ...]
@@ -173,14 +172,19 @@ class ChainReader:
 
     def _read_line(self, line: str) -> ChainEntry | None:
         """A new list line read as `parse_chain` would; None when its reading depends on its neighbours."""
-        if not line or not _opens_entry(line):
+        plain = _PLAIN_ENTRY_RE.match(line)
+        if plain is not None and len(plain[1]) <= 3:  # "12. …": what `_numbered` gives, as `parse_chain` reads it
+            num, content = int(plain[1]), plain[2]
+        elif not line or not _opens_entry(line):
             return None
-        # Read as if no number were expected there: a line `_numbered` accepts so reads the same wherever it stands;
-        # one it accepts only as the expected number (2023. …, 8.7 …) is left to the full parser.
-        hit = _numbered(line, _NEVER)
-        if hit is None:
-            return None
-        entry = _entry(hit[0], _join_block([hit[1]]), self.matcher, self.default_product)
+        else:
+            # Read as if no number were expected there: a line `_numbered` accepts so reads the same wherever it
+            # stands; one it accepts only as the expected number (2023. …, 8.7 …) is left to the full parser.
+            hit = _numbered(line, _NEVER)
+            if hit is None:
+                return None
+            num, content = hit
+        entry = _entry(num, _join_block([content]), self.matcher, self.default_product)
         self._known[line] = entry
         return entry
 

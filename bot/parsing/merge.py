@@ -76,9 +76,9 @@ class ChainState:
     def of(cls, lines: Iterable[LineState]) -> ChainState:
         return cls({line.key: line for line in lines})
 
-    def _add(self, line: LineState) -> None:
+    def _add(self, line: LineState, label: str) -> None:
         self.lines[line.key] = line
-        self.by_who.setdefault(squash(line.who), []).append(line)
+        self.by_who.setdefault(label, []).append(line)
 
     def active(self) -> list[LineState]:
         return [line for line in self.lines.values() if line.status == ACTIVE]
@@ -103,7 +103,7 @@ class ChainState:
         if fresh:
             entries = copy.parsed.entries
             seen = [Seen(entries[i], authors[i] if authors else None) for i in fresh]
-            changes = self.apply(seen, sender_id, sender_name, late=late, held=keys)
+            changes = self._apply_fresh(seen, keys, sender_id, sender_name, late)
         if len(self.folded) >= 1024:
             self.folded.clear()  # forgetting only costs one full look at the next copy
         self.folded.add(copy.serial)
@@ -123,23 +123,30 @@ class ChainState:
         fresh = self.new_entries(seen)
         if not fresh:
             return []
-        keys_here = held if held is not None else {s.entry.key for s in seen}
+        return self._apply_fresh(
+            fresh, held if held is not None else {s.entry.key for s in seen}, sender_id, sender_name, late
+        )
+
+    def _apply_fresh(
+        self, fresh: Sequence[Seen], keys_here: Collection[str], sender_id: str, sender_name: str, late: bool
+    ) -> list[Change]:
         last = fresh[-1]
         changes: list[Change] = []
         for item in fresh:
             entry = item.entry
             author = item.author or self._author_of(item, sender_id, sender_name, is_last=item is last)
             line = LineState(entry.key, entry.who, author, ACTIVE, entry)
-            self._add(line)
+            label = squash(entry.who)
+            self._add(line, label)
             if late:
                 line.status = LATE
                 changes.append(Change("late", line))
                 continue
             actor = author or sender_id
-            own = self._own_missing(entry.who, actor, keys_here)
+            own = self._own_missing(label, actor, keys_here)
             if entry.cancelled or (own is not None and not entry.items):
                 line.status = CANCEL_MARK
-                target = own or self._latest_active(entry.who, actor)
+                target = own or self._latest_active(label, actor)
                 if target is None:
                     changes.append(Change("noted", line))
                     continue
@@ -157,19 +164,19 @@ class ChainState:
     @staticmethod
     def _author_of(item: Seen, sender_id: str, sender_name: str, *, is_last: bool) -> str | None:
         # The sender's own line names them, or is the last new line of their copy; earlier new lines were healed.
-        if belongs_to(item.entry.who, sender_name) or is_last:
+        if is_last or belongs_to(item.entry.who, sender_name):
             return sender_id
         return None
 
-    def _own_missing(self, who: str, actor: str, keys_here: Collection[str]) -> LineState | None:
+    def _own_missing(self, label: str, actor: str, keys_here: Collection[str]) -> LineState | None:
         """The actor's active line with this label that their copy no longer holds (so the new line edits it)."""
-        for line in self.by_who.get(squash(who), ()):
+        for line in self.by_who.get(label, ()):
             if line.status == ACTIVE and line.key not in keys_here and line.author in (actor, None):
                 return line
         return None
 
-    def _latest_active(self, who: str, actor: str) -> LineState | None:
-        mine = [ln for ln in self.by_who.get(squash(who), ()) if ln.status == ACTIVE and ln.author in (actor, None)]
+    def _latest_active(self, label: str, actor: str) -> LineState | None:
+        mine = [ln for ln in self.by_who.get(label, ()) if ln.status == ACTIVE and ln.author in (actor, None)]
         if not mine:
             mine = [ln for ln in self.active() if ln.author == actor]
         return mine[-1] if mine else None
