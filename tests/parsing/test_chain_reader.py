@@ -101,7 +101,7 @@ def test_folding_copies_as_read_gives_what_a_full_parse_and_merge_give(steps: li
     for kind, seed in steps:
         sender = seed % len(NAMES)
         latest = copies[-1]
-        mine = [k for k, text in enumerate(latest) if text.startswith(_label(sender) + " ")]
+        mine = [k for k, text in enumerate(latest) if text.startswith(_label(sender) + " ") and text.endswith("盒")]
         fresh_line = f"{_label(sender)} {PRODUCTS[seed % 3]}{seed % 7 + 1}盒"
         if kind == "restart":  # a failed write: the state comes back from the store, the reader keeps its copies
             engine = ChainState.of(LineState(ln.key, ln.who, ln.author, ln.status) for ln in engine.lines.values())
