@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.buys import is_open
-from bot.domain.summary import load_summary
+from bot.domain.summary import load_status
 from bot.events import Outbound
 from bot.logs import get_logger
 from scheduler.posts import nudge_text
@@ -57,7 +57,7 @@ async def _nudge(services: Services, buy: Buy, group: str, room: str, session: A
     config = services.config
     nudges = config.nudges
     assert nudges is not None
-    status = (await load_summary(session, config, buy)).status  # 成团 counts members across all the buy's groups
+    status = await load_status(session, config, buy)  # 成团 counts members across all the buy's groups
     worthy = status.target is not None and status.missing in nudges.when_missing
     coalesce = nudge_coalesce_key(buy.id, group)
     latest = await session.scalar(

@@ -86,7 +86,6 @@ def address_of(participant: str) -> str:
 
 def summarize(config: Config, buy: Buy, orders: Sequence[OrderView], group: str | None = None) -> BuySummary:
     active = [o for o in orders if o.status == "active"]
-    members = {o.participant.strip() or f"#{i}" for i, o in enumerate(active)}
     totals: OrderedDict[tuple[str, str | None], Decimal] = OrderedDict()
     known_of: dict[str, bool] = {}
     lines: list[ParticipantLine] = []
@@ -97,10 +96,6 @@ def summarize(config: Config, buy: Buy, orders: Sequence[OrderView], group: str 
         for it in order.items:
             totals[(it.product, it.unit)] = totals.get((it.product, it.unit), Decimal(0)) + it.qty
             known_of[it.product] = it.known
-    base = buy.items[0].price if buy.items else None
-    if base is None and buy.items:
-        product = config.product(buy.items[0].product)
-        base = product.price if product else None
     pickup: OrderedDict[str, list[ParticipantLine]] = OrderedDict()
     for line in sorted(lines, key=lambda ln: _address_key(address_of(ln.participant))):
         pickup.setdefault(address_of(line.participant), []).append(line)
@@ -115,11 +110,21 @@ def summarize(config: Config, buy: Buy, orders: Sequence[OrderView], group: str 
         group=group,
         totals=tuple(ItemQty(p, q, u, known_of.get(p, True)) for (p, u), q in totals.items()),
         lines=tuple(lines),
-        status=group_status(buy, len(members), base),
+        status=buy_status(config, buy, [o.participant for o in active]),
         unknown=tuple(ln for ln in lines if any(not it.known for it in ln.items)),
         pickup=tuple((addr, tuple(ls)) for addr, ls in pickup.items()),
         waiting=waiting,
     )
+
+
+def buy_status(config: Config, buy: Buy, participants: Sequence[str]) -> GroupStatus:
+    """成团 status from the labels of the buy's active orders: one member per label (a blank label counts alone)."""
+    members = {label.strip() or f"#{i}" for i, label in enumerate(participants)}
+    base = buy.items[0].price if buy.items else None
+    if base is None and buy.items:
+        product = config.product(buy.items[0].product)
+        base = product.price if product else None
+    return group_status(buy, len(members), base)
 
 
 def _address_key(address: str) -> tuple[int, list[int], str]:
@@ -151,6 +156,15 @@ async def load_views(session: AsyncSession, buy_id: str) -> list[OrderView]:
 
 async def load_summary(session: AsyncSession, config: Config, buy: Buy, group: str | None = None) -> BuySummary:
     return summarize(config, buy, await load_views(session, buy.id), group)
+
+
+async def load_status(session: AsyncSession, config: Config, buy: Buy) -> GroupStatus:
+    """`load_summary(...).status` without the summary: the labels of the active orders, not every order and line
+    (a nudge asks after each order change, so this runs once per 接龙 message)."""
+    labels = await session.scalars(
+        select(Order.participant).where(Order.buy_id == buy.id, Order.status == "active").order_by(Order.id)
+    )
+    return buy_status(config, buy, list(labels))
 
 
 def status_line(s: GroupStatus, buy: Buy) -> str:

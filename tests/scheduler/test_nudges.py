@@ -84,3 +84,43 @@ async def test_no_nudge_at_night_without_rooms_or_config_or_when_closed(data_dir
     (data_dir / "plain").mkdir()
     async with BotHarness(data_dir / "plain") as bot:  # no nudges: section
         assert not await order(bot, 4)
+
+
+async def test_the_nudge_counts_members_as_the_summary_does(data_dir: Path) -> None:
+    """`load_status` (a nudge's look at the buy, after every order change) reads only the active orders' labels,
+    and must say what `汇总` says: one member per label across the buy's groups, a blank label counting alone."""
+    from bot.domain.summary import load_status, load_summary
+    from storage.models import ChainLine, Order
+
+    config = parse_config_text(CONFIG + NUDGES)
+    buy = config.buys[0]
+    labels = [
+        ("阳光花园1号群", "张姐", "active"),
+        ("阳光花园1号群", "\u3000张姐 ", "active"),  # the same label once stripped: one member
+        ("阳光花园1号群", "", "active"),
+        ("阳光花园1号群", " ", "active"),  # two blank labels: two members
+        ("阳光花园1号群", "李姐", "waiting"),
+        ("阳光花园1号群", "王阿姨", "cancelled"),
+        ("阳光花园2号群", "陈叔", "active"),
+    ]
+    async with BotHarness(data_dir, config=config) as bot:
+        now = bot.clock.now()
+        async with bot.app.db.transaction() as s:
+            for i, (group, who, status) in enumerate(labels):
+                group_id = bot.app.services.groups.id_of(group)
+                line = ChainLine(
+                    buy_id=buy.id, group_id=group_id, key=f"k{i}", raw=who, who=who, first_msg_id=f"m{i}",
+                    status="active", created_at=now,
+                )  # fmt: skip
+                s.add(line)
+                await s.flush()
+                s.add(
+                    Order(
+                        buy_id=buy.id, group_id=group_id, chain_line_id=line.id, participant=who, status=status,
+                        created_at=now, updated_at=now,
+                    )
+                )  # fmt: skip
+        async with bot.app.db.sessions() as s:
+            status = await load_status(s, config, buy)
+            assert status == (await load_summary(s, config, buy)).status
+        assert (status.members, status.missing) == (4, 1)
