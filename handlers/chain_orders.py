@@ -9,13 +9,16 @@ once per interval, not once per message.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.buys import buy_named_in, names_of, single_open_buy, single_product
@@ -27,8 +30,9 @@ from bot.parsing.merge import ChainState, Change, LineState
 from bot.parsing.native import looks_native, parse_native
 from bot.parsing.products import ProductMatcher
 from scheduler.nudges import maybe_nudge
+from storage.db import dialect_insert
 from storage.models import ChainLine, Member, Order, OrderLine, OutboundMessage
-from storage.outbox import add_change, order_payload
+from storage.outbox import hold_change, order_payload, write_held_changes
 from storage.stock import buy_key
 
 if TYPE_CHECKING:
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
     from bot.config import Buy
     from bot.dispatch import Context
     from bot.sender import QueuedRow
+    from storage.db import Database
 
 DIGEST = "digest"
 
@@ -160,69 +165,85 @@ class ChainOrders:
     async def _persist(
         self, ctx: Context, session: AsyncSession, buy: Buy, changes: list[Change], now: datetime
     ) -> None:
+        """Every change of the message as rows of its transaction. The new rows are Core INSERTs with RETURNING
+        (one statement each, no ORM unit of work); the rarer edits, cancels and promotions load their orders with
+        the ORM. The outbox rows the changes leave (`_sync`) are written last, in one statement."""
         event = ctx.event
         for change in changes:
             line = change.line
-            row = ChainLine(
-                buy_id=buy.id,
-                group_id=ctx.group_id,
-                key=line.key,
-                raw=line.entry.raw if line.entry else line.key,
-                who=line.who,
-                author_id=line.author,
-                first_msg_id=event.msg_id,
-                status=line.status,
-                created_at=now,
+            line.ref = await session.scalar(
+                _INSERT_CHAIN_LINE,
+                {
+                    "buy_id": buy.id,
+                    "group_id": ctx.group_id,
+                    "key": line.key,
+                    "raw": line.entry.raw if line.entry else line.key,
+                    "who": line.who,
+                    "author_id": line.author,
+                    "first_msg_id": event.msg_id,
+                    "status": line.status,
+                    "created_at": now,
+                },
             )
-            session.add(row)
-            await session.flush()
-            line.ref = row.id
             previous = change.previous
             if previous is not None:
                 await session.execute(
-                    update(ChainLine)
-                    .where(ChainLine.id == previous.ref)
-                    .values(status=previous.status, author_id=previous.author)
+                    _UPDATE_CHAIN_LINE,
+                    {"ref": previous.ref, "line_status": previous.status, "line_author": previous.author},
                 )
             entry = line.entry
             if change.kind == "created" and entry is not None:
-                await self._create(ctx, session, buy, row, entry, now)
+                await self._create(ctx, session, buy, line, entry, now)
             elif change.kind == "updated" and entry is not None and previous is not None:
-                await self._update(ctx, session, buy, previous, row, entry, now)
+                await self._update(ctx, session, buy, previous, line, entry, now)
             elif change.kind == "cancelled" and previous is not None:
                 await self._cancel(ctx, session, buy, previous, now)
             elif change.kind == "late":
                 ctx.log.info("chain_line_too_late", buy=buy.id, line=line.key[:80])
+        await write_held_changes(session)
 
     async def _create(
-        self, ctx: Context, session: AsyncSession, buy: Buy, row: ChainLine, entry: ChainEntry, now: datetime
+        self, ctx: Context, session: AsyncSession, buy: Buy, line: LineState, entry: ChainEntry, now: datetime
     ) -> None:
+        services = ctx.services
         # a healed line (carried by someone else's copy) has no known author, so no member yet
-        members = ctx.services.caches.setdefault("member_ids", {})
+        members = services.caches.setdefault("member_ids", {})
         assert isinstance(members, dict)
-        author = row.author_id
-        member_id = await _member_id(session, members, ctx.group_id, author, entry.who, ctx.event) if author else None
-        lines = [_order_line(row.id, it) for it in entry.items]
-        in_stock = await _take_stock(ctx.services, session, buy, lines)
-        order = Order(
-            buy_id=buy.id,
-            group_id=ctx.group_id,
-            member_id=member_id,
-            chain_line_id=row.id,
-            participant=entry.who,
-            remark=entry.remark,
-            status="active" if in_stock else "waiting",
-            version=1,
-            created_at=now,
-            updated_at=now,
-            lines=lines,
+        author = line.author
+        member_id = (
+            await _member_id(session, members, ctx.group_id, author, entry.who, ctx.event, services.db)
+            if author
+            else None
         )
-        session.add(order)
-        await session.flush()
+        in_stock = await _take_stock(services, session, buy, entry.items)
+        status = "active" if in_stock else "waiting"
+        chain_line_id = _ref(line)
+        order_id = await session.scalar(
+            _INSERT_ORDER,
+            {
+                "buy_id": buy.id,
+                "group_id": ctx.group_id,
+                "member_id": member_id,
+                "chain_line_id": chain_line_id,
+                "participant": entry.who,
+                "remark": entry.remark,
+                "status": status,
+                "version": 1,
+                "digested_version": None,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        assert order_id is not None
+        if entry.items:
+            await session.execute(
+                _INSERT_ORDER_LINE, [_order_line_row(order_id, chain_line_id, i) for i in entry.items]
+            )
         event = "order_created" if in_stock else "order_waiting"
-        ctx.log.info(event, buy=buy.id, order_id=order.id, who=entry.who, items=_items(entry))
+        ctx.log.info(event, buy=buy.id, order_id=order_id, who=entry.who, items=_items(entry))
         if not entry.items or any(not it.known for it in entry.items):
-            ctx.log.info("order_needs_leader", buy=buy.id, order_id=order.id, line=entry.raw[:80])
+            ctx.log.info("order_needs_leader", buy=buy.id, order_id=order_id, line=entry.raw[:80])
+        order = NewOrder(order_id, ctx.group_id, member_id, entry.who, entry.remark, status, entry.items)
         _sync(ctx, session, buy, order, now)
 
     async def _update(
@@ -231,24 +252,24 @@ class ChainOrders:
         session: AsyncSession,
         buy: Buy,
         previous: LineState,
-        row: ChainLine,
+        line: LineState,
         entry: ChainEntry,
         now: datetime,
     ) -> None:
         order = await session.scalar(select(Order).where(Order.chain_line_id == previous.ref))
         if order is None:
-            await self._create(ctx, session, buy, row, entry, now)
+            await self._create(ctx, session, buy, line, entry, now)
             return
         if order.status == "active":
             await _give_stock(ctx.services, session, buy, order.lines)
-        order.chain_line_id = row.id
+        order.chain_line_id = _ref(line)
         order.participant = entry.who
         order.remark = entry.remark
         order.updated_at = now
         order.version += 1
         order.lines.clear()
         await session.flush()
-        order.lines.extend(_order_line(row.id, it) for it in entry.items)
+        order.lines.extend(_order_line(_ref(line), it) for it in entry.items)
         order.status = "active" if await _take_stock(ctx.services, session, buy, order.lines) else "waiting"
         ctx.log.info("order_updated", buy=buy.id, order_id=order.id, who=entry.who, items=_items(entry))
         _sync(ctx, session, buy, order, now)
@@ -305,13 +326,19 @@ class ChainOrders:
         assert isinstance(pending, dict)
         if coalesce in pending and now < pending[coalesce]:
             return  # queued by an earlier message and not due yet: it will say this one's lines too
-        waiting = await session.scalar(
-            select(OutboundMessage.id).where(
-                OutboundMessage.coalesce_key == coalesce, OutboundMessage.status == "queued"
+        waiting = (
+            await session.execute(
+                select(OutboundMessage.not_before)
+                .where(OutboundMessage.coalesce_key == coalesce, OutboundMessage.status == "queued")
+                .limit(1)
             )
-        )
+        ).first()
         if waiting is not None:
-            return  # after a restart the cache is empty, and the store says a digest is already waiting
+            # queued already (after a restart, or the follow-up `digest_sent` queued): remember until when, so the
+            # messages before then do not ask the store again
+            if waiting.not_before is not None:
+                pending[coalesce] = waiting.not_before
+            return
         last_sent = await _last_digest_at(session, coalesce)
         every = ctx.services.config.chain.digest_every
         not_before = max(now, last_sent + every) if last_sent else now + every
@@ -477,7 +504,43 @@ def _units(qty: Decimal) -> int:
     return max(1, math.ceil(qty))
 
 
-async def _take_stock(services: Services, session: AsyncSession, buy: Buy, lines: list[OrderLine]) -> bool:
+# The create path's statements, built once (SQLAlchemy then finds each compiled form in its cache at once): Core
+# against the tables, so no ORM unit of work runs for them.
+_CHAIN_LINES = cast(Table, ChainLine.__table__)
+_ORDERS = cast(Table, Order.__table__)
+_INSERT_CHAIN_LINE = insert(_CHAIN_LINES).returning(_CHAIN_LINES.c.id)
+_UPDATE_CHAIN_LINE = (
+    update(_CHAIN_LINES)
+    .where(_CHAIN_LINES.c.id == bindparam("ref"))
+    .values(status=bindparam("line_status"), author_id=bindparam("line_author"))
+)
+_INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
+_INSERT_ORDER_LINE = insert(cast(Table, OrderLine.__table__))
+
+
+@functools.cache
+def _insert_member(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (group_id, wxid) DO NOTHING RETURNING id, in the database's dialect (built once)."""
+    members = cast(Table, Member.__table__)
+    statement = dialect_insert(dialect)(members).on_conflict_do_nothing(index_elements=["group_id", "wxid"])
+    return statement.returning(members.c.id)
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """An order `_create` wrote with one INSERT, as `_sync` tells the backend of it (no ORM object is made)."""
+
+    id: int
+    group_id: int
+    member_id: int | None
+    participant: str
+    remark: str
+    status: str
+    lines: tuple[Item, ...]
+    version: int = 1
+
+
+async def _take_stock(services: Services, session: AsyncSession, buy: Buy, lines: Sequence[OrderLine | Item]) -> bool:
     """Take the units of every stocked product of the order, or none (the order then waits)."""
     stocked = _stocked(buy)
     taken: list[tuple[str, int]] = []
@@ -493,7 +556,7 @@ async def _take_stock(services: Services, session: AsyncSession, buy: Buy, lines
     return True
 
 
-async def _give_stock(services: Services, session: AsyncSession, buy: Buy, lines: list[OrderLine]) -> None:
+async def _give_stock(services: Services, session: AsyncSession, buy: Buy, lines: Sequence[OrderLine]) -> None:
     stocked = _stocked(buy)
     for line in lines:
         if line.product in stocked:
@@ -505,11 +568,12 @@ def _group_name(ctx: Context, group_id: int) -> str:
 
 
 def _sync(
-    ctx: Context, session: AsyncSession, buy: Buy, order: Order, now: datetime, *, by_sender: bool = True
+    ctx: Context, session: AsyncSession, buy: Buy, order: Order | NewOrder, now: datetime, *, by_sender: bool = True
 ) -> None:
-    """The order's change, for the backend, in this same transaction. `by_sender`: the message's sender is the
-    order's member (their own line); a promotion off the wait list is not the canceller's order."""
-    add_change(
+    """The order's change, for the backend, in this same transaction (held, and written by `_persist` with the
+    message's other changes in one statement). `by_sender`: the message's sender is the order's member (their own
+    line); a promotion off the wait list is not the canceller's order."""
+    hold_change(
         session,
         order_payload(
             ref=f"order:{order.id}",
@@ -530,22 +594,47 @@ def _order_line(chain_line_id: int, item: Item) -> OrderLine:
     return OrderLine(chain_line_id=chain_line_id, product=item.product, known=item.known, qty=item.qty, unit=item.unit)
 
 
+def _order_line_row(order_id: int, chain_line_id: int, item: Item) -> dict[str, object]:
+    return {
+        "order_id": order_id,
+        "chain_line_id": chain_line_id,
+        "product": item.product,
+        "known": item.known,
+        "qty": item.qty,
+        "unit": item.unit,
+    }
+
+
 def _items(entry: ChainEntry) -> list[str]:
     return [f"{it.product}{fmt_qty(it.qty)}{it.unit or ''}" for it in entry.items]
 
 
+def _ref(line: LineState) -> int:
+    """The chain line's row id (`_persist` sets it when it writes the line)."""
+    assert isinstance(line.ref, int)
+    return line.ref
+
+
 async def _member_id(
-    session: AsyncSession, known: dict[tuple[int, str], int], group_id: int, wxid: str, label: str, event: Inbound
+    session: AsyncSession,
+    known: dict[tuple[int, str], int],
+    group_id: int,
+    wxid: str,
+    label: str,
+    event: Inbound,
+    db: Database,
 ) -> int:
-    """The member row of `wxid` in the group (created with its first order; ids are remembered once seen)."""
+    """The member row of `wxid` in the group (created with its first order; ids are remembered once seen): one
+    INSERT for a new member, and a look-up only when the row was there already (after a restart)."""
     cached = known.get((group_id, wxid))
     if cached is not None:
         return cached
-    member = await session.scalar(select(Member).where(Member.group_id == group_id, Member.wxid == wxid))
-    if member is None:
-        name = event.sender_name if wxid == event.sender_id else label
-        member = Member(group_id=group_id, wxid=wxid, name=name or wxid, created_at=event.ts)
-        session.add(member)
-        await session.flush()
-    known[(group_id, wxid)] = member.id
-    return member.id
+    name = event.sender_name if wxid == event.sender_id else label
+    member_id = await session.scalar(
+        _insert_member(db.dialect), {"group_id": group_id, "wxid": wxid, "name": name or wxid, "created_at": event.ts}
+    )
+    if member_id is None:  # the row was there: ON CONFLICT DO NOTHING returned nothing
+        member_id = await session.scalar(select(Member.id).where(Member.group_id == group_id, Member.wxid == wxid))
+    assert member_id is not None
+    known[(group_id, wxid)] = member_id
+    return member_id

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from storage.models import SyncOutbox
 
@@ -42,11 +43,38 @@ def add_change(session: AsyncSession, payload: dict[str, Any], now: datetime) ->
     session.add(SyncOutbox(**_row(payload, now)))
 
 
+def hold_change(session: AsyncSession, payload: dict[str, Any], now: datetime) -> None:
+    """`add_change` for a caller that makes several changes in one transaction: the row is kept in the session
+    until `write_held_changes`, which writes every row held in one statement (no ORM flush for each). A commit
+    with rows still held fails (and rolls back), so a change is never dropped silently."""
+    held = session.info.get(_HELD)
+    if held is None:
+        held = session.info[_HELD] = []
+        if not event.contains(session.sync_session, "before_commit", _none_held):
+            event.listen(session.sync_session, "before_commit", _none_held)
+    held.append(_row(payload, now))
+
+
+async def write_held_changes(session: AsyncSession) -> None:
+    """Write the rows `hold_change` kept in this session's transaction, and forget them."""
+    rows = session.info.pop(_HELD, [])
+    if rows:
+        await session.execute(insert(cast(Table, SyncOutbox.__table__)), rows)
+
+
 async def add_changes(session: AsyncSession, payloads: list[dict[str, Any]], now: datetime) -> None:
     """Many changes in one statement (a flash-sale batch)."""
     if payloads:
         table = cast(Table, SyncOutbox.__table__)  # Core, not the ORM's bulk path: one cached statement
         await session.execute(insert(table), [_row(p, now) for p in payloads])
+
+
+_HELD = "sync_outbox_held"
+
+
+def _none_held(sync_session: Session) -> None:
+    if sync_session.info.get(_HELD):
+        raise RuntimeError("sync outbox rows held by hold_change() were not written: call write_held_changes()")
 
 
 def _row(payload: dict[str, Any], now: datetime) -> dict[str, Any]:

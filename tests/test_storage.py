@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database, database_url
@@ -186,3 +186,136 @@ async def test_the_fast_lane_stores_values_exactly_as_sqlalchemy_does(tmp_path: 
         assert await db.lane.run("SELECT count(*) FROM outbound") == [(2,)]  # the failed write left nothing behind
     finally:
         await db.close()
+
+
+async def test_sqlite_statements_take_one_trip_at_most_and_read_back_as_with_aiosqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`OneTripConnection`: a statement is executed, fetched and closed in one call, on the connection's thread
+    until the transaction holds the write lock and on the caller's after; what SQLAlchemy reads (rows, rowcount,
+    errors, streamed results) is what the stock aiosqlite cursor gives."""
+    import threading
+
+    from sqlalchemy import insert, update
+
+    import storage.db
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'trips.db'}")
+    await db.open()
+    ran: list[tuple[str, bool]] = []  # (statement, on the loop's thread)
+    real = storage.db._execute_and_fetch
+
+    def recorded(conn: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+        ran.append((sql.split()[0], threading.current_thread() is threading.main_thread()))
+        return real(conn, sql, *args, **kwargs)
+
+    groups = Group.__table__
+    async with db.sessions() as s:  # the pool's connection is opened (its set-up statements are not recorded)
+        await s.execute(select(groups.c.id))
+    monkeypatch.setattr(storage.db, "_execute_and_fetch", recorded)
+    try:
+        async with db.transaction() as s:
+            assert await s.scalar(select(func.count()).select_from(groups)) == 0
+            first = await s.scalar(insert(groups).returning(groups.c.id), {"name": "g0", "created_at": NOW})
+            more = await s.scalars(
+                insert(groups).returning(groups.c.name), [{"name": f"g{i}", "created_at": NOW} for i in (1, 2)]
+            )
+            assert (first, sorted(more)) == (1, ["g1", "g2"])
+            assert (await s.execute(update(groups).where(groups.c.id > 1).values(topic="t"))).rowcount == 2
+            await s.execute(insert(groups), [{"name": "g3", "created_at": NOW}, {"name": "g4", "created_at": NOW}])
+            assert await s.scalar(select(func.count()).select_from(groups)) == 5
+        # a read and the first write go to the thread (the write may wait for the lock); then no more trips
+        assert ran == [
+            ("SELECT", False),
+            ("INSERT", False),
+            ("INSERT", True),
+            ("UPDATE", True),
+            ("INSERT", True),
+            ("SELECT", True),
+        ]
+        ran.clear()
+        async with db.engine.connect() as conn:  # after the commit: a read is a trip again
+            streamed = await conn.stream(select(groups.c.name).order_by(groups.c.id))
+            assert [name async for name in streamed.scalars()] == ["g0", "g1", "g2", "g3", "g4"]
+        assert ran == [("SELECT", False)]
+        with pytest.raises(IntegrityError):  # g0 exists
+            async with db.transaction() as s:
+                await s.execute(insert(groups), [{"name": "g5", "created_at": NOW}, {"name": "g0", "created_at": NOW}])
+        async with db.sessions() as s:
+            assert await s.scalar(select(func.count()).select_from(groups)) == 5  # g5 rolled back with the error
+    finally:
+        await db.close()
+
+
+async def test_a_write_waiting_for_sqlites_lock_never_stalls_the_event_loop(tmp_path: Path) -> None:
+    """Another process holds the write lock: the bot's first write waits for it on the connection's thread, while
+    the loop goes on; the statements after it, and a database in memory (one thread only), work as ever."""
+    import asyncio
+    import sqlite3
+
+    path = tmp_path / "locked.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await db.open()
+    other = sqlite3.connect(path, isolation_level=None)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def write() -> None:
+        async with db.transaction() as s:
+            s.add(Group(name="g", created_at=NOW))
+            await s.flush()
+            s.add(Group(name="h", created_at=NOW))
+
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        beat = asyncio.create_task(ticker())
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.3)
+        assert not writing.done()
+        assert ticks >= 10  # the loop kept going while the write waited
+        other.execute("ROLLBACK")
+        await writing
+        beat.cancel()
+        assert other.execute("SELECT count(*) FROM groups").fetchone() == (2,)
+    finally:
+        other.close()
+        await db.close()
+    memory = Database("sqlite+aiosqlite://")
+    await memory.open()
+    try:
+        async with memory.transaction() as s:
+            s.add(Group(name="g", created_at=NOW))
+            await s.flush()
+            s.add(Group(name="h", created_at=NOW))
+        async with memory.sessions() as s:
+            assert await s.scalar(select(func.count()).select_from(Group)) == 2
+    finally:
+        await memory.close()
+
+
+async def test_held_outbox_changes_commit_with_the_transaction_or_not_at_all(db: Database) -> None:
+    from storage.models import SyncOutbox
+    from storage.outbox import hold_change, order_payload, write_held_changes
+
+    def payload(version: int) -> dict[str, Any]:
+        return order_payload(
+            ref="order:1", version=version, group="g", buy="b", member="m", participant="p", items=[], remark="",
+            status="active",
+        )  # fmt: skip
+
+    async with db.transaction() as s:
+        hold_change(s, payload(1), NOW)
+        hold_change(s, payload(2), NOW)
+        await write_held_changes(s)
+    with pytest.raises(RuntimeError, match="not written"):  # held and forgotten: the commit refuses, all rolls back
+        async with db.transaction() as s:
+            s.add(Group(name="g", created_at=NOW)), hold_change(s, payload(3), NOW)
+    async with db.sessions() as s:
+        keys = list(await s.scalars(select(SyncOutbox.idempotency_key).order_by(SyncOutbox.id)))
+        assert keys == ["order:1:v1", "order:1:v2"]
+        assert await s.scalar(select(func.count()).select_from(Group)) == 0
