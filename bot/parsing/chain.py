@@ -6,9 +6,11 @@ import bisect
 import functools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import repeat
+from operator import itemgetter
 from typing import NamedTuple, cast
 
 from bot.parsing.products import Match, ProductMatcher, fold
@@ -67,9 +69,16 @@ _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 # The plainest entry line, "12. …" (a space after the dot): `_numbered` gives (12, the rest stripped), whatever number
 # it expects when the number has up to three digits, and only when it is the expected one beyond.
 _PLAIN_ENTRY_RE = re.compile(r"([0-9]{1,5})\.[ \t\u3000]+(.*)")
+# What `parse_chain` asks of every line, in one match: `_PLAIN_ENTRY_RE`'s two groups for such a line, else those of
+# `_ENTRY_RE` (num, sep, rest), else None (no other line can open an entry). Most lines of a long message that is not
+# a list (or the continuation lines of one) then cost no Python work, and no line is matched twice.
+_LINE_RE = re.compile(rf"{_PLAIN_ENTRY_RE.pattern}|{_ENTRY_RE.pattern}", re.DOTALL)
 # An `_INLINE_MARKER_RE` marker numbered 1, anywhere in a text: without one no line holds a one-line list.
 _INLINE_FIRST_RE = re.compile(r"(?<!\S)[0０]{0,2}[1１][ \t]*[.．、)）](?=\s|$)")
 _MAX_INLINE_STARTS = 8
+# A character nobody types: a C0 or C1 control that is not whitespace (NUL, BEL, ESC, DEL, …). A line holding one is
+# binary garbage (a file pasted as text, a bridge that mangled a message), not text under someone's entry.
+_BINARY_RE = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 
 
 _Numbered = tuple[int, int, str]  # (line index, number, content): a plain tuple, made for every list line
@@ -86,8 +95,13 @@ def _numbered(line: str, expected: int) -> tuple[int, str] | None:
     m = _ENTRY_RE.match(line)
     if m is None:
         return None
-    raw_num, sep, rest = m.group("num"), m.group("sep"), m.group("rest")
-    num = _to_int(raw_num)
+    raw_num, sep, rest = m.group("num", "sep", "rest")
+    return _numbered_parts(raw_num, sep, rest, expected)
+
+
+def _numbered_parts(raw_num: str, sep: str | None, rest: str, expected: int) -> tuple[int, str] | None:
+    """`_numbered` of a line from the groups of its `_ENTRY_RE` match."""
+    num = int(raw_num) if raw_num.isascii() else _to_int(raw_num)  # the common case without a call
     if len(raw_num) > 3 and num != expected:
         return None  # 2023.6.1; a list past 999 entries only continues one by one
     content = rest.strip(_SP)
@@ -126,7 +140,16 @@ def _blank(line: str) -> bool:
 
 
 def _join_block(lines: Sequence[str]) -> str:
-    return "\n".join(line.strip() for line in lines).strip()
+    return "\n".join(map(str.strip, lines)).strip()
+
+
+def _before_binary(continuation: list[str]) -> list[str]:
+    """An entry's continuation lines up to the first binary one. The garbage ends the entry, and the lines after it
+    up to the next entry are not read as orders either: nothing tells where the damage stops, and a leader checks a
+    mangled message by eye rather than trust orders read out of it. (So pasted binary also costs little to parse.)"""
+    joined = "\n".join(continuation)  # one scan, not one per line
+    binary = _BINARY_RE.search(joined)
+    return continuation if binary is None else continuation[: joined.count("\n", 0, binary.start())]
 
 
 def _header_and_examples(lines: Sequence[str]) -> tuple[str, tuple[str, ...]]:
@@ -164,7 +187,9 @@ def normalize_key(raw: str) -> str:
     """The content identity of an entry: NFKC (full-width → half-width), no invisible or strike-through marks,
     whitespace folded to one space, trailing punctuation dropped."""
     if not unicodedata.is_normalized("NFKC", raw):
-        raw = unicodedata.normalize("NFKC", raw)
+        # NFKC is NFC of NFKD, and so computed. CPython's NFKC composes character by character, slowly for CJK; NFC
+        # returns its input at once when nothing in it can compose (its quick check), as in most text after NFKD.
+        raw = unicodedata.normalize("NFC", unicodedata.normalize("NFKD", raw))
     text = " ".join(_INVISIBLE_RE.sub("", raw).split())  # str.split() splits at runs of \s (str.isspace())
     if text.startswith("~~") and text.endswith("~~") and len(text) > 4:
         text = text[2:-2].strip()
@@ -173,11 +198,9 @@ def normalize_key(raw: str) -> str:
 
 def _unstrike(raw: str) -> tuple[str, bool]:
     """Remove strike-through marks (combining U+0336 etc., ~~…~~); True when the entry looked struck out."""
-    text = raw
     struck = False
-    if _STRIKE_RE.search(raw):
-        text = _STRIKE_RE.sub("", raw)
-        marks = len(raw) - len(text)
+    text, marks = _STRIKE_RE.subn("", raw)
+    if marks:
         visible = len("".join(text.split()))  # neither str.isspace() nor a strike mark
         struck = marks * 2 >= visible
     stripped = text.strip()
@@ -237,20 +260,30 @@ _CANCEL_RE = re.compile(  # the look-ahead only fails fast where no alternative 
     r"(?=[取不退撤\-－−])(?:取消|不要了|不需要了|退出|撤销|撤单|退单|(?<![0-9A-Za-z\-－])[-－−]\s?1(?![0-9.]))"
 )
 _EDIT_LINE_RE = re.compile(r"^.*(?:改成|改为|改一下|修改|不要了|取消).*$", re.MULTILINE)
-_CANCEL_LINE_RE = re.compile(r"(?:取消|不要了|不需要了|退出|撤销|撤单|退单|[-－−]\s?1)[。.!！~～ ]*")
-_CANCEL_START_RE = re.compile(r"[取不退撤\-－−]")  # where a `_CANCEL_LINE_RE` line can start
+_EDIT_START_RE = re.compile(r"[改修不取]")  # where an `_EDIT_LINE_RE` keyword can start
+# A line that says nothing but a cancellation, `(?:取消|…|[-－−]\s?1)[。.!！~～ ]*` once stripped: group 1 is the
+# stripped line (str.strip and \s agree on what is whitespace). One scan finds them all, a line at a time.
+_CANCEL_LINES_RE = re.compile(
+    r"^[^\S\n]*((?:取消|不要了|不需要了|退出|撤销|撤单|退单|[-－−][^\S\n]?1)(?:[。.!！~～ ]*[。.!！~～])?)[^\S\n]*$",
+    re.MULTILINE,
+)
+_CANCEL_START_RE = re.compile(r"[取不退撤\-－−]")  # where a `_CANCEL_LINES_RE` line can start
+# A `_CANCEL_RE` match reads at most 3 characters past its first one (不需要了; -\n1 and its look-ahead).
+_CANCEL_REACH = 3
 _ADDRESS_TOKEN_RE = re.compile(
     r"[0-9０-９]{3,}"  # a room number or a phone number
     r"|[A-Za-z]?[0-9０-９]+[A-Za-z]?(?:[\-－—_/#][A-Za-z]?[0-9０-９]+[A-Za-z]?)+"  # 295-909, 5-1201, A3-101
     rf"|(?:{_NUMERAL}[ \t]*{_ADDRESS_SUFFIX}[，,、]?)+[0-9０-９]*"  # 6号楼2单元, 1号，101室
 )
 _FILLER_PREFIX_RE = re.compile(r"(?:我也要|我要|还要|再要|再来|要|买|订|来|拿|加|共|一共|再)")
-_FILLER_ONLY_RE = re.compile(r"(?:我也要|我要|还要|再要|再来|要|买|订|来|拿|加|共|一共|再)")
+_FILLERS = frozenset(("我也要", "我要", "还要", "再要", "再来", "要", "买", "订", "来", "拿", "加", "共", "一共", "再"))
 _FILLER_SUFFIX_RE = re.compile(r"(?:我也要|我要|还要|再要|再来|要|买|订)$")
+_FILLER_ENDINGS = ("要", "买", "订", "来")  # what a `_FILLER_SUFFIX_RE` match ends with
 _DELIMITERS = frozenset(" \t\u3000\n，,、;；+＋/&。！!？?:：()（）【】[]")
 _DELIMITER_RE = re.compile("[" + re.escape("".join(sorted(_DELIMITERS))) + "]")
 _NUMERALISH_RE = re.compile("[0-9０-９零〇一二两俩三四五六七八九十百千半]")
 _TOKEN_RE = re.compile(r"\S+")
+_SPACE_IN_RE = re.compile(r"\s")
 _BARE_FOLLOWERS = frozenset("\n，,、;；+＋。！!)）")
 _WHO_STRIP = " \t\u3000，,、:：;；+＋-—"
 _REMARK_STRIP = " \t\u3000，,、:：;；+＋/"
@@ -258,7 +291,8 @@ _SPACE_RUN_RE = re.compile("[ \t\u3000]{2,}")
 _CACHE_LIMIT = 50_000
 
 
-_NON_WORD_RE = re.compile("[^\u4e00-\u9fff\u3400-\u4dbfA-Za-z]")  # any character `_is_word_char` rejects
+_WORD_CHARS = "\u4e00-\u9fff\u3400-\u4dbfA-Za-z"  # the characters `_is_word_char` takes, as a regex class
+_NON_WORD_RE = re.compile(f"[^{_WORD_CHARS}]")
 
 
 def _is_word_char(ch: str) -> bool:
@@ -284,7 +318,8 @@ def _mask(text: str, spans: Sequence[tuple[int, int]]) -> str:
         if end <= start:
             continue
         pieces.append(text[pos:start])
-        pieces.append("\n".join(_MASK * len(part) for part in text[start:end].split("\n")))
+        part = text[start:end]
+        pieces.append("\n".join(_MASK * len(line) for line in part.split("\n")) if "\n" in part else _MASK * len(part))
         pos = end
     pieces.append(text[pos:])
     return "".join(pieces)
@@ -308,6 +343,9 @@ class _Parsed(NamedTuple):
 
 def _who_walk(line: str) -> int:
     """End of the participant label in a line without items: addresses, one name, more addresses, `|` joins, emoji."""
+    label = line.rstrip()
+    if not _SPACE_IN_RE.search(label, len(label) - len(label.lstrip())):
+        return len(label)  # one token (or none): the label, whatever it is
     end = 0
     seen_name = False
     join_next = False
@@ -329,14 +367,119 @@ def _who_walk(line: str) -> int:
     return end
 
 
+def _one_space(m: re.Match[str]) -> str:
+    return m.group(0) if "\u3000" not in m.group(0) else " "
+
+
 def _clean_who(text: str) -> str:
-    who = _CANCEL_RE.sub(" ", text)
-    who = _SPACE_RUN_RE.sub(lambda m: m.group(0) if "\u3000" not in m.group(0) else " ", who)
+    who = _CANCEL_RE.sub(" ", text) if _CANCEL_START_RE.search(text) else text
+    if "\u3000" in who:  # a run of spaces changes only when it holds an ideographic space
+        who = _SPACE_RUN_RE.sub(_one_space, who)
     who = who.strip(_WHO_STRIP)
-    filler = _FILLER_SUFFIX_RE.search(who)
+    filler = _FILLER_SUFFIX_RE.search(who) if who.endswith(_FILLER_ENDINGS) else None
     if filler and filler.start() > 0:
         who = who[: filler.start()].rstrip(_WHO_STRIP)
     return who
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Lines that cannot hold an item
+#
+# What the entry parser reads stays inside one line: no address, count or product name spans a newline, and a
+# count's look-arounds, its product and a product name's neighbours are all looked for in its own line. So a later
+# line (the first holds the label) holds an item only where `_Scans.item_hint` finds something: a character a product
+# name opens with, or the start of a count that `_parse_content` can keep — a numeral then maybe spaces then a unit
+# (3盒, 两 袋, 半斤), x/*/+ then maybe a space then a digit (x3, +1), a digit right after a delimiter (草莓, 3); a
+# bare count glued to anything else is kept only right after a product name. A line without one is remark text
+# only, and is masked before the address, product and count scans: most of pasted garbage is such lines, and those
+# scans (with the quantities they find and drop) were most of what it cost. Cancellation and edit lines are still
+# looked for in the text as written.
+
+_NEWLINE_RE = re.compile("\n")
+_HINT_NUMERALS = "0123456789０１２３４５６７８９零〇一二两俩三四五六七八九十百千半"  # where a `_QTY_RE` number ends
+_HINT_SIGNS = "xX*×＊✕✖+＋"
+_HINT_DELIMITERS = _DELIMITERS - {"\n"}  # a bare count at the start of a line is never kept (its first token)
+_SCANS_KEY = ("chain-scans",)
+
+
+def _char_class(chars: Iterable[str]) -> str:
+    return "".join(map(re.escape, sorted(set(chars))))
+
+
+class _Scans(NamedTuple):
+    """How `_parse_content` narrows its scans for one catalogue (or none)."""
+
+    item_hint: re.Pattern[str] | None  # see above; None when every line must be read
+    bare: str  # the bare counts `accept` can keep, for `find_quantities`
+
+    @staticmethod
+    def build(name_openings: frozenset[str], name_closings: frozenset[str], lines_apart: bool) -> _Scans:
+        alternatives = [
+            rf"(?<=[{_char_class(_HINT_NUMERALS)}])[ \t\u3000]*[{_char_class(unit[0] for unit in UNITS)}]",
+            rf"(?<=[{_char_class(_HINT_SIGNS)}])[ \t]?[0-9０-９]",
+            rf"(?<=[{_char_class(_HINT_DELIMITERS)}])[0-9０-９]",
+        ]
+        if name_openings:
+            alternatives.append(rf"(?<=[{_char_class(name_openings)}])")
+        # One character class first: the regex engine skips to where it matches without trying the alternatives.
+        openings = _char_class({*_HINT_NUMERALS, *_HINT_SIGNS, *_HINT_DELIMITERS, *name_openings})
+        hint = re.compile(rf"[{openings}](?:{'|'.join(alternatives)})") if lines_apart else None
+        # `accept` keeps a bare count of one or two digits, not glued to an ASCII letter or digit before it, right
+        # after a delimiter or a product name, and not glued to a word character after it: the others need not be
+        # found at all (in garbage they are most of what the quantity scan finds).
+        before = _char_class({*_HINT_DELIMITERS, *name_closings})
+        bare = rf"(?<![0-9０-９.．A-Za-z])(?<=[{before}])[0-9０-９]{{1,2}}(?![0-9０-９{_WORD_CHARS}])"
+        return _Scans(hint, bare)
+
+    @staticmethod
+    def for_matcher(matcher: ProductMatcher | None) -> _Scans:
+        if matcher is None:
+            return _PLAIN_SCANS
+        scans = matcher.memo.get(_SCANS_KEY)  # first: it is asked once per entry
+        if isinstance(scans, _Scans):
+            return scans
+        if not matcher:
+            return _PLAIN_SCANS
+        # A name holding a newline could span lines, one holding the mask could match inside a masked line.
+        apart = not any("\n" in surface or _MASK in surface for surface in matcher.surface_products())
+        scans = _Scans.build(matcher.opening_chars(), matcher.closing_chars(), apart)
+        matcher.memo[_SCANS_KEY] = scans
+        return scans
+
+
+_PLAIN_SCANS = _Scans.build(frozenset(), frozenset(), True)
+
+
+def _mask_quiet_lines(text: str, start: int, hint: re.Pattern[str]) -> str:
+    """`text` with each run of lines from `start` (a line start) on in which `hint` finds nothing replaced by `_MASK`,
+    but for the newline that ends the run: the lines that are read keep what is on either side of them."""
+    pieces: list[str] = []
+    n = len(text)
+    done, pos = 0, start
+    while pos < n:
+        m = hint.search(text, pos)
+        line_start = n + 1 if m is None else text.rfind("\n", pos, m.start()) + 1  # 0: the hint is on line `pos`
+        if line_start > pos:  # lines pos … line_start - 2 are quiet
+            pieces += (text[done:pos], _MASK * (line_start - 1 - pos))
+            done = line_start - 1
+        line_end = text.find("\n", m.end()) if m is not None else -1
+        if line_end < 0:
+            break
+        pos = line_end + 1
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+def _cancel_spans(text: str, first_end: int) -> list[tuple[int, int]]:
+    """Cancellation: on the first line (which ends at `first_end`), or a later line that says nothing else."""
+    spans = []
+    if _CANCEL_START_RE.search(text, 0, first_end):  # else no cancel word starts on the first line
+        spans = [m.span() for m in _CANCEL_RE.finditer(text, 0, first_end + _CANCEL_REACH) if m.start() < first_end]
+    if first_end < len(text) and _CANCEL_START_RE.search(text, first_end):  # else no later line is a cancellation
+        spans += [m.span(1) for m in _CANCEL_LINES_RE.finditer(text, first_end + 1)]
+    return spans
 
 
 def _parse_content(raw: str, matcher: ProductMatcher | None, default_product: str | None) -> _Parsed:
@@ -348,86 +491,115 @@ def _parse_content(raw: str, matcher: ProductMatcher | None, default_product: st
     if first_end < 0:
         first_end = n
 
-    # Cancellation: on the first line, or a later line that says nothing else.
-    cancel_spans: list[tuple[int, int]] = []
-    for m in _CANCEL_RE.finditer(text):
-        if m.start() >= first_end:
-            break  # the matches come left to right: no more on the first line
-        cancel_spans.append(m.span())
-    if first_end < n and _CANCEL_START_RE.search(text, first_end):  # else no later line can be a cancellation
-        pos = first_end + 1
-        for line in text[first_end + 1 :].split("\n"):
-            stripped = line.strip()
-            if stripped and _CANCEL_LINE_RE.fullmatch(stripped):
-                offset = pos + line.index(stripped)
-                cancel_spans.append((offset, offset + len(stripped)))
-            pos += len(line) + 1
+    cancel_spans = _cancel_spans(text, first_end)
     cancelled = struck or bool(cancel_spans)
 
-    masked_spans = _address_spans(text) + cancel_spans
-    if first_end < n:  # "张三改成3份" under someone's line is a chat message about another entry, not an order
+    # Later lines that cannot hold an item are only remark: they are not scanned for addresses, products or counts.
+    scans = _Scans.for_matcher(matcher)
+    hint = scans.item_hint if first_end < n else None
+    read = _mask_quiet_lines(text, first_end + 1, hint) if hint is not None else text
+    masked_spans = _address_spans(read) + cancel_spans
+    if first_end < n and _EDIT_START_RE.search(text, first_end):
+        # "张三改成3份" under someone's line is a chat message about another entry, not an order
         masked_spans += [m.span() for m in _EDIT_LINE_RE.finditer(text, first_end)]
-    work = _mask(text, masked_spans)
+    work = _mask(read, masked_spans)
 
     mentions: list[Match] = matcher.find_all(work, fuzzy=False) if matcher else []
-    spans = find_quantities(work) if _NUMERALISH_RE.search(work) else []
+    spans = find_quantities(work, bare=scans.bare) if _NUMERALISH_RE.search(work) else []
+    found = _find_items(text, work, first_end, mentions, spans, matcher) if mentions or spans else []
+    items = _items(found, matcher, default_product) if found else ()
+    taken = [(start, end) for start, end, _product, _quantity in found]
+
+    # Who: the label at the start of the first line, before any item; the rest is the remark.
+    who_end = _who_walk(text[: min(found[0][0], first_end) if found else first_end])
+    who = _clean_who(text[:who_end])
+    taken.append((0, who_end))
+    taken.extend(cancel_spans)
+    taken.sort()
+    pieces: list[str] = []
+    pos = 0
+    for start, end in taken:
+        if start > pos:
+            pieces.extend(text[pos:start].split("\n"))
+        pos = max(pos, end)
+    if pos < n:
+        pieces.extend(text[pos:].split("\n"))
+    stripped = map(str.strip, pieces, repeat(_REMARK_STRIP))
+    remark = " ".join([piece for piece in stripped if piece and piece not in _FILLERS])
+    return _Parsed(who, items, remark, cancelled, normalize_key(raw))
+
+
+_Found = tuple[int, int, _Product | None, QuantitySpan | None]  # (start, end, product, quantity) of an item
+
+
+def _find_items(
+    text: str,
+    work: str,
+    first_end: int,
+    mentions: list[Match],
+    spans: list[QuantitySpan],
+    matcher: ProductMatcher | None,
+) -> list[_Found]:
+    """The items of an entry, left to right: its counts with their products, and its products without a count."""
+    n = len(text)
     if mentions:
         in_mention = bytearray(n)
         for mention in mentions:
             in_mention[mention.start : mention.end] = b"\x01" * (mention.end - mention.start)
         spans = [q for q in spans if not any(in_mention[q.start : q.end])]
     mention_ends = {m.end: m for m in mentions}
-    mention_starts = {m.start: m for m in mentions}
 
-    # Per position: where its line starts, and where the first word of that line ends (without slicing per quantity).
-    line_starts = [0]
-    newline = text.find("\n")
-    while newline >= 0:
-        line_starts.append(newline + 1)
-        newline = text.find("\n", newline + 1)
+    # Per position: where its line starts (without slicing per quantity).
+    line_starts = [0, *(m.end() for m in _NEWLINE_RE.finditer(text))] if first_end < n else [0]
 
     def line_start(pos: int) -> int:
-        return line_starts[bisect.bisect_right(line_starts, pos) - 1]
-
-    delimiter = _DELIMITER_RE.search(work, 0, first_end)
-    first_delimiter = delimiter.start() if delimiter else first_end
+        return line_starts[bisect.bisect_right(line_starts, pos) - 1] if len(line_starts) > 1 else 0
 
     def after_spaces_back(pos: int) -> int:
         while pos > 0 and work[pos - 1] in " \t\u3000":
             pos -= 1
         return pos
 
-    def next_visible(pos: int) -> str:
-        while pos < n and work[pos] in " \t\u3000":
-            pos += 1
-        return work[pos] if pos < n else ""
-
-    def accept(q: QuantitySpan) -> bool:
+    # The counts to keep (written out as a loop rather than a test called per count: it runs for every count found).
+    quantities: list[QuantitySpan] = []
+    for q in spans:
         before = work[q.start - 1] if q.start > 0 else "\n"
+        if before.isascii() and before.isalnum():
+            continue  # glued to a Latin word or a longer number: a code, not a count
         if q.form is not QuantityForm.BARE:
-            return not (before.isascii() and before.isalnum())
-        if q.end - q.start > 2 or before == "第" or (before.isascii() and before.isalnum()):
-            return False
+            quantities.append(q)
+            continue
+        if q.end - q.start > 2 or before == "第":
+            continue
         # Glued to what comes before (no delimiter, so not a space, not a line start): a count only right after a
         # product. 深蹲50, 引体15: a count glued to an unknown word is not an order. Decided first: most bare numbers
         # in text are glued to something, and it is the cheap test.
         if before not in _DELIMITERS and q.start not in mention_ends:
-            return False
+            continue
         back = after_spaces_back(q.start)
         if back == line_start(q.start):
-            return False  # the first token of a line is an address or a name, not a count
+            continue  # the first token of a line is an address or a name, not a count
         if back in mention_ends:  # 蓝莓 3, 蓝莓3
             follow = work[q.end : q.end + 1]
-            return not follow or not (_is_word_char(follow) or follow.isdigit())
-        follow = next_visible(q.end)
-        return not follow or follow in _BARE_FOLLOWERS
+            if not follow or not (_is_word_char(follow) or follow.isdigit()):
+                quantities.append(q)
+            continue
+        pos = q.end  # else the count must end its phrase: nothing but spaces, then a delimiter or the end
+        while pos < n and work[pos] in " \t\u3000":
+            pos += 1
+        if pos == n or work[pos] in _BARE_FOLLOWERS:
+            quantities.append(q)
+    if not quantities and not mentions:
+        return []  # the common case in text that is not an order: spare what follows
 
-    quantities = [q for q in spans if accept(q)]
-
+    mention_starts = {m.start: m for m in mentions}
+    # Where the first word of the first line ends.
+    delimiter = _DELIMITER_RE.search(work, 0, first_end)
+    first_delimiter = delimiter.start() if delimiter else first_end
     used_mentions: set[int] = set()
     claimed_until = 0
     claimed = bytearray(n)
-    found: list[tuple[int, int, _Product | None, QuantitySpan | None]] = []  # (start, end, product, quantity)
+    found: list[_Found] = []
 
     def unknown_or_fuzzy(start: int, end: int, from_end: bool) -> _Product | None:
         """An unknown phrase next to a quantity: a typo of a catalogue name, else the phrase itself."""
@@ -461,19 +633,21 @@ def _parse_content(raw: str, matcher: ProductMatcher | None, default_product: st
 
     for q in quantities:
         product: _Product | None = None
+        counted = q.form is QuantityForm.UNIT  # a number with a unit
         lo = max(claimed_until, line_start(q.start))
-        # 1. a known product just before (spaces allowed): 草莓2盒, 蓝莓 3 盒
-        m_before = mention_ends.get(after_spaces_back(q.start))
-        if m_before is not None and m_before.start >= lo and m_before.start not in used_mentions:
-            used_mentions.add(m_before.start)
-            product = _Product(m_before.start, m_before.end, m_before.product, True, m_before.unit)
-        # 2. a known product right after a counted unit: 3盒蓝莓, 两袋面粉
-        m_after = mention_starts.get(q.end)
-        if product is None and q.form is QuantityForm.UNIT and m_after is not None and q.end not in used_mentions:
-            used_mentions.add(q.end)
-            product = _Product(m_after.start, m_after.end, m_after.product, True, m_after.unit)
+        if mentions:
+            # 1. a known product just before (spaces allowed): 草莓2盒, 蓝莓 3 盒
+            m_before = mention_ends.get(after_spaces_back(q.start))
+            if m_before is not None and m_before.start >= lo and m_before.start not in used_mentions:
+                used_mentions.add(m_before.start)
+                product = _Product(m_before.start, m_before.end, m_before.product, True, m_before.unit)
+            # 2. a known product right after a counted unit: 3盒蓝莓, 两袋面粉
+            m_after = mention_starts.get(q.end)
+            if product is None and counted and m_after is not None and q.end not in used_mentions:
+                used_mentions.add(q.end)
+                product = _Product(m_after.start, m_after.end, m_after.product, True, m_after.unit)
         # 3. an unknown phrase glued after a Chinese-numeral count: 五斤西瓜, 半个西瓜, 要两袋面粉
-        if product is None and q.form is QuantityForm.UNIT and not work[q.start].isdigit():
+        if product is None and counted and not work[q.start].isdigit():
             product = glued_after(q)
         # 4. an unknown phrase glued before: 西瓜果切两盒 (not the first word of the line: 钟予馨2箱 is a name)
         if product is None:
@@ -489,12 +663,13 @@ def _parse_content(raw: str, matcher: ProductMatcher | None, default_product: st
                 else:
                     product = unknown_or_fuzzy(start, q.start, from_end=True)
         # 5. an unknown phrase glued after any counted unit: 3盒蓝莓
-        if product is None and q.form is QuantityForm.UNIT:
+        if product is None and counted:
             product = glued_after(q)
         start = min(q.start, product.start) if product else q.start
         end = max(q.end, product.end) if product else q.end
         claimed_until = max(claimed_until, end)
-        claimed[start:end] = b"\x01" * (end - start)
+        if mentions:  # only asked about the start of a mention, below
+            claimed[start:end] = b"\x01" * (end - start)
         found.append((start, end, product, q))
 
     # Known products without a count: one of each, when they stand as a word or end one (王阿姨草莓).
@@ -509,8 +684,12 @@ def _parse_content(raw: str, matcher: ProductMatcher | None, default_product: st
             continue
         known = _Product(mention.start, mention.end, mention.product, True, mention.unit)
         found.append((mention.start, mention.end, known, None))
-    found.sort(key=lambda f: f[0])
+    found.sort(key=itemgetter(0))
+    return found
 
+
+def _items(found: list[_Found], matcher: ProductMatcher | None, default_product: str | None) -> tuple[Item, ...]:
+    """The items `_find_items` found; a count without a product is of the default product, when there is one."""
     default: _Product | None = None
     if default_product:
         canon = matcher.canonical(default_product) if matcher else None
@@ -520,9 +699,7 @@ def _parse_content(raw: str, matcher: ProductMatcher | None, default_product: st
             default = _Product(0, 0, default_product, matcher is None or not matcher, None)
 
     items: list[Item] = []
-    taken: list[tuple[int, int]] = []
-    for start, end, product, quantity in found:
-        taken.append((start, end))
+    for _start, _end, product, quantity in found:
         if product is None:
             product = default
         qty = quantity.quantity.value if quantity else Decimal(1)
@@ -531,25 +708,7 @@ def _parse_content(raw: str, matcher: ProductMatcher | None, default_product: st
             items.append(Item("", False, qty, unit))
         else:
             items.append(Item(product.name, product.known, qty, unit or (product.unit if product.known else None)))
-
-    # Who: the label at the start of the first line, before any item; the rest is the remark.
-    who_end = _who_walk(text[: min(found[0][0], first_end) if found else first_end])
-    who = _clean_who(text[:who_end])
-    taken.append((0, who_end))
-    taken.extend(cancel_spans)
-    taken.sort()
-    pieces: list[str] = []
-    pos = 0
-    for start, end in taken:
-        if start > pos:
-            pieces.extend(text[pos:start].split("\n"))
-        pos = max(pos, end)
-    if pos < n:
-        pieces.extend(text[pos:].split("\n"))
-    remark = " ".join(
-        piece for piece in (p.strip(_REMARK_STRIP) for p in pieces) if piece and not _FILLER_ONLY_RE.fullmatch(piece)
-    )
-    return _Parsed(who, tuple(items), remark, cancelled, normalize_key(raw))
+    return tuple(items)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -770,18 +929,17 @@ def parse_chain(text: str, matcher: ProductMatcher | None = None, *, default_pro
 
     numbered: list[_Numbered] = []
     expected = 1
-    for idx, plain in enumerate(map(_PLAIN_ENTRY_RE.match, lines)):
-        if plain is not None:  # "12. …": what `_numbered` gives, without its work
-            digits, rest = plain.groups()
+    for idx, opening in enumerate(map(_LINE_RE.match, lines)):
+        if opening is None:
+            continue
+        digits, plain_rest, raw_num, sep, rest = opening.groups()
+        if digits is not None:  # "12. …" (`_PLAIN_ENTRY_RE`): what `_numbered` gives, without its work
             num = int(digits)
             if len(digits) <= 3 or num == expected:
-                numbered.append((idx, num, rest.rstrip(_SP)))
+                numbered.append((idx, num, plain_rest.rstrip(_SP)))
                 expected = num + 1
             continue
-        line = lines[idx]
-        if not line or not (line.lstrip(_SP)[:1].isdigit() or "①" <= line.lstrip(_SP)[:1] <= "⑳"):
-            continue
-        hit = _numbered(line, expected)
+        hit = _numbered_parts(raw_num, sep, rest, expected)
         if hit is not None:
             numbered.append((idx, hit[0], hit[1]))
             expected = hit[0] + 1
@@ -826,7 +984,8 @@ def parse_chain(text: str, matcher: ProductMatcher | None = None, *, default_pro
                         tail = _join_block(continuation[j + 1 :])
                         continuation = continuation[:j]
                         break
-            raw = _join_block([content, *continuation])
+            continuation = _before_binary(continuation)
+            raw = _join_block([content, *continuation]) if continuation else content.strip()
         if len(raw) > MAX_ENTRY_CHARS:
             entries.append(_entry(num, raw, matcher, default_product))
             continue

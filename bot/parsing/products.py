@@ -47,6 +47,11 @@ def fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
+def _as_written(folded: set[str]) -> frozenset[str]:
+    """The characters whose fold is in `folded`."""
+    return frozenset(folded | {chr(cp) for cp, to in _FOLD.items() if chr(to) in folded})
+
+
 def _is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
 
@@ -148,7 +153,16 @@ class ProductMatcher:
             else:
                 chars.update(surface)
         self._typo_pairs = frozenset(pairs)
+        pair_starts = "".join(sorted(map(re.escape, {pair[0] for pair in pairs})))
+        self._typo_pair_starts = re.compile(f"[{pair_starts}]") if pairs else None
         self._typo_chars = frozenset(chars)
+        # `_typo_distance` takes no text whose length is more than its limit (2) from the name's, and for a Chinese
+        # name of one or two characters only texts of its length: `fuzzy` answers other lengths without a look.
+        lengths: set[int] = set()
+        for surface in self._surfaces:
+            short_cjk = len(surface) <= 2 and any(_is_cjk(ch) for ch in surface)
+            lengths.update([len(surface)] if short_cjk else range(len(surface) - 2, len(surface) + 3))
+        self._typo_lengths = frozenset(lengths)
         self._tokenizer: jieba.Tokenizer | None = None
         self._lock = threading.Lock()
         self._fuzzy_memo: dict[str, Match | None] = {}
@@ -174,6 +188,14 @@ class ProductMatcher:
     def surface_products(self) -> dict[str, str]:
         """Every name and alias, case/width folded as `find_all` looks them up, → its canonical product (a copy)."""
         return {surface: product for surface, (product, _kind) in self._surfaces.items()}
+
+    def opening_chars(self) -> frozenset[str]:
+        """Every character a mention found by `find_all` can open with, as written in the text (not folded)."""
+        return _as_written({surface[0] for surface in self._surfaces})
+
+    def closing_chars(self) -> frozenset[str]:
+        """Every character a mention found by `find_all` can close with, as written in the text (not folded)."""
+        return _as_written({surface[-1] for surface in self._surfaces})
 
     def canonical(self, text: str) -> Match | None:
         """`text` is exactly a name or an alias (after case/width folding and trimming)."""
@@ -217,8 +239,8 @@ class ProductMatcher:
     def fuzzy(self, text: str) -> Match | None:
         """A typo of a name or alias (`蓝梅` → 蓝莓, `桔子` → 橘子); the whole of `text` must be that typo."""
         stripped = text.strip()
-        if not self._surfaces or not stripped or len(stripped) > _MAX_FUZZY_LEN:
-            return None
+        if not stripped or len(stripped) not in self._typo_lengths or len(stripped) > _MAX_FUZZY_LEN:
+            return None  # also when there is no catalogue
         key = fold(stripped)
         if key in self._fuzzy_memo:
             hit = self._fuzzy_memo[key]
@@ -260,8 +282,11 @@ class ProductMatcher:
         folded = fold(text)
         if not self._typo_chars.isdisjoint(folded):
             return True
-        pairs = self._typo_pairs
-        return bool(pairs) and any(folded[k : k + 2] in pairs for k in range(len(folded) - 1))
+        pairs, starts = self._typo_pairs, self._typo_pair_starts
+        if starts is None:
+            return False
+        # Only where a pair can start (one regex scan), not at every position.
+        return any(folded[m.start() : m.start() + 2] in pairs for m in starts.finditer(folded, 0, len(folded) - 1))
 
     def _fuzzy_in_words(self, text: str) -> Match | None:
         if not self._may_hold_typo(text):

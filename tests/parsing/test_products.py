@@ -4,10 +4,10 @@ import copy
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.parsing.products import MatchKind, ProductMatcher
+from bot.parsing.products import MatchKind, ProductMatcher, fold
 
 
 @pytest.mark.parametrize(
@@ -142,3 +142,39 @@ def test_the_typo_pretest_spares_jieba_unrelated_phrases(matcher: ProductMatcher
     hit = matcher.fuzzy_in("新鲜蓝梅")
     assert hit is not None
     assert (hit.product, hit.start, hit.end) == ("蓝莓", 2, 4)
+
+
+_CATALOGUE_WITH_LATIN = [("草莓", []), ("蓝莓", []), ("百香果", []), ("砂糖橘", ["沙糖桔"]), ("Lily同款", ["ly"])]
+_TYPO_TEXT = st.lists(
+    st.sampled_from([*"草莓梅霉蓝兰苹果橙子砂糖橘桔沙百香菓麦辣鸡腿堡翅面粉白西瓜新的 ", "ＬＩＬＹ", "ly"]), max_size=9
+)
+
+
+@settings(max_examples=500)
+@given(_TYPO_TEXT.map("".join), st.sampled_from([_CATALOGUE_WITH_LATIN, [("草莓", []), ("蓝莓", [])]]))
+@example("草梅", [("草莓", []), ("蓝莓", [])])  # a typo of a two-character name, at the start
+@example("lilyyy同款", _CATALOGUE_WITH_LATIN)  # two letters more than a six-character name
+@example("lilxy同款", _CATALOGUE_WITH_LATIN)
+def test_typo_shortcuts_answer_as_the_long_way(text: str, catalogue: list[tuple[str, list[str]]]) -> None:
+    """`fuzzy` turns away lengths no name takes a typo of, and `_may_hold_typo` looks for pairs only where one can
+    start: both answer what comparing with every name and every pair of characters answers."""
+    m = ProductMatcher(catalogue)
+    key = fold(text.strip())
+    ranked = [
+        (distance, -len(surface), product)
+        for surface, (product, _kind) in m._surfaces.items()
+        if text.strip() and len(key) <= 12 and (distance := m._typo_distance(key, surface)) is not None
+    ]
+    hit = m.fuzzy(text)
+    assert (hit.product if hit else None) == (min(ranked)[2] if ranked else None)
+    folded = fold(text)
+    pairs = any(folded[k : k + 2] in m._typo_pairs for k in range(len(folded) - 1))
+    assert m._may_hold_typo(text) == (not m._typo_chars.isdisjoint(folded) or pairs)
+
+
+def test_opening_and_closing_characters_as_written() -> None:
+    m = ProductMatcher(_CATALOGUE_WITH_LATIN)
+    assert {"草", "蓝", "百", "砂", "沙", "l", "L", "ｌ", "Ｌ"} <= m.opening_chars()
+    assert {"莓", "果", "橘", "桔", "款", "y", "Y", "ｙ", "Ｙ"} <= m.closing_chars()
+    assert "莓" not in m.opening_chars()
+    assert ProductMatcher([]).opening_chars() == frozenset()

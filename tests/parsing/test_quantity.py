@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from bot.parsing.quantity import Quantity, QuantityForm, find_quantities, parse_number, parse_quantity
+from bot.parsing.quantity import _QTY_RE, Quantity, QuantityForm, find_quantities, parse_number, parse_quantity
 
 
 @pytest.mark.parametrize(
@@ -106,3 +109,46 @@ def test_find_quantities_spans_point_into_text() -> None:
 
 def test_long_digit_runs_are_not_quantities() -> None:
     assert [s for s in find_quantities("18012345678个") if s.form is QuantityForm.UNIT] == []
+
+
+# -- the scan's shortcuts read what the plain patterns read ----------
+
+# The sign of x3/+1 and the 半 of 半斤 are matched before the look-behind about the character in front of them; this is
+# the pattern with each look-behind in front again, as it was written first.
+_REWRITES = [
+    ("[xX*×＊✕✖](?<![A-Za-z][xX])", "(?:(?<![A-Za-z])[xX]|[*×＊✕✖])"),
+    ("[+＋](?<![0-9A-Za-z][+＋])", "(?<![0-9A-Za-z])[+＋]"),
+    ("半(?<![零〇一二两俩三四五六七八九十百千0-9０-９]半)", "(?<![零〇一二两俩三四五六七八九十百千0-9０-９])半"),
+]
+_old_pattern = _QTY_RE.pattern
+for _new_form, _old_form in _REWRITES:
+    _old_pattern = _old_pattern.replace(_new_form, _old_form)
+_LOOK_BEHIND_FIRST = re.compile(_old_pattern)
+
+_QTY_TEXT = st.lists(
+    st.sampled_from([*"xX*×＊✕✖+＋半aZ01２一两十千克斤盒个 \t\u3000.:-", "kg", "小时", "邮"]), max_size=16
+).map("".join)
+
+
+def test_the_look_behind_first_pattern_is_the_old_one() -> None:
+    for new_form, old_form in _REWRITES:
+        assert _QTY_RE.pattern.count(new_form) == 1
+        assert _LOOK_BEHIND_FIRST.pattern.count(old_form) == 1
+
+
+@settings(max_examples=800)
+@given(_QTY_TEXT)
+@example("a+1 Z＋2 0+3 +4 ax5 Xx6 *7 a×8 1半斤 一半个 a半盒 半斤")
+def test_a_sign_is_matched_before_its_look_behind_to_the_same_effect(text: str) -> None:
+    def spans(pattern: re.Pattern[str]) -> list[tuple[tuple[int, int], str | None, str]]:
+        return [(m.span(), m.lastgroup, m.group()) for m in pattern.finditer(text)]
+
+    assert spans(_QTY_RE) == spans(_LOOK_BEHIND_FIRST)
+
+
+def test_a_narrowed_bare_pattern_only_leaves_bare_counts_out() -> None:
+    text = "3栋 王 12 草莓2盒 x3 +1 7"
+    everything = find_quantities(text)
+    narrowed = find_quantities(text, bare=r"(?<= )[0-9]{1,2}(?![0-9])")
+    assert narrowed == [s for s in everything if s.form is not QuantityForm.BARE or text[s.start - 1] == " "]
+    assert [text[s.start : s.end] for s in narrowed if s.form is QuantityForm.BARE] == ["12", "7"]
