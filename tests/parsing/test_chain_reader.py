@@ -160,3 +160,14 @@ def test_a_copy_extending_one_the_state_never_folded_is_looked_at_in_full() -> N
         "3栋 何姐",
         "9栋 周老师",
     ]
+
+
+def test_numbered_notes_above_the_list_are_read_as_a_full_parse_would() -> None:
+    """A leader's numbered notes, a blank line, then the list from 1: the notes are left out only while the list
+    starts again at 1, so a copy whose first line lost its number 1 is not read with the remembered layout."""
+    head = "#接龙 周六水果团\n1. 周五晚8点截单\n2. 周六下午自提\n\n"
+    reader = ChainReader(MATCHER)
+    first = head + "1. 3栋 王阿姨 草莓1盒\n2. 5-1201 李姐 蓝莓2盒"
+    assert reader.read(first) == parse_chain(first, MATCHER)
+    renumbered = head + "3. 3栋 王阿姨 草莓1盒\n4. 5-1201 李姐 蓝莓2盒"
+    assert reader.read(renumbered) == parse_chain(renumbered, MATCHER)
