@@ -46,6 +46,7 @@ async def run_chat(
     data_dir: str | Path | None,
     group: str | None,
     name: str | None,
+    start: datetime | None = None,
     stdin: TextIO | None = None,
     out: TextIO | None = None,
 ) -> int:
@@ -68,7 +69,7 @@ async def run_chat(
     db_path = data / "chat.db"
     for stale in (db_path, data / "chat.db-wal", data / "chat.db-shm"):
         stale.unlink(missing_ok=True)
-    clock = VirtualClock(datetime.now(config.tz))
+    clock = VirtualClock(start.replace(tzinfo=start.tzinfo or config.tz) if start else datetime.now(config.tz))
     channel = SimChannel(clock, bot_name=config.bot.name)
     app = App(config, channel, clock, data, database=f"sqlite+aiosqlite:///{db_path}")
     await app.start()

@@ -47,7 +47,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.chat import run_chat
 
-    return asyncio.run(run_chat(_config_path(args.config), data_dir=args.data_dir, group=args.group, name=args.as_))
+    start = None
+    if args.at:
+        try:
+            start = datetime.fromisoformat(args.at.strip())
+        except ValueError:
+            print(f"--at: not a time: {args.at!r} (e.g. '2026-11-26 09:00')", file=sys.stderr)
+            return 2
+    return asyncio.run(
+        run_chat(_config_path(args.config), data_dir=args.data_dir, group=args.group, name=args.as_, start=start)
+    )
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
@@ -92,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config")
     p.add_argument("--group", help="the group to talk in (default: the first)")
     p.add_argument("--as", dest="as_", metavar="NAME", help="who you are (default: a member; /as NAME switches)")
+    p.add_argument("--at", metavar="'YYYY-MM-DD HH:MM'", help="where the chat's clock starts (default: now)")
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("logs", parents=[common], help="read the operator log in the data dir")

@@ -206,6 +206,7 @@ class BotScheduler:
                 id=spec.id,
                 name=f"{spec.kind} {spec.ref} @ {spec.group}",
                 replace_existing=True,
+                next_run_time=first,  # from the bot's clock: APScheduler would read the wall clock here
                 misfire_grace_time=int(self.grace_of(spec.kind).total_seconds()),
                 coalesce=True,  # a cron column missed several times (the process was down) goes out once, not N times
                 max_instances=1,

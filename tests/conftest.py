@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+FIXTURES = REPO / "tests" / "fixtures"
+CORPUS = FIXTURES / "corpus"
+CONTRACT = FIXTURES / "contract" / "config-contract.yaml"
 PG_URL = os.environ.get("TUANBOT_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -6,17 +6,18 @@ import asyncio
 import io
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from bot.chat import run_chat
 from bot.cli import main
-from tests.conftest import REPO, SHARED
+from tests.conftest import CONTRACT, REPO
 
 
 def test_check_accepts_the_contract_unchanged(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check", str(SHARED / "config-contract.yaml")]) == 0
+    assert main(["check", str(CONTRACT)]) == 0
     out = capsys.readouterr().out
     assert "ok — 2 groups, 4 products, 2 buys" in out
     assert "scheduled jobs" in out
@@ -136,7 +137,6 @@ def test_chat_lets_a_leader_try_a_config(data_dir: Path) -> None:
     header = r"#接龙 丹东草莓团\n例 3栋 王阿姨 草莓1盒\n"
     script = "\n".join(
         [
-            "/time 2026-11-26 10:00",
             header + r"\n1. 3栋 王阿姨 草莓2盒",
             "/wait",
             "/as 张姐",
@@ -151,6 +151,7 @@ def test_chat_lets_a_leader_try_a_config(data_dir: Path) -> None:
             data_dir=data_dir,
             group=None,
             name="王阿姨",
+            start=datetime(2026, 11, 26, 10, 0),
             stdin=io.StringIO(script + "\n"),
             out=out,
         )

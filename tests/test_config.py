@@ -27,10 +27,9 @@ from bot.config import (
     parse_offset,
     parse_weekly,
 )
+from tests.conftest import CONTRACT
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-CONTRACT = SHARED / "config-contract.yaml"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "config"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -135,8 +134,8 @@ def test_contract_columns(contract: Config) -> None:
     assert friday.groups == ["阳光花园1号群"]
     assert friday.cron == "30 19 * * fri"
     assert friday.file == "columns/friday.md"
-    assert friday.file_path == (SHARED / "columns" / "friday.md").resolve()
-    assert friday.read_text() == (SHARED / "columns" / "friday.md").read_text(encoding="utf-8")
+    assert friday.file_path == (CONTRACT.parent / "columns" / "friday.md").resolve()
+    assert friday.read_text() == (CONTRACT.parent / "columns" / "friday.md").read_text(encoding="utf-8")
 
 
 def test_contract_flash_sale(contract: Config) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from tests.conftest import REPO, SHARED
+from tests.conftest import CORPUS, REPO
 
 H = "#接龙 丹东草莓团\n例 3栋 王阿姨 草莓1盒\n\n"
 
@@ -58,7 +58,7 @@ def test_without_a_config_every_product_is_unknown_but_parsed(
 
 
 def test_native_card_entries_carry_their_writers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    raw = (SHARED / "corpus" / "xml_001.xml").read_text(encoding="utf-8")
+    raw = (CORPUS / "xml_001.xml").read_text(encoding="utf-8")
     message = tmp_path / "card.xml"  # as the transport delivers it: without the corpus's provenance comments
     message.write_text("\n".join(ln for ln in raw.splitlines() if not ln.startswith("# ")), encoding="utf-8")
     assert main(["parse", "--json", str(message)]) == 0

@@ -13,9 +13,9 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.config import Config, load_config, parse_config_text
 from scheduler.plan import JOB_KINDS, JobSpec, next_firings, planned_jobs
+from tests.conftest import CONTRACT
 
 REPO = Path(__file__).resolve().parents[1]
-CONTRACT = REPO.parent / "shared" / "config-contract.yaml"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 G1, G2 = "阳光花园1号群", "阳光花园2号群"
 

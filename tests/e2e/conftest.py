@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED, service_missing
+from tests.conftest import CORPUS, service_missing
 from tests.e2e.bot_process import BotProcess, e2e_config
 from tests.e2e.gateway_process import GatewayError, GatewayProcess
 
@@ -40,7 +40,7 @@ SERVED = [
 
 def corpus_xml(name: str = "xml_001.xml") -> str:
     """A corpus sample without its leading `# ` provenance lines (the rest verbatim, `wxid:\\n` prefix included)."""
-    path = SHARED / "corpus" / name
+    path = CORPUS / name
     if not path.exists():
         pytest.fail(f"corpus sample {path} is missing")
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)

@@ -27,13 +27,11 @@ from gateway_process import GatewayError, GatewayProcess  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOM = "e2e-room-1@chatroom"
-CORPUS_XML = HERE.parents[1].parent / "shared" / "corpus" / "xml_001.xml"
+CORPUS_XML = HERE.parent / "fixtures" / "corpus" / "xml_001.xml"
 
 
 def corpus_xml() -> str:
     path = Path(os.environ.get("E2E_XML", CORPUS_XML))
-    if not path.exists():
-        path = Path("/work/shared/corpus/xml_001.xml")
     text = path.read_text(encoding="utf-8")
     # drop the corpus file's '# source/note' header lines, keep "wxid:\n<?xml ...>" verbatim
     return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("# "))

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from bot.parsing.products import ProductMatcher
+from tests.conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 _COMMENT = re.compile(r"# (?:source|note|features|caveat):")
 
 CATALOGUE: list[tuple[str, list[str]]] = [
