@@ -3,8 +3,9 @@
 Order of work for one message: ignore the bot's own → serve only configured groups → store it (a message id seen
 and handled before is dropped here, also after a restart) → log it → every handler that wants it → mark it handled.
 The message log is written by group commit (`storage.journal`): a burst shares its commits.
-A handler that raises is logged with the message id and the others still run. A database error leaves the message
-unmarked and raises `StoreUnavailable`, so the caller retries it when the store is back.
+A handler that raises is logged with the message id and the others still run. A store outage (`storage.errors`: a
+lost connection, a locked database) leaves the message unmarked and raises `StoreUnavailable`, so the caller retries
+it when the store is back; any other database error (an IntegrityError) is the handler's own, like any exception.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-
 from bot.events import Inbound, Kind
 from bot.logs import get_logger
+from storage.errors import is_outage
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -89,11 +89,12 @@ class Dispatcher:
             try:
                 if handler.wants(ctx):
                     await handler.handle(ctx)
-            except (OperationalError, DBAPIError) as exc:
+            except Exception as exc:
+                if not is_outage(exc):
+                    log.exception("handler_failed", handler=handler.name)
+                    continue
                 store_failed = exc
                 log.error("handler_store_error", handler=handler.name, error=repr(exc))
-            except Exception:
-                log.exception("handler_failed", handler=handler.name)
         if store_failed is not None:
             raise StoreUnavailable(str(store_failed)) from store_failed
         await self._mark_handled(event)
@@ -103,14 +104,18 @@ class Dispatcher:
         """Store the message first; False for a replay (or a second delivery of one being handled)."""
         try:
             return await self.services.journal.record(event, self.services.clock.now())
-        except (OperationalError, DBAPIError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        except Exception as exc:
+            if is_outage(exc):
+                raise StoreUnavailable(str(exc)) from exc
+            raise
 
     async def _mark_handled(self, event: Inbound) -> None:
         try:
             await self.services.journal.mark_handled(event.msg_id, self.services.clock.now())
-        except (OperationalError, DBAPIError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        except Exception as exc:
+            if is_outage(exc):
+                raise StoreUnavailable(str(exc)) from exc
+            raise
 
 
 def _is_leader(group: Group, event: Inbound) -> bool:

@@ -168,11 +168,7 @@ class Sender:
         `key` makes queueing idempotent (a job firing twice queues once); `coalesce_key` replaces the text of a
         still-queued row with the same key instead of adding one (the chain digest grows while it waits).
         """
-        if session is None and coalesce_key is None and self.db.lane is not None:
-            result, row = await self._enqueue_on_lane(out, group, kind, key, not_before)
-            self._hand_over([row] if row else [])
-            await asyncio.sleep(0)  # let the send loop start saying it before the caller's bookkeeping
-        elif session is None:
+        if session is None:
             async with self.db.transaction() as own:
                 result, row = await self._enqueue(own, out, group, kind, key, coalesce_key, not_before)
             self._hand_over([row] if row else [])
@@ -199,23 +195,6 @@ class Sender:
             else:
                 self._store_unknown = True  # meant for later: the loop's query will find it when it is due
         self._wake.set()
-
-    async def _enqueue_on_lane(
-        self, out: Outbound, group: str | None, kind: str, key: str | None, not_before: datetime | None
-    ) -> tuple[Enqueued, QueuedRow | None]:
-        """A reply of its own (no caller's transaction, nothing to coalesce) on SQLite: the same row as `_enqueue`
-        writes, in one statement on the store's fast lane, because a member is waiting for it."""
-        assert self.db.lane is not None
-        values = self._row_values(out, group, kind, key, None, not_before)
-        rows = await self.db.lane.run(
-            f"INSERT INTO outbound ({', '.join(values)}) VALUES ({', '.join('?' * len(values))}) "
-            "ON CONFLICT (key) DO NOTHING RETURNING id",
-            list(values.values()),
-        )
-        if not rows:
-            return Enqueued("duplicate", None), None
-        row = QueuedRow(rows[0][0], out.room_id, group, out.text, list(out.mentions), kind, None, 0, not_before)
-        return Enqueued("queued", row.id), row
 
     def _row_values(
         self,
@@ -407,10 +386,6 @@ class Sender:
         self.log.info("message_suppressed", group=row.group_name, kind=row.kind, reason=reason, text=row.text[:80])
 
     async def _mark(self, row_id: int, **values: Any) -> None:
-        if self.db.lane is not None:  # SQLite: one statement on the fast lane (it runs after every send)
-            sets = ", ".join(f"{name} = ?" for name in values)
-            await self.db.lane.run(f"UPDATE outbound SET {sets} WHERE id = ?", [*values.values(), row_id])
-            return
         async with self.db.transaction() as session:
             await session.execute(update(OutboundMessage).where(OutboundMessage.id == row_id).values(**values))
 

@@ -69,39 +69,19 @@ class MessageJournal:
     async def _mark_many(self, batch: list[tuple[str, datetime]]) -> list[None]:
         at = max(t for _, t in batch)  # the batch was handled by then
         ids = [m for m, _ in batch]
-        if self.db.lane is not None:
-            await self.db.lane.run(f"UPDATE messages SET handled_at = ? WHERE msg_id IN ({_marks(ids)})", [at, *ids])
-        else:
-            async with self.db.transaction() as session:
-                await session.execute(
-                    update(MessageLog)
-                    .where(MessageLog.msg_id.in_(ids))
-                    .values(handled_at=at)
-                    .execution_options(synchronize_session=False)  # no objects in this session to keep in step
-                )
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(MessageLog)
+                .where(MessageLog.msg_id.in_(ids))
+                .values(handled_at=at)
+                .execution_options(synchronize_session=False)  # no objects in this session to keep in step
+            )
         await self._mark_shared(ids)
         return [None] * len(batch)
 
     async def _store_new(self, rows: list[dict[str, object]]) -> set[str]:
         """Insert the rows; the ids to handle now: the new ones, and those stored before but never marked handled
         (the store failed mid-way, the process died). One marked handled before is a replay."""
-        if self.db.lane is not None:  # SQLite: two one-statement transactions on the fast lane
-            values = ", ".join([f"({_marks(_LOG_FIELDS)})"] * len(rows))
-            inserted = {
-                msg_id
-                for (msg_id,) in await self.db.lane.run(
-                    f"INSERT INTO messages ({_LOG_COLUMNS}) VALUES {values} "
-                    "ON CONFLICT (msg_id) DO NOTHING RETURNING msg_id",
-                    [row[c] for row in rows for c in _LOG_FIELDS],
-                )
-            }
-            seen = [str(row["msg_id"]) for row in rows if row["msg_id"] not in inserted]
-            if seen:
-                found = await self.db.lane.run(
-                    f"SELECT msg_id FROM messages WHERE handled_at IS NULL AND msg_id IN ({_marks(seen)})", seen
-                )
-                inserted |= {msg_id for (msg_id,) in found}
-            return inserted
         async with self.db.transaction() as session:
             # one cached statement executed for many rows (insertmanyvalues), not a new statement per batch size
             inserted = set(
@@ -132,14 +112,6 @@ class MessageJournal:
             await self.shared.mark_handled(ids)
         except Exception as exc:  # the mark is an optimisation; the store already says "handled"
             log.warning("redis_unavailable", part="dedupe", error=repr(exc)[:200], fallback="sql")
-
-
-_LOG_FIELDS = [c.name for c in MessageLog.__table__.columns if c.name != "id"]
-_LOG_COLUMNS = ", ".join(f'"{name}"' for name in _LOG_FIELDS)
-
-
-def _marks(values: Sequence[object]) -> str:
-    return ", ".join("?" * len(values))
 
 
 def _row(event: Inbound, received_at: datetime) -> dict[str, object]:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from bot.dispatch import Context
 from bot.events import Outbound
 from bot.logs import LOG_FILE, setup_logging
+from storage.db import Database
 from storage.models import MessageLog
 from tests.harness import BotHarness
 
@@ -240,3 +244,96 @@ async def test_a_store_outage_at_record_time_fails_the_whole_batch_and_each_retr
         results = await asyncio.gather(*(bot.app.handle(e) for e in events))  # App.handle retries the outage
         assert results == ["handled"] * 5
         assert sorted(echo.seen) == [f"o{i}" for i in range(5)]
+
+
+class BreaksAConstraint:
+    """Stores a row that is there already (the message's own log row): a real IntegrityError, every time."""
+
+    name = "breaks_a_constraint"
+
+    def wants(self, ctx: Context) -> bool:
+        return True
+
+    async def handle(self, ctx: Context) -> None:
+        e = ctx.event
+        row = dict(room_id=e.room_id, room_topic=e.room_topic, sender_id=e.sender_id, sender_name=e.sender_name)
+        async with ctx.services.db.transaction() as s:
+            s.add(MessageLog(msg_id=e.msg_id, kind="text", text=e.text, ts=e.ts, received_at=e.ts, **row))
+
+
+async def test_a_handler_breaking_a_constraint_is_its_own_error_and_its_room_moves_on(data_dir: Path) -> None:
+    """An IntegrityError is no store outage: retrying the message would fail the same way forever and hold up every
+    message behind it in its room. It is that handler's error: logged with the message id, the other handlers run,
+    the message is marked handled, and the next message of the room is handled too."""
+    setup_logging(data_dir, console=None)
+    echo = Echo()
+    second_seen = asyncio.Event()
+
+    class Watch:
+        name = "watch"
+
+        def wants(self, ctx: Context) -> bool:
+            return True
+
+        async def handle(self, ctx: Context) -> None:
+            if ctx.event.msg_id == "d2":
+                second_seen.set()
+
+    async with BotHarness(data_dir, handlers=[BreaksAConstraint(), echo, Watch()]) as bot:
+        for msg_id in ("d1", "d2"):
+            bot.app.submit(bot.channel.message("阳光花园1号群", "王阿姨", "早", msg_id=msg_id))
+        async with asyncio.timeout(10):  # the room's worker reaches d2: d1 did not hold it up
+            await second_seen.wait()
+        await bot.app.drain()
+        assert echo.seen == ["d1", "d2"]
+        assert await _handled(bot) == 2
+    records = [json.loads(line) for line in (data_dir / LOG_FILE).read_text().splitlines()]
+    failed = [r for r in records if r["event"] == "handler_failed"]
+    assert [(r["msg_id"], r["handler"]) for r in failed] == [
+        ("d1", "breaks_a_constraint"),
+        ("d2", "breaks_a_constraint"),
+    ]
+    assert "IntegrityError" in failed[0]["exception"]
+    assert not [r for r in records if r["event"] in ("store_unavailable", "handler_store_error")]
+
+
+def _wait_50ms_for_sqlites_lock(db: Database) -> None:
+    """Connections opened from now on wait 50 ms for another writer's lock (not the engine's 5 s): runs after the
+    engine's own pragmas."""
+    sa_event.listen(db.engine.sync_engine, "connect", lambda conn, _: conn.cursor().execute("PRAGMA busy_timeout=50"))
+
+
+async def test_a_database_locked_by_another_process_leaves_the_message_for_a_retry(data_dir: Path) -> None:
+    """A real outage: another process holds SQLite's write lock while a handler writes. The message stays unhandled
+    (and its reply unqueued) until the lock is gone, then it is handled and answered once."""
+    setup_logging(data_dir, console=None)
+    echo = Echo()
+    async with BotHarness(data_dir, handlers=[echo]) as bot:
+        db = bot.app.db
+        _wait_50ms_for_sqlites_lock(db)
+        await db.engine.dispose()  # the pooled connections go; new ones wait 50 ms
+        other = sqlite3.connect(str(db.engine.url.database), isolation_level=None)
+        real_enqueue = bot.app.sender.enqueue
+
+        async def enqueue_under_a_lock(*args: Any, **kwargs: Any) -> Any:
+            if not echo.seen[1:]:  # the first time: the other process takes the write lock just before, for 0.3 s
+                other.execute("BEGIN IMMEDIATE")
+                asyncio.get_running_loop().call_later(0.3, other.execute, "ROLLBACK")
+            return await real_enqueue(*args, **kwargs)
+
+        bot.app.sender.enqueue = enqueue_under_a_lock  # type: ignore[method-assign]
+        try:
+            task = asyncio.create_task(bot.say("王阿姨", "早", msg_id="m-locked"))
+            await asyncio.sleep(0.15)
+            assert not task.done()
+            handled_at = other.execute("SELECT handled_at FROM messages WHERE msg_id = 'm-locked'").fetchall()
+            assert handled_at == [(None,)]  # stored, not handled
+            assert await task == "handled"
+        finally:
+            other.close()
+        assert len(echo.seen) >= 2  # handled again once the lock was gone
+        assert await _handled(bot) == 1
+        assert bot.said() == ["收到1字 m-locked"]
+    records = [json.loads(line) for line in (data_dir / LOG_FILE).read_text().splitlines()]
+    assert [r["msg_id"] for r in records if r["event"] == "handler_store_error"][:1] == ["m-locked"]
+    assert not [r for r in records if r["event"] == "handler_failed"]

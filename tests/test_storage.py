@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, func, insert, inspect, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from bot.events import Inbound
 from storage.db import Database, database_url
+from storage.errors import is_outage
+from storage.journal import MessageJournal
 from storage.models import ChainLine, Group, GroupBuy, Member, MessageLog, Order, OrderLine, OutboundMessage
+from storage.shared import MemoryState
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 TABLES = {
@@ -155,96 +160,40 @@ async def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     assert mode == "wal"
 
 
-async def test_the_fast_lane_stores_values_exactly_as_sqlalchemy_does(tmp_path: Path) -> None:
-    """SQLite's fast lane (reply-path writes without the ORM) must write what the ORM writes and reads back."""
-    import sqlite3
-
-    path = tmp_path / "lane.db"
-    db = Database(f"sqlite+aiosqlite:///{path}")
-    await db.open()
-    try:
-        assert db.lane is not None
-        at = NOW.replace(microsecond=123456)
-        row = {"room_id": "r@chatroom", "group_name": "群", "text": "草莓还有吗", "mentions": ["wxid_a", "王阿姨"]}
-        row |= {"kind": "reply", "status": "queued", "created_at": at, "not_before": at, "attempts": 0}
-        async with db.transaction() as session:
-            session.add(OutboundMessage(**row, key="orm"))
-        lane_row = row | {"key": "lane"}
-        await db.lane.run(
-            f"INSERT INTO outbound ({', '.join(lane_row)}) VALUES ({', '.join('?' * len(lane_row))})",
-            list(lane_row.values()),
-        )
-        raw = sqlite3.connect(path).execute("SELECT mentions, created_at, not_before FROM outbound ORDER BY id")
-        orm_raw, lane_raw = raw.fetchall()
-        assert orm_raw == lane_raw
-        async with db.sessions() as session:
-            back = await session.scalar(select(OutboundMessage).where(OutboundMessage.key == "lane"))
-        assert back is not None
-        assert (back.created_at, back.mentions) == (at, ["wxid_a", "王阿姨"])
-        with pytest.raises(IntegrityError):  # errors come back as SQLAlchemy's, like every other write
-            await db.lane.run("INSERT INTO outbound (room_id) VALUES (?)", ["r@chatroom"])
-        assert await db.lane.run("SELECT count(*) FROM outbound") == [(2,)]  # the failed write left nothing behind
-    finally:
-        await db.close()
+async def test_a_message_reads_back_as_it_arrived_and_is_taken_once(db: Database) -> None:
+    """The journal's Core writes (group commit, INSERT … RETURNING): what the ORM reads back is what arrived, aware
+    times to the microsecond included; a second delivery, before or after a restart, is not taken again."""
+    at = NOW.replace(microsecond=123456)
+    event = Inbound("m1", "r@chatroom", "阳光花园1号群", "wxid_a", "王阿姨", "草莓还有吗", at)
+    journal = MessageJournal(db, MemoryState())
+    assert await journal.record(event, at + timedelta(seconds=1)) is True
+    assert await journal.record(event, at + timedelta(seconds=2)) is False  # in hand
+    await journal.mark_handled("m1", at + timedelta(seconds=3))
+    assert await MessageJournal(db, MemoryState()).record(event, at + timedelta(seconds=4)) is False  # a restart
+    async with db.sessions() as s:
+        row = await s.scalar(select(MessageLog).where(MessageLog.msg_id == "m1"))
+    assert row is not None
+    assert (row.text, row.sender_name, row.room_topic, row.kind) == ("草莓还有吗", "王阿姨", "阳光花园1号群", "text")
+    assert (row.ts, row.received_at, row.handled_at) == (at, at + timedelta(seconds=1), at + timedelta(seconds=3))
+    assert row.ts.tzinfo is not None
 
 
-async def test_sqlite_statements_take_one_trip_at_most_and_read_back_as_with_aiosqlite(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`OneTripConnection`: a statement is executed, fetched and closed in one call, on the connection's thread
-    until the transaction holds the write lock and on the caller's after; what SQLAlchemy reads (rows, rowcount,
-    errors, streamed results) is what the stock aiosqlite cursor gives."""
-    import threading
+async def test_a_stored_but_unhandled_message_is_taken_again(db: Database) -> None:
+    """The process died between storing a message and handling it: its next delivery is handled."""
+    event = Inbound("m2", "r@chatroom", "群", "wxid_a", "王阿姨", "早", NOW)
+    assert await MessageJournal(db, MemoryState()).record(event, NOW) is True
+    assert await MessageJournal(db, MemoryState()).record(event, NOW) is True
 
-    from sqlalchemy import insert, update
 
-    import storage.db
-
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'trips.db'}")
-    await db.open()
-    ran: list[tuple[str, bool]] = []  # (statement, on the loop's thread)
-    real = storage.db._execute_and_fetch
-
-    def recorded(conn: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
-        ran.append((sql.split()[0], threading.current_thread() is threading.main_thread()))
-        return real(conn, sql, *args, **kwargs)
-
+async def test_a_failed_write_leaves_nothing_behind(db: Database) -> None:
     groups = Group.__table__
-    async with db.sessions() as s:  # the pool's connection is opened (its set-up statements are not recorded)
-        await s.execute(select(groups.c.id))
-    monkeypatch.setattr(storage.db, "_execute_and_fetch", recorded)
-    try:
+    async with db.transaction() as s:
+        await s.execute(insert(groups), [{"name": "g0", "created_at": NOW}])
+    with pytest.raises(IntegrityError):  # g0 exists: g1, written before it in the same transaction, goes too
         async with db.transaction() as s:
-            assert await s.scalar(select(func.count()).select_from(groups)) == 0
-            first = await s.scalar(insert(groups).returning(groups.c.id), {"name": "g0", "created_at": NOW})
-            more = await s.scalars(
-                insert(groups).returning(groups.c.name), [{"name": f"g{i}", "created_at": NOW} for i in (1, 2)]
-            )
-            assert (first, sorted(more)) == (1, ["g1", "g2"])
-            assert (await s.execute(update(groups).where(groups.c.id > 1).values(topic="t"))).rowcount == 2
-            await s.execute(insert(groups), [{"name": "g3", "created_at": NOW}, {"name": "g4", "created_at": NOW}])
-            assert await s.scalar(select(func.count()).select_from(groups)) == 5
-        # a read and the first write go to the thread (the write may wait for the lock); then no more trips
-        assert ran == [
-            ("SELECT", False),
-            ("INSERT", False),
-            ("INSERT", True),
-            ("UPDATE", True),
-            ("INSERT", True),
-            ("SELECT", True),
-        ]
-        ran.clear()
-        async with db.engine.connect() as conn:  # after the commit: a read is a trip again
-            streamed = await conn.stream(select(groups.c.name).order_by(groups.c.id))
-            assert [name async for name in streamed.scalars()] == ["g0", "g1", "g2", "g3", "g4"]
-        assert ran == [("SELECT", False)]
-        with pytest.raises(IntegrityError):  # g0 exists
-            async with db.transaction() as s:
-                await s.execute(insert(groups), [{"name": "g5", "created_at": NOW}, {"name": "g0", "created_at": NOW}])
-        async with db.sessions() as s:
-            assert await s.scalar(select(func.count()).select_from(groups)) == 5  # g5 rolled back with the error
-    finally:
-        await db.close()
+            await s.execute(insert(groups), [{"name": "g1", "created_at": NOW}, {"name": "g0", "created_at": NOW}])
+    async with db.sessions() as s:
+        assert list(await s.scalars(select(groups.c.name))) == ["g0"]
 
 
 async def test_a_write_waiting_for_sqlites_lock_never_stalls_the_event_loop(tmp_path: Path) -> None:
@@ -319,3 +268,65 @@ async def test_held_outbox_changes_commit_with_the_transaction_or_not_at_all(db:
         keys = list(await s.scalars(select(SyncOutbox.idempotency_key).order_by(SyncOutbox.id)))
         assert keys == ["order:1:v1", "order:1:v2"]
         assert await s.scalar(select(func.count()).select_from(Group)) == 0
+
+
+async def test_a_duplicate_or_a_bad_statement_is_not_a_store_outage(db: Database) -> None:
+    """Errors that come back the same on every retry are the caller's own, not a store that is down."""
+    row = dict(
+        msg_id="m1", room_id="r", room_topic="t", sender_id="s", sender_name="n", kind="text", text="database is locked"
+    )
+    async with db.transaction() as s:
+        s.add(MessageLog(**row, ts=NOW, received_at=NOW))
+    with pytest.raises(IntegrityError) as duplicate:
+        async with db.transaction() as s:
+            s.add(MessageLog(**row, ts=NOW, received_at=NOW))
+    assert not is_outage(duplicate.value)  # its message quotes the text "database is locked": still not an outage
+    with pytest.raises(DBAPIError) as no_table:  # OperationalError on SQLite, ProgrammingError on PostgreSQL
+        async with db.sessions() as s:
+            await s.execute(text("SELECT nothing FROM no_such_table"))
+    assert not is_outage(no_table.value)
+    assert not is_outage(RuntimeError("database is locked"))
+
+
+async def test_a_lost_connection_is_a_store_outage(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        await conn.execute(select(1))
+        if db.dialect == "postgresql":  # the server ends the session (a restart, a failover)
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar()
+            async with db.engine.connect() as other:
+                await other.execute(text(f"SELECT pg_terminate_backend({pid})"))
+        else:  # the driver's connection closed under the engine
+            await (await conn.get_raw_connection()).driver_connection.close()
+        with pytest.raises(DBAPIError) as lost:
+            await conn.execute(select(1))
+    assert is_outage(lost.value)
+
+
+async def test_a_refused_connection_is_a_store_outage() -> None:
+    db = Database("postgresql+asyncpg://postgres@127.0.0.1:1/none")  # nothing listens there
+    try:
+        with pytest.raises(ConnectionRefusedError) as refused:
+            async with db.sessions() as s:
+                await s.execute(select(1))
+        assert is_outage(refused.value)
+    finally:
+        await db.close()
+
+
+async def test_a_database_locked_by_another_process_is_a_store_outage(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    # after the engine's own pragmas: wait 50 ms for the lock, not 5 s
+    event.listen(db.engine.sync_engine, "connect", lambda conn, _: conn.cursor().execute("PRAGMA busy_timeout=50"))
+    await db.open()
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError) as locked:
+            async with db.transaction() as s:
+                s.add(Group(name="g", created_at=NOW))
+        assert "database is locked" in str(locked.value)
+        assert is_outage(locked.value)
+    finally:
+        other.close()
+        await db.close()
