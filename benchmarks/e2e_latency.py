@@ -7,7 +7,8 @@ Needs node/npm (the gateway in tests/e2e/gateway). Times are taken on the gatewa
 the member's message event to the moment the bot's send arrives, so the HTTP polling of this script is not in them.
 tuanbot answers a leader's `汇总 <name>` for an unknown buy ("本群没有叫「…」的团购。"): the whole pipeline — channel,
 stored dedupe, dispatch, handler, the persisted outbound queue and the sender — with sender spacing and rate limits
-off. The echo bot answers `echo:<text>`. Messages are sequential (one in flight). Target: tuanbot p50 ≤ 2× echo p50.
+off. The echo bot answers `echo:<text>`. Messages are sequential (one in flight). The old target, tuanbot p50 ≤ 2× echo p50, was given up
+with the SQLite fast lane (docs/decisions.md, "One write path"): ~3× now, a few ms behind 0.3–1.2 s send spacing.
 """
 
 from __future__ import annotations
@@ -128,7 +129,6 @@ def main() -> int:
     }
     result["p50_ratio"] = round(result["tuanbot"]["p50_ms"] / result["echo_bot"]["p50_ms"], 2)
     result["p99_ratio"] = round(result["tuanbot"]["p99_ms"] / result["echo_bot"]["p99_ms"], 2)
-    result["target_p50_ratio_le_2"] = result["p50_ratio"] <= 2.0
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -140,8 +140,7 @@ def main() -> int:
                 f"min {s['min_ms']:6.2f}  max {s['max_ms']:7.2f}"
             )
         print(
-            f"  tuanbot/echo: p50 {result['p50_ratio']}x, p99 {result['p99_ratio']}x "
-            f"(target p50 <= 2x: {'met' if result['target_p50_ratio_le_2'] else 'NOT met'})"
+            f"  tuanbot/echo: p50 {result['p50_ratio']}x, p99 {result['p99_ratio']}x"
         )
     return 0
 
