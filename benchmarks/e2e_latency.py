@@ -7,8 +7,9 @@ Needs node/npm (the gateway in tests/e2e/gateway). Times are taken on the gatewa
 the member's message event to the moment the bot's send arrives, so the HTTP polling of this script is not in them.
 tuanbot answers a leader's `汇总 <name>` for an unknown buy ("本群没有叫「…」的团购。"): the whole pipeline — channel,
 stored dedupe, dispatch, handler, the persisted outbound queue and the sender — with sender spacing and rate limits
-off. The echo bot answers `echo:<text>`. Messages are sequential (one in flight). The old target, tuanbot p50 ≤ 2× echo p50, was given up
-with the SQLite fast lane (docs/decisions.md, "One write path"): ~3× now, a few ms behind 0.3–1.2 s send spacing.
+off. The echo bot answers `echo:<text>`. Messages are sequential (one in flight). The old target, tuanbot p50
+≤ 2× echo p50, went with the SQLite fast lane (docs/decisions.md, "One write path"): ~3× now, a few ms behind
+the sender's deliberate 0.3–1.2 s spacing.
 """
 
 from __future__ import annotations
