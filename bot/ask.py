@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from bot.clock import VirtualClock
 from bot.config import Config, ConfigError, load_config
 from bot.logs import setup_logging
 from bot.sender import SenderLimits
+from bot.settings import read_settings
 
 MEMBER = "邻居"
 
@@ -36,7 +36,7 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    path = Path(args.config or os.environ.get("TUANBOT_CONFIG") or "config.yaml")
+    path = read_settings().config_path(args.config)
     texts: Iterable[str] = [" ".join(args.text)] if args.text else (line.rstrip("\n") for line in sys.stdin)
     return asyncio.run(
         run_ask(path, texts, data_dir=getattr(args, "data_dir", None), group=args.group, at=args.at, as_json=args.json)

@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.settings import read_settings
+
 
 def _config_path(value: str | None) -> Path:
-    return Path(value or os.environ.get("TUANBOT_CONFIG") or "config.yaml")
+    return read_settings().config_path(value)
 
 
 def cmd_check(args: argparse.Namespace) -> int:

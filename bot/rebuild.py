@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
 from collections import Counter
@@ -29,6 +28,7 @@ from bot.domain.summary import fmt_qty
 from bot.events import Inbound, Kind
 from bot.logs import setup_logging
 from bot.sender import SenderLimits
+from bot.settings import read_settings
 from storage.db import Database, database_url
 from storage.models import FlashClaim, Group, MessageLog, Order
 
@@ -158,5 +158,5 @@ def _cmd(args: argparse.Namespace) -> int:
 
         config = config or str(bundled_config())
         database = database or f"sqlite:///{resolve_data_dir(args.data_dir) / DEMO_DB}"
-    path = Path(config or os.environ.get("TUANBOT_CONFIG") or "config.yaml")
+    path = read_settings().config_path(config)
     return asyncio.run(run_rebuild(path, data_dir=args.data_dir, buy=args.buy, database=database))

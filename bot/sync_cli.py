@@ -8,7 +8,6 @@ import argparse
 import asyncio
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,6 +16,7 @@ from bot.app import resolve_data_dir
 from bot.clock import SystemClock
 from bot.config import ConfigError, load_config
 from bot.logs import setup_logging
+from bot.settings import read_settings
 from storage.db import Database, database_url
 from storage.models import SyncOutbox
 from storage.sync import SyncWorker
@@ -47,7 +47,7 @@ async def run_sync(url: str, token: str, database: str, *, passes: int = 5) -> i
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    token = os.environ.get("TUANBOT_BACKEND_TOKEN")
+    token = os.environ.get("TUANBOT_BACKEND_TOKEN")  # a secret: read where used, never kept (bot/settings.py)
     if not token:
         print("tuanbot sync: set TUANBOT_BACKEND_TOKEN to the backend's token", file=sys.stderr)
         return 2
@@ -58,7 +58,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
         database, url = args.database or f"sqlite:///{data / DEMO_DB}", args.url
     else:
-        path = Path(args.config or os.environ.get("TUANBOT_CONFIG") or "config.yaml")
+        path = read_settings().config_path(args.config)
         try:
             config = load_config(path)
         except ConfigError as exc:

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.settings import read_settings
+
 TOKEN_ENV = "TUANBOT_BACKEND_TOKEN"
 DEFAULT_PORT = 8080
 
@@ -35,12 +37,12 @@ def backend_database_url(data_dir: Path, cli_value: str | None) -> str:
     """`--database`, else `TUANBOT_DATABASE_URL`, else SQLite `backend.db` in the data dir; given the async drivers."""
     from storage.db import async_url
 
-    url = cli_value or os.environ.get("TUANBOT_DATABASE_URL")
+    url = cli_value or read_settings().database_url
     return async_url(url) if url else f"sqlite+aiosqlite:///{data_dir / 'backend.db'}"
 
 
 def cmd_backend(args: argparse.Namespace) -> int:
-    token = os.environ.get(TOKEN_ENV, "").strip()
+    token = os.environ.get(TOKEN_ENV, "").strip()  # a secret: read where used, never kept (bot/settings.py)
     if not token:
         sys.stderr.write(
             f"tuanbot backend: set {TOKEN_ENV} to the token clients must send (Authorization: Bearer …); "

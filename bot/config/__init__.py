@@ -1,27 +1,10 @@
 """The bot's configuration: config.yaml validated into frozen pydantic models, with errors that name file and line."""
 
+from bot.config.behaviour import BackendSync, BotSettings, ChainSettings, FaqEntry, Limits, WeChat
+from bot.config.catalogue import Buy, BuyItem, Group, LadderTier, Pickup, Product
 from bot.config.loader import CheckResult, ConfigError, Problem, check_config, load_config, parse_config_text
-from bot.config.models import (
-    BackendSync,
-    BotSettings,
-    Buy,
-    BuyItem,
-    ChainSettings,
-    Column,
-    Config,
-    FaqEntry,
-    FlashSale,
-    Group,
-    LadderTier,
-    Limits,
-    Nudges,
-    Pickup,
-    Product,
-    QuietHours,
-    Reminders,
-    WeChat,
-    WeeklyTime,
-)
+from bot.config.posts import Column, FlashSale, Nudges, QuietHours, Reminders, WeeklyTime
+from bot.config.root import Config
 from bot.config.values import cron_trigger, format_offset, parse_duration, parse_offset, parse_weekly
 
 __all__ = [

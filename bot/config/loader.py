@@ -12,7 +12,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from bot.config.models import Config, Finding, PathKey, cross_check
+from bot.config.root import Config, cross_check
+from bot.config.section import Finding, PathKey
 from bot.config.values import current_base_dir
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"

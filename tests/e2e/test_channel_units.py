@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.wechaty.channel import ArrivalOrder, backoff_delays, message_kind, parse_endpoint
+from bot.channels.wechaty.arrival import ArrivalOrder
+from bot.channels.wechaty.connection import backoff_delays, parse_endpoint
+from bot.channels.wechaty.translate import message_kind
 from bot.config import parse_config_text
 from bot.events import Kind
 from bot.run import SetupError, connection_settings

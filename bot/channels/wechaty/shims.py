@@ -107,6 +107,8 @@ def _async_endpoint_probe(puppet_module: Any) -> None:
 
 
 def _route_loggers() -> None:
+    # WECHATY_LOG is python-wechaty's own variable (it reads it itself, after `load_wechaty` defaulted it): read
+    # here to give its loggers the same level, so it stays out of bot/settings.py, which holds the bot's variables.
     level_name = os.environ.get("WECHATY_LOG", "warn").lower()
     level = {"silly": logging.DEBUG, "verbose": logging.DEBUG, "info": logging.INFO, "error": logging.ERROR}.get(
         level_name, logging.WARNING
