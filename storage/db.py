@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,12 +14,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.settings import read_settings
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def database_url(data_dir: Path, configured: str | None = None) -> str:
     """`TUANBOT_DATABASE_URL` wins over the config's `database:`; the default is SQLite in the data dir."""
-    url = os.environ.get("TUANBOT_DATABASE_URL") or configured
+    url = read_settings().database_url or configured
     return async_url(url) if url else f"sqlite+aiosqlite:///{data_dir / 'tuanbot.db'}"
 
 
