@@ -95,10 +95,13 @@ async def test_unserved_rooms_are_ignored_and_not_stored(data_dir: Path) -> None
 async def test_a_message_delivered_twice_is_handled_once_even_after_restart(data_dir: Path) -> None:
     echo = Echo()
     async with BotHarness(data_dir, handlers=[echo]) as bot:
-        assert await bot.say("王阿姨", "早", msg_id="m1") == "handled"
-        assert await bot.say("王阿姨", "早", msg_id="m1") == "duplicate"
+        await bot.say("王阿姨", "早", msg_id="m1")
+        bot.expect_said(["收到1字 m1"])
+        await bot.say("王阿姨", "早", msg_id="m1")
+        bot.expect_silence()
     async with BotHarness(data_dir, handlers=[echo]) as bot:
-        assert await bot.say("王阿姨", "早", msg_id="m1") == "duplicate"
+        await bot.say("王阿姨", "早", msg_id="m1")
+        bot.expect_silence()
     assert echo.seen == ["m1"]
 
 
@@ -106,7 +109,9 @@ async def test_a_failing_handler_is_logged_and_the_others_still_run(data_dir: Pa
     setup_logging(data_dir, console=None)
     echo = Echo()
     async with BotHarness(data_dir, handlers=[Broken(), echo]) as bot:
-        assert await bot.say("王阿姨", "早", msg_id="m-broken") == "handled"
+        await bot.say("王阿姨", "早", msg_id="m-broken")
+        bot.expect_failures("handler_failed")
+        bot.expect_said(["收到1字 m-broken"])  # the next handler still answered
         assert echo.seen == ["m-broken"]
         assert await _handled(bot) == 1
     records = [json.loads(line) for line in (data_dir / LOG_FILE).read_text().splitlines()]
@@ -129,12 +134,15 @@ async def test_a_renamed_room_keeps_being_served(data_dir: Path) -> None:
     echo = Echo()
     async with BotHarness(data_dir, handlers=[echo]) as bot:
         await bot.say("王阿姨", "早", msg_id="a")
+        bot.expect_said(["收到1字 a"])
         room = bot.channel.room("阳光花园1号群")
         bot.channel.rename(room, "阳光花园1号群🍓草莓季")
-        assert await bot.say("王阿姨", "早", group="阳光花园1号群🍓草莓季", msg_id="b") == "handled"
+        await bot.say("王阿姨", "早", group="阳光花园1号群🍓草莓季", msg_id="b")
+        bot.expect_said(["收到1字 b"], group="阳光花园1号群🍓草莓季")
         # another room that takes the old name is not the served group
         bot.channel.room("阳光花园1号群", room_id="99999@chatroom")
-        assert await bot.say("路人", "早", group="阳光花园1号群", msg_id="c") == "unserved"
+        await bot.say("路人", "早", group="阳光花园1号群", msg_id="c")
+        bot.expect_silence()
     assert echo.seen == ["a", "b"]
 
 
@@ -142,6 +150,7 @@ async def test_operator_log_lines_carry_ids_and_mask_phones(data_dir: Path) -> N
     setup_logging(data_dir, console=None)
     async with BotHarness(data_dir, handlers=[Echo()]) as bot:
         await bot.say("王阿姨", "我的电话13812345678,送到3栋", msg_id="m-phone")
+        bot.expect_said(["收到20字 m-phone"])  # the member's own text is not masked: only the operator's log is
     text = (data_dir / LOG_FILE).read_text()
     assert "13812345678" not in text
     assert "138****5678" in text
@@ -152,24 +161,24 @@ async def test_operator_log_lines_carry_ids_and_mask_phones(data_dir: Path) -> N
     assert {"time", "level", "event"} <= received[0].keys()
 
 
-class Slow:
-    """Takes its time over every message, like a handler waiting on a slow store."""
-
-    name = "slow"
-
-    def wants(self, ctx: Context) -> bool:
-        return True
-
-    async def handle(self, ctx: Context) -> None:
-        await asyncio.sleep(0.2)
-
-
 async def test_a_shutdown_that_cannot_wait_names_the_messages_it_leaves(data_dir: Path) -> None:
     setup_logging(data_dir, console=None)
-    async with BotHarness(data_dir, handlers=[Slow()]) as bot:
+    in_hand = asyncio.Event()
+
+    class Stuck:  # m0's handler never finishes: the shutdown cannot wait for it, however fast the machine
+        name = "stuck"
+
+        def wants(self, ctx: Context) -> bool:
+            return True
+
+        async def handle(self, ctx: Context) -> None:
+            in_hand.set()
+            await asyncio.Event().wait()
+
+    async with BotHarness(data_dir, handlers=[Stuck()]) as bot:
         for i in range(3):
             bot.app.submit(bot.channel.message("阳光花园1号群", "王阿姨", f"第{i}条", msg_id=f"m{i}"))
-        await asyncio.sleep(0.05)  # m0 is in hand, m1 and m2 wait in the room's queue
+        await asyncio.wait_for(in_hand.wait(), 5)  # m0 is in hand, m1 and m2 wait in the room's queue
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(bot.app.drain(), 0.05)
     records = [json.loads(line) for line in (data_dir / LOG_FILE).read_text().splitlines()]
@@ -211,12 +220,27 @@ async def test_a_burst_shares_its_commits_and_every_message_is_handled_once(data
 
 
 async def test_a_second_delivery_while_the_first_is_in_hand_is_a_duplicate(data_dir: Path) -> None:
-    slow = Slow()
-    async with BotHarness(data_dir, handlers=[slow]) as bot:
+    in_hand, release = asyncio.Event(), asyncio.Event()
+
+    class Held:
+        name = "held"
+        calls = 0
+
+        def wants(self, ctx: Context) -> bool:
+            return True
+
+        async def handle(self, ctx: Context) -> None:
+            Held.calls += 1
+            in_hand.set()
+            await release.wait()
+
+    async with BotHarness(data_dir, handlers=[Held()]) as bot:
         first = asyncio.create_task(bot.say("王阿姨", "早", msg_id="twice"))
-        await asyncio.sleep(0.05)  # stored, and its handler is still at work
+        await asyncio.wait_for(in_hand.wait(), 5)  # stored, and its handler is still at work
         assert await bot.say("王阿姨", "早", msg_id="twice") == "duplicate"
+        release.set()
         assert await first == "handled"
+        assert Held.calls == 1
 
 
 async def test_a_store_outage_at_record_time_fails_the_whole_batch_and_each_retry_succeeds(
