@@ -6,6 +6,7 @@ extra message, and leaving the harness fails if the bot said something no test l
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from bot.channels.sim import SimChannel
 from bot.clock import VirtualClock
 from bot.config import Config, parse_config_text
 from bot.dispatch import Handler
-from bot.events import Kind
+from bot.events import Kind, Outbound
 from bot.sender import SenderLimits
 from storage.models import Order
 
@@ -68,6 +69,8 @@ def with_flash_sale(config: str, *, stock: int, start: str, end: str, sale_id: s
     )
     return config.replace(catalogue, catalogue + orange) + sale
 
+
+WAIT_S = 5.0  # how long a test waits for a live loop to do what it must (generous: a shared machine can be slow)
 
 # Log events that mean code raised where it should not have: a test fails on one unless it says it expects it.
 FAILURE_EVENTS = frozenset(
@@ -126,6 +129,18 @@ class _FailureLog:
             processors.remove(self)
 
 
+class _Channel(SimChannel):
+    """The simulator, telling a waiting test when the bot said something (so no test sleeps to let a send happen)."""
+
+    def __init__(self, clock: VirtualClock, *, bot_name: str) -> None:
+        super().__init__(clock, bot_name=bot_name)
+        self.sent = asyncio.Event()
+
+    async def send(self, out: Outbound) -> None:
+        await super().send(out)
+        self.sent.set()
+
+
 def at(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=TZ)
 
@@ -151,7 +166,7 @@ class BotHarness:
         self._failures_expected = 0
         self.config = parse_config_text(config, file="test.yaml") if isinstance(config, str) else config
         self.clock = VirtualClock(start or at("2026-11-26 10:00"))
-        self.channel = SimChannel(self.clock, bot_name=self.config.bot.name)
+        self.channel = _Channel(self.clock, bot_name=self.config.bot.name)
         self.data_dir = data_dir
         self.app = App(
             self.config,
@@ -219,6 +234,17 @@ class BotHarness:
     def said(self, group: str | None = "阳光花园1号群") -> list[str]:
         """Everything the bot said in `group` (None: everywhere), looked at or not; it does not count as a look."""
         return self.channel.said(group)
+
+    async def wait_said(self, count: int, group: str | None = "阳光花园1号群") -> None:
+        """Wait (real time: for a live send loop) until the bot has said `count` messages in `group` in all; fail
+        after WAIT_S seconds. Waits on the sends themselves, so the order is guaranteed, not hoped for."""
+        try:
+            async with asyncio.timeout(WAIT_S):
+                while len(self.channel.said(group)) < count:
+                    self.channel.sent.clear()
+                    await self.channel.sent.wait()
+        except TimeoutError:
+            pytest.fail(f"the bot said {self.channel.said(group)} in {WAIT_S}s, not {count} message(s)")
 
     # --- code that raised -----------------------------------------------------------------------------------------
 
