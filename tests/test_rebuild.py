@@ -63,11 +63,12 @@ async def test_rebuild_never_uses_the_live_redis(data_dir: Path, monkeypatch: py
     if not _reachable("127.0.0.1", 6379):
         service_missing("Redis at 127.0.0.1:6379")
     monkeypatch.setenv("TUANBOT_REDIS_URL", "redis://127.0.0.1:6379/15")
-    async with BotHarness(data_dir) as bot:  # the live bot marks its messages handled in Redis
+    # strict=False: this Redis outlives the test, and its same-text window may hold back a confirmation an earlier
+    # run said; what the bot says is tests/test_chain_orders.py's business, the order made here is this test's
+    async with BotHarness(data_dir, strict=False) as bot:  # the live bot marks its messages handled in Redis
         # a fresh id: a mark left in this Redis by an earlier run would make the message a duplicate, and then there
         # would be no order for the rebuild to miss (the test passed that way without testing anything)
         await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"), msg_id=f"rebuild-{uuid.uuid4().hex}")
         assert await bot.orders() == [("3栋 王阿姨", ["草莓2盒"])]
-        bot.expect_said(["✅ 已记录:3栋 王阿姨 草莓2盒\n合计:草莓2盒\n【周六丹东草莓团】已有1人,还差4人成团"])
         (data_dir / "scratch").mkdir()
         assert await rebuild(bot.config, bot.app.db, scratch=data_dir / "scratch") == []
