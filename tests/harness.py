@@ -107,15 +107,15 @@ def _matches(expected: Expected, text: str) -> bool:
     return expected.fullmatch(text) is not None
 
 
-class _FailureLog:
-    """A structlog processor that keeps the failure events (and lets every event through unchanged)."""
+class _LogTap:
+    """A structlog processor that keeps a copy of every event (and lets it through unchanged). Tests read the log
+    through `BotHarness.logged`, not structlog's `capture_logs`: that one would take the tap out while it runs."""
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
 
     def __call__(self, _logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-        if event_dict.get("event") in FAILURE_EVENTS:
-            self.events.append(dict(event_dict))
+        self.events.append(dict(event_dict))
         return event_dict
 
     def install(self) -> None:
@@ -162,7 +162,7 @@ class BotHarness:
         it said need not be looked at. A handler that raises still fails the test unless `expect_failures` says so."""
         self.strict = strict
         self._looked_at: set[int] = set()  # the bot's lines in the transcript a test has looked at, by index
-        self._failures = _FailureLog()
+        self._log = _LogTap()
         self._failures_expected = 0
         self.config = parse_config_text(config, file="test.yaml") if isinstance(config, str) else config
         self.clock = VirtualClock(start or at("2026-11-26 10:00"))
@@ -180,7 +180,7 @@ class BotHarness:
         )
 
     async def __aenter__(self) -> BotHarness:
-        self._failures.install()
+        self._log.install()
         await self.app.start()
         return self
 
@@ -189,7 +189,7 @@ class BotHarness:
             await self.app.drain()
             await self.app.close()
         finally:
-            self._failures.remove()
+            self._log.remove()
         if not exc or exc[0] is None:  # a test that failed already says why; this would only add noise
             self.check()
 
@@ -246,11 +246,19 @@ class BotHarness:
         except TimeoutError:
             pytest.fail(f"the bot said {self.channel.said(group)} in {WAIT_S}s, not {count} message(s)")
 
-    # --- code that raised -----------------------------------------------------------------------------------------
+    # --- the operator's log, and code that raised ---------------------------------------------------------------
+
+    def log_mark(self) -> int:
+        """Where the log is now: `logged(..., since=mark)` reads what came after."""
+        return len(self._log.events)
+
+    def logged(self, *events: str, since: int = 0) -> list[dict[str, Any]]:
+        """The log events named (all, when none is named) since `since`, in order."""
+        return [e for e in self._log.events[since:] if not events or e.get("event") in events]
 
     def failures(self) -> list[dict[str, Any]]:
         """Failure events logged so far beyond the ones the test said it expects."""
-        return self._failures.events[self._failures_expected :]
+        return self.logged(*FAILURE_EVENTS)[self._failures_expected :]
 
     def expect_failures(self, event: str, count: int = 1) -> list[dict[str, Any]]:
         """The next `count` failure events logged are `event` (a test that makes a handler raise on purpose)."""

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
-from structlog.testing import capture_logs
 
 from bot.config import load_config
 from scheduler.plan import planned_jobs
@@ -217,9 +216,9 @@ async def test_a_room_never_seen_is_skipped_and_logged(data_dir: Path) -> None:
         await meet_rooms(bot, G1)
         sched = scheduler_of(bot)
         spec = next(s for s in planned_jobs(bot.config) if s.id == f"buy_open:caomei:{G2}")
-        with capture_logs() as logs:
-            assert not await sched.fire(spec, at("2026-11-30 09:00"))
-        assert any(e["event"] == "post_skipped_no_room" and e["group"] == G2 for e in logs)
+        assert not await sched.fire(spec, at("2026-11-30 09:00"))
+        assert [e["group"] for e in bot.logged("post_skipped_no_room")] == [G2]
+        bot.expect_silence()
 
 
 # --- quiet hours ---------------------------------------------------------------------------------------------------
@@ -322,10 +321,10 @@ async def test_a_restart_sends_firings_within_grace_once_and_logs_older_ones_as_
 
     bot.clock.advance_to(at("2026-12-02 18:04"))  # back up: the column (Mon 10:00) is long gone, the reminder not
     restarted = scheduler_of(bot)
-    with capture_logs() as logs:
-        await restarted.start(paused=True, watch=False)
+    mark = bot.log_mark()
+    await restarted.start(paused=True, watch=False)
     await bot.settle()
-    missed = sorted(e["job"] for e in logs if e["event"] == "job_missed")
+    missed = sorted(e["job"] for e in bot.logged("job_missed", since=mark))
     assert missed == [f"column:周一食谱日:{G1}", f"column:周一食谱日:{G2}"]
     assert [(k, g) for k, g, _, _ in await scheduled_posts(bot)] == [
         ("buy_open", G1),
@@ -339,9 +338,10 @@ async def test_a_restart_sends_firings_within_grace_once_and_logs_older_ones_as_
 
     bot.clock.advance(60)  # and once more: nothing is sent twice, nothing is reported twice
     third = scheduler_of(bot)
-    with capture_logs() as logs:
-        assert (await third.catch_up()).fired == 0
-    assert not [e for e in logs if e["event"] in ("job_missed", "job_fired")]
+    mark = bot.log_mark()
+    assert (await third.catch_up()).fired == 0
+    assert bot.logged("job_missed", "job_fired", since=mark) == []
+    bot.expect_silence()
 
 
 # --- reload --------------------------------------------------------------------------------------------------------
@@ -359,9 +359,8 @@ async def test_a_bad_reload_keeps_the_old_plan_and_says_where(data_dir: Path, tm
         await sched.start(paused=True, watch=False)
         before = {job.id for job in sched.scheduler.get_jobs()}
         write_config(path, WEEK.replace("cutoff: 2026-12-02 20:00", "cutoff: 2026-12-02 25:00"))
-        with capture_logs() as logs:
-            assert not await sched.reload_from(path)
-        failed = [e for e in logs if e["event"] == "config_reload_failed"]
+        assert not await sched.reload_from(path)
+        failed = bot.logged("config_reload_failed")
         assert len(failed) == 1
         line = WEEK.splitlines().index("    cutoff: 2026-12-02 20:00") + 1
         assert failed[0]["problems"][0].startswith(f"{path}:{line}: buys[0].cutoff: ")
