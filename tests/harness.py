@@ -181,7 +181,11 @@ class BotHarness:
 
     async def __aenter__(self) -> BotHarness:
         self._log.install()
-        await self.app.start()
+        try:
+            await self.app.start()
+        except BaseException:
+            self._log.remove()
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
