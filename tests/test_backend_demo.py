@@ -46,12 +46,14 @@ def test_the_demos_orders_reach_the_backend(
         stderr=log,
     )
     try:
-        for _ in range(100):
+        for _ in range(100):  # a real process: its start takes wall time, so wait for it to answer
             try:
                 urllib.request.urlopen(f"{url}/healthz", timeout=1).close()  # noqa: S310
                 break
             except OSError:
                 time.sleep(0.1)
+        else:
+            raise AssertionError(f"the backend did not come up: {log.name}")
         data = str(tmp_path / "bot")
         assert main(["demo", "--data-dir", data]) == 0
         capsys.readouterr()

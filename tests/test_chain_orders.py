@@ -6,9 +6,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.events import Outbound
-from tests.harness import BotHarness, at, chain
+from tests.harness import BotHarness, Starts, at, chain
 
 H = "#接龙 周六丹东草莓团\n例 3栋 王阿姨 草莓1盒"
+
+
+def progress(members: int) -> str:
+    """The last line of a digest: the buy's members so far (both groups) against its 5 to go ahead."""
+    left = f"还差{5 - members}人成团" if members < 5 else "已成团"
+    return f"【周六丹东草莓团】已有{members}人,{left}"
 
 
 async def test_a_chain_becomes_orders_confirmed_in_one_digest(data_dir: Path) -> None:
@@ -16,27 +22,27 @@ async def test_a_chain_becomes_orders_confirmed_in_one_digest(data_dir: Path) ->
         await bot.say("张姐", chain(H, "张姐 草莓1盒"), settle=False)
         await bot.say("王阿姨", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒"), settle=False)
         await bot.say("李姐", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓两盒"), settle=False)
-        assert bot.said() == []  # nothing yet: the digest waits for its interval
+        bot.expect_silence()  # nothing yet: the digest waits for its interval
         await bot.settle(horizon=timedelta(minutes=1))
         assert await bot.orders() == [
             ("张姐", ["草莓1盒"]),
             ("3栋 王阿姨", ["草莓2盒"]),
             ("5-1201 李姐", ["草莓2盒"]),
         ]
-        digests = bot.said()
-        assert len(digests) == 1
-        assert "3栋 王阿姨 草莓2盒" in digests[0]
-        assert "5-1201 李姐 草莓2盒" in digests[0]
-        assert "还差2人成团" in digests[0]
+        bot.expect_said([f"✅ 已记录:张姐 草莓1盒;3栋 王阿姨 草莓2盒;5-1201 李姐 草莓2盒\n合计:草莓5盒\n{progress(3)}"])
 
 
 async def test_racing_copies_keep_both_lines_and_a_missing_line_is_no_cancel(data_dir: Path) -> None:
     async with BotHarness(data_dir) as bot:
         base = ["张姐 草莓1盒", "3栋 王阿姨 草莓2盒"]
         await bot.say("王阿姨", chain(H, *base))
+        bot.expect_said([f"✅ 已记录:张姐 草莓1盒;3栋 王阿姨 草莓2盒\n合计:草莓3盒\n{progress(2)}"])
         await bot.say("李姐", chain(H, *base, "5-1201 李姐 草莓1盒"))
+        bot.expect_said([f"✅ 已记录:5-1201 李姐 草莓1盒\n合计:草莓4盒\n{progress(3)}"])
         await bot.say("何姐", chain(H, *base, "6号楼2单元 何姐 草莓3盒"))  # copied the same message: also "3."
+        bot.expect_said([f"✅ 已记录:6号楼2单元 何姐 草莓3盒\n合计:草莓7盒\n{progress(4)}"])
         await bot.say("陈叔", chain(H, *base, "6号楼2单元 何姐 草莓3盒", "2栋 陈叔 草莓1盒"))  # lacks 李姐's line
+        bot.expect_said([f"✅ 已记录:2栋 陈叔 草莓1盒\n合计:草莓8盒\n{progress(5)}"])  # no "已取消" for 李姐
         who = [w for w, _ in await bot.orders()]
         assert who == ["张姐", "3栋 王阿姨", "5-1201 李姐", "6号楼2单元 何姐", "2栋 陈叔"]
 
@@ -45,36 +51,43 @@ async def test_a_member_editing_her_line_updates_her_order(data_dir: Path) -> No
     async with BotHarness(data_dir) as bot:
         await bot.say("王阿姨", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒"))
         await bot.settle(horizon=timedelta(minutes=1))
+        bot.expect_said([f"✅ 已记录:张姐 草莓1盒;3栋 王阿姨 草莓2盒\n合计:草莓3盒\n{progress(2)}"])
         await bot.say("王阿姨", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓3盒"))
         assert await bot.orders() == [("张姐", ["草莓1盒"]), ("3栋 王阿姨", ["草莓3盒"])]
         await bot.settle(horizon=timedelta(minutes=1))
-        assert bot.said()[-1].startswith("✏️ 已修改:3栋 王阿姨 草莓3盒")
+        bot.expect_said([f"✏️ 已修改:3栋 王阿姨 草莓3盒\n合计:草莓4盒\n{progress(2)}"])
 
 
 async def test_an_explicit_cancel_cancels(data_dir: Path) -> None:
     async with BotHarness(data_dir) as bot:
         await bot.say("陈叔", chain(H, "张姐 草莓1盒", "2栋 陈叔 草莓3盒"))
+        bot.expect_said([f"✅ 已记录:张姐 草莓1盒;2栋 陈叔 草莓3盒\n合计:草莓4盒\n{progress(2)}"])
         await bot.say("陈叔", chain(H, "张姐 草莓1盒", "2栋 陈叔 不要了"))
         assert await bot.orders() == [("张姐", ["草莓1盒"])]
         assert await bot.orders(status="cancelled") == [("2栋 陈叔", ["草莓3盒"])]
         await bot.settle(horizon=timedelta(minutes=2))
-        assert any("已取消:2栋 陈叔" in text for text in bot.said())
+        bot.expect_said([f"❎ 已取消:2栋 陈叔\n合计:草莓1盒\n{progress(1)}"])
 
 
 async def test_a_replayed_message_changes_nothing(data_dir: Path) -> None:
     async with BotHarness(data_dir) as bot:
         text = chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒")
         await bot.say("王阿姨", text, msg_id="m1")
-        assert await bot.say("王阿姨", text, msg_id="m1") == "duplicate"
+        bot.expect_said([f"✅ 已记录:张姐 草莓1盒;3栋 王阿姨 草莓2盒\n合计:草莓3盒\n{progress(2)}"])
+        await bot.say("王阿姨", text, msg_id="m1")
+        bot.expect_silence()
         await bot.say("王阿姨", text, msg_id="m2")  # the same text again under a new id: lines known by content
+        bot.expect_silence()
         assert len(await bot.orders()) == 2
 
 
 async def test_a_missed_message_heals_from_the_next_copy(data_dir: Path) -> None:
     async with BotHarness(data_dir) as bot:
         await bot.say("张姐", chain(H, "张姐 草莓1盒"))
+        bot.expect_said([f"✅ 已记录:张姐 草莓1盒\n合计:草莓1盒\n{progress(1)}"])
         # 王阿姨's message never reached the bot; 李姐's copy carries her line too
         await bot.say("李姐", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒"))
+        bot.expect_said([f"✅ 已记录:3栋 王阿姨 草莓2盒;5-1201 李姐 草莓1盒\n合计:草莓4盒\n{progress(3)}"])
         assert [w for w, _ in await bot.orders()] == ["张姐", "3栋 王阿姨", "5-1201 李姐"]
 
 
@@ -82,15 +95,15 @@ async def test_after_the_cutoff_new_lines_are_answered_once_as_too_late(data_dir
     async with BotHarness(data_dir) as bot:
         await bot.say("王阿姨", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒"))
         await bot.settle(horizon=timedelta(minutes=1))
+        bot.expect_said([f"✅ 已记录:张姐 草莓1盒;3栋 王阿姨 草莓2盒\n合计:草莓3盒\n{progress(2)}"])
         bot.clock.advance_to(at("2026-11-27 20:05"))
         late = chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒", "1-302 刘妈妈 草莓1盒")
+        too_late = "抱歉,周六丹东草莓团已于11月27日 20:00截单,{}的接龙这次没能记上,下次开团早点来哦~"
         await bot.say("刘妈妈", late)
+        bot.expect_said([too_late.format("1-302 刘妈妈")])
         await bot.say("小周", late + "\n4. 8栋 小周 草莓1盒")
+        bot.expect_said([too_late.format("8栋 小周")])  # 刘妈妈 is not told twice
         assert [w for w, _ in await bot.orders()] == ["张姐", "3栋 王阿姨"]
-        too_late = [t for t in bot.said() if "截单" in t]
-        assert len(too_late) == 2
-        assert "刘妈妈" in too_late[0]
-        assert "刘妈妈" not in too_late[1]
 
 
 async def test_a_check_in_chain_is_left_alone(data_dir: Path) -> None:
@@ -98,40 +111,49 @@ async def test_a_check_in_chain_is_left_alone(data_dir: Path) -> None:
         await bot.say("王阿姨", "打卡#接龙\n\n1. 王阿姨 跑步5公里\n2. 李姐 瑜伽30分钟")
         await bot.settle(horizon=timedelta(minutes=2))
         assert await bot.orders() == []
-        assert bot.said() == []
+        bot.expect_silence()
 
 
 async def test_an_unknown_product_is_kept_and_raised_to_the_leader(data_dir: Path) -> None:
     async with BotHarness(data_dir) as bot:
         await bot.say("王阿姨", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒 榴莲1个"))
         await bot.settle(horizon=timedelta(minutes=1))
-        orders = await bot.orders()
-        assert orders[1][0] == "3栋 王阿姨"
-        assert "榴莲1个" in orders[1][1]
-        assert any("请团长确认" in text and "王阿姨" in text for text in bot.said())
+        assert await bot.orders() == [("张姐", ["草莓1盒"]), ("3栋 王阿姨", ["草莓2盒", "榴莲1个"])]
+        bot.expect_said(
+            [
+                "✅ 已记录:张姐 草莓1盒;3栋 王阿姨 草莓2盒 榴莲1个\n❓ 请团长确认:3栋 王阿姨 草莓2盒 榴莲1个\n"
+                f"合计:草莓3盒,榴莲1个\n{progress(2)}"
+            ]
+        )
 
 
 async def test_garbage_never_crashes_the_bot(data_dir: Path) -> None:
     async with BotHarness(data_dir) as bot:
+        # A handler that raised would be logged and fail the test when the harness closes (see BotHarness.check).
         for junk in ["\x00\x01\x02", "1.\n2.\n3.", "#接龙", "1. " + "草" * 5000, "🍓" * 300, "1)2)3)"]:
-            assert await bot.say("捣蛋鬼", junk) == "handled"
+            await bot.say("捣蛋鬼", junk)
+            bot.expect_silence()  # no order, no reply to garbage
+            assert bot.failures() == []
+        assert await bot.orders() == []
         await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))
         assert await bot.orders() == [("3栋 王阿姨", ["草莓2盒"])]
+        bot.expect_said([f"✅ 已记录:3栋 王阿姨 草莓2盒\n合计:草莓2盒\n{progress(1)}"])
 
 
 async def test_the_leader_gets_the_summary_and_members_get_nothing(data_dir: Path) -> None:
     async with BotHarness(data_dir) as bot:
         await bot.say("王阿姨", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒"))
         await bot.settle(horizon=timedelta(minutes=1))
-        before = len(bot.said())
+        bot.expect_said([f"✅ 已记录:张姐 草莓1盒;3栋 王阿姨 草莓2盒;5-1201 李姐 草莓1盒\n合计:草莓4盒\n{progress(3)}"])
         await bot.say("王阿姨", "汇总")
-        assert len(bot.said()) == before
+        bot.expect_silence()
         await bot.say("张姐", "汇总")
-        summary = bot.said()[-1]
-        assert summary.startswith("【汇总】周六丹东草莓团")
-        assert "合计:草莓4盒" in summary
-        assert "2. 3栋 王阿姨 草莓2盒" in summary
-        assert "已有3人,还差2人成团" in summary
+        bot.expect_said(
+            [
+                "【汇总】周六丹东草莓团(阳光花园1号群)\n合计:草莓4盒\n"
+                "1. 张姐 草莓1盒\n2. 3栋 王阿姨 草莓2盒\n3. 5-1201 李姐 草莓1盒\n已有3人,还差2人成团"
+            ]
+        )
 
 
 async def test_the_leader_exports_the_buy_to_a_workbook(data_dir: Path) -> None:
@@ -139,12 +161,13 @@ async def test_the_leader_exports_the_buy_to_a_workbook(data_dir: Path) -> None:
 
     async with BotHarness(data_dir) as bot:
         await bot.say("王阿姨", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒"))
+        bot.expect_said([f"✅ 已记录:张姐 草莓1盒;3栋 王阿姨 草莓2盒\n合计:草莓3盒\n{progress(2)}"])
         await bot.say("陈叔", chain(H, "2栋 陈叔 草莓3盒"), group="阳光花园2号群")
+        bot.expect_said([f"✅ 已记录:2栋 陈叔 草莓3盒\n合计:草莓6盒\n{progress(3)}"], group="阳光花园2号群")
         await bot.say("王阿姨", "导出")  # not a leader: nothing
-        assert not any("已导出" in t for t in bot.said())
+        bot.expect_silence()
         await bot.say("张姐", "导出")
-        reply = bot.said()[-1]
-        assert reply.startswith("📄 周六丹东草莓团 已导出(3条")
+        [reply] = bot.expect_said([Starts("📄 周六丹东草莓团 已导出(3条,含明细、汇总、自提三张表):")])
         workbook = load_workbook(reply.rsplit(":", 1)[-1])
         assert workbook.sheetnames == ["明细", "汇总", "自提"]
         rows = list(workbook["明细"].iter_rows(values_only=True))
@@ -165,8 +188,9 @@ async def test_a_line_recorded_while_a_digest_is_on_its_way_is_confirmed_next(da
 
         bot.channel.send = slow_send  # type: ignore[method-assign]
         await bot.settle(horizon=timedelta(minutes=2))
-        digests = [t for t in bot.said() if "已记录" in t]
-        assert len(digests) == 2
-        assert "3栋 王阿姨" in digests[0]
-        assert "5-1201 李姐" not in digests[0]
-        assert "5-1201 李姐 草莓1盒" in digests[1]  # not lost between the two
+        bot.expect_said(
+            [
+                f"✅ 已记录:3栋 王阿姨 草莓2盒\n合计:草莓2盒\n{progress(1)}",
+                f"✅ 已记录:5-1201 李姐 草莓1盒\n合计:草莓3盒\n{progress(2)}",  # not lost between the two
+            ]
+        )

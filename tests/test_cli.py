@@ -13,7 +13,7 @@ import pytest
 
 from bot.chat import run_chat
 from bot.cli import main
-from tests.conftest import CONTRACT, REPO
+from tests.conftest import CONTRACT, FIXTURES, REPO
 
 
 def test_check_accepts_the_contract_unchanged(capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,7 +93,9 @@ def test_run_says_plainly_what_is_missing(
 def test_the_demo_plays_a_day_and_its_orders_are_in_the_log(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--data-dir", str(data_dir)]) == 0
     out = capsys.readouterr().out
-    assert "🤖 小团" in out
+    # the whole day, exactly: an extra, missing or changed line (the bot's or a member's) fails here
+    expected = (FIXTURES / "demo_output.txt").read_text(encoding="utf-8")
+    assert out.replace(str(data_dir), "<data-dir>").splitlines() == expected.splitlines()
     summary = out.split("== 汇总 read back from the database")[1]
     # both racing members (李姐 and 何姐 appended "3." to the same copy) have their orders
     assert "5-1201 李姐 草莓1盒" in summary

@@ -83,6 +83,8 @@ async def test_the_bot_never_reads_its_own_messages(data_dir: Path) -> None:
         event = bot.channel.message("阳光花园1号群", "小团", "你好")
         mine = dataclasses.replace(event, is_self=True)
         assert await bot.app.handle(mine) == "self"
+        await bot.settle()
+        bot.expect_silence()  # a bot that answered itself would talk to itself forever
         assert echo.seen == []
 
 
@@ -91,7 +93,7 @@ async def test_unserved_rooms_are_ignored_and_not_stored(data_dir: Path) -> None
     async with BotHarness(data_dir, handlers=[echo]) as bot:
         assert await bot.say("王阿姨", "草莓还有吗", group="隔壁小区群") == "unserved"
         assert echo.seen == []
-        assert bot.channel.said() == []
+        bot.expect_silence()
         async with bot.app.db.sessions() as s:
             assert await s.scalar(select(func.count()).select_from(MessageLog)) == 0
 
@@ -99,10 +101,13 @@ async def test_unserved_rooms_are_ignored_and_not_stored(data_dir: Path) -> None
 async def test_a_message_delivered_twice_is_handled_once_even_after_restart(data_dir: Path) -> None:
     echo = Echo()
     async with BotHarness(data_dir, handlers=[echo]) as bot:
-        assert await bot.say("王阿姨", "早", msg_id="m1") == "handled"
-        assert await bot.say("王阿姨", "早", msg_id="m1") == "duplicate"
+        await bot.say("王阿姨", "早", msg_id="m1")
+        bot.expect_said(["收到1字 m1"])
+        await bot.say("王阿姨", "早", msg_id="m1")
+        bot.expect_silence()
     async with BotHarness(data_dir, handlers=[echo]) as bot:
-        assert await bot.say("王阿姨", "早", msg_id="m1") == "duplicate"
+        await bot.say("王阿姨", "早", msg_id="m1")
+        bot.expect_silence()
     assert echo.seen == ["m1"]
 
 
@@ -110,7 +115,9 @@ async def test_a_failing_handler_is_logged_and_the_others_still_run(data_dir: Pa
     setup_logging(data_dir, console=None)
     echo = Echo()
     async with BotHarness(data_dir, handlers=[Broken(), echo]) as bot:
-        assert await bot.say("王阿姨", "早", msg_id="m-broken") == "handled"
+        await bot.say("王阿姨", "早", msg_id="m-broken")
+        bot.expect_failures("handler_failed")
+        bot.expect_said(["收到1字 m-broken"])  # the next handler still answered
         assert echo.seen == ["m-broken"]
         assert await _handled(bot) == 1
     records = [json.loads(line) for line in (data_dir / LOG_FILE).read_text().splitlines()]
@@ -122,23 +129,27 @@ async def test_a_failing_handler_is_logged_and_the_others_still_run(data_dir: Pa
 
 
 async def test_a_store_outage_leaves_the_message_unhandled_until_the_store_returns(data_dir: Path) -> None:
-    flaky = FlakyStore(times=2)
-    async with BotHarness(data_dir, handlers=[flaky]) as bot:
-        assert await bot.say("王阿姨", "1. 王阿姨 草莓1盒", msg_id="m-outage") == "handled"
-        assert flaky.calls == 3
+    flaky, echo = FlakyStore(times=2), Echo()
+    async with BotHarness(data_dir, handlers=[echo, flaky]) as bot:
+        await bot.say("王阿姨", "1. 王阿姨 草莓1盒", msg_id="m-outage")
+        assert flaky.calls == 3  # handled again until the store took it
         assert await _handled(bot) == 1
+        bot.expect_said(["收到11字 m-outage"])  # the member hears one answer, not one per attempt
 
 
 async def test_a_renamed_room_keeps_being_served(data_dir: Path) -> None:
     echo = Echo()
     async with BotHarness(data_dir, handlers=[echo]) as bot:
         await bot.say("王阿姨", "早", msg_id="a")
+        bot.expect_said(["收到1字 a"])
         room = bot.channel.room("阳光花园1号群")
         bot.channel.rename(room, "阳光花园1号群🍓草莓季")
-        assert await bot.say("王阿姨", "早", group="阳光花园1号群🍓草莓季", msg_id="b") == "handled"
+        await bot.say("王阿姨", "早", group="阳光花园1号群🍓草莓季", msg_id="b")
+        bot.expect_said(["收到1字 b"], group="阳光花园1号群🍓草莓季")
         # another room that takes the old name is not the served group
         bot.channel.room("阳光花园1号群", room_id="99999@chatroom")
-        assert await bot.say("路人", "早", group="阳光花园1号群", msg_id="c") == "unserved"
+        await bot.say("路人", "早", group="阳光花园1号群", msg_id="c")
+        bot.expect_silence()
     assert echo.seen == ["a", "b"]
 
 
@@ -146,6 +157,7 @@ async def test_operator_log_lines_carry_ids_and_mask_phones(data_dir: Path) -> N
     setup_logging(data_dir, console=None)
     async with BotHarness(data_dir, handlers=[Echo()]) as bot:
         await bot.say("王阿姨", "我的电话13812345678,送到3栋", msg_id="m-phone")
+        bot.expect_said(["收到20字 m-phone"])  # the member's own text is not masked: only the operator's log is
     text = (data_dir / LOG_FILE).read_text()
     assert "13812345678" not in text
     assert "138****5678" in text
@@ -156,24 +168,24 @@ async def test_operator_log_lines_carry_ids_and_mask_phones(data_dir: Path) -> N
     assert {"time", "level", "event"} <= received[0].keys()
 
 
-class Slow:
-    """Takes its time over every message, like a handler waiting on a slow store."""
-
-    name = "slow"
-
-    def wants(self, ctx: Context) -> bool:
-        return True
-
-    async def handle(self, ctx: Context) -> None:
-        await asyncio.sleep(0.2)
-
-
 async def test_a_shutdown_that_cannot_wait_names_the_messages_it_leaves(data_dir: Path) -> None:
     setup_logging(data_dir, console=None)
-    async with BotHarness(data_dir, handlers=[Slow()]) as bot:
+    in_hand = asyncio.Event()
+
+    class Stuck:  # m0's handler never finishes: the shutdown cannot wait for it, however fast the machine
+        name = "stuck"
+
+        def wants(self, ctx: Context) -> bool:
+            return True
+
+        async def handle(self, ctx: Context) -> None:
+            in_hand.set()
+            await asyncio.Event().wait()
+
+    async with BotHarness(data_dir, handlers=[Stuck()]) as bot:
         for i in range(3):
             bot.app.submit(bot.channel.message("阳光花园1号群", "王阿姨", f"第{i}条", msg_id=f"m{i}"))
-        await asyncio.sleep(0.05)  # m0 is in hand, m1 and m2 wait in the room's queue
+        await asyncio.wait_for(in_hand.wait(), 5)  # m0 is in hand, m1 and m2 wait in the room's queue
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(bot.app.drain(), 0.05)
     records = [json.loads(line) for line in (data_dir / LOG_FILE).read_text().splitlines()]
@@ -215,12 +227,27 @@ async def test_a_burst_shares_its_commits_and_every_message_is_handled_once(data
 
 
 async def test_a_second_delivery_while_the_first_is_in_hand_is_a_duplicate(data_dir: Path) -> None:
-    slow = Slow()
-    async with BotHarness(data_dir, handlers=[slow]) as bot:
+    in_hand, release = asyncio.Event(), asyncio.Event()
+
+    class Held:
+        name = "held"
+        calls = 0
+
+        def wants(self, ctx: Context) -> bool:
+            return True
+
+        async def handle(self, ctx: Context) -> None:
+            Held.calls += 1
+            in_hand.set()
+            await release.wait()
+
+    async with BotHarness(data_dir, handlers=[Held()]) as bot:
         first = asyncio.create_task(bot.say("王阿姨", "早", msg_id="twice"))
-        await asyncio.sleep(0.05)  # stored, and its handler is still at work
+        await asyncio.wait_for(in_hand.wait(), 5)  # stored, and its handler is still at work
         assert await bot.say("王阿姨", "早", msg_id="twice") == "duplicate"
+        release.set()
         assert await first == "handled"
+        assert Held.calls == 1
 
 
 async def test_a_store_outage_at_record_time_fails_the_whole_batch_and_each_retry_succeeds(
@@ -287,6 +314,9 @@ async def test_a_handler_breaking_a_constraint_is_its_own_error_and_its_room_mov
         await bot.app.drain()
         assert echo.seen == ["d1", "d2"]
         assert await _handled(bot) == 2
+        bot.expect_failures("handler_failed", 2)
+        await bot.settle()
+        bot.expect_said(["收到1字 d1", "收到1字 d2"])
     records = [json.loads(line) for line in (data_dir / LOG_FILE).read_text().splitlines()]
     failed = [r for r in records if r["event"] == "handler_failed"]
     assert [(r["msg_id"], r["handler"]) for r in failed] == [
@@ -315,16 +345,23 @@ async def test_a_database_locked_by_another_process_leaves_the_message_for_a_ret
         other = sqlite3.connect(str(db.engine.url.database), isolation_level=None)
         real_enqueue = bot.app.sender.enqueue
 
+        met_the_lock = asyncio.Event()
+
         async def enqueue_under_a_lock(*args: Any, **kwargs: Any) -> Any:
             if not echo.seen[1:]:  # the first time: the other process takes the write lock just before, for 0.3 s
                 other.execute("BEGIN IMMEDIATE")
                 asyncio.get_running_loop().call_later(0.3, other.execute, "ROLLBACK")
+                try:
+                    return await real_enqueue(*args, **kwargs)
+                finally:
+                    met_the_lock.set()
             return await real_enqueue(*args, **kwargs)
 
         bot.app.sender.enqueue = enqueue_under_a_lock  # type: ignore[method-assign]
         try:
             task = asyncio.create_task(bot.say("王阿姨", "早", msg_id="m-locked"))
-            await asyncio.sleep(0.15)
+            async with asyncio.timeout(10):
+                await met_the_lock.wait()  # the first attempt failed on the lock (released 0.3 s after it was taken)
             assert not task.done()
             handled_at = other.execute("SELECT handled_at FROM messages WHERE msg_id = 'm-locked'").fetchall()
             assert handled_at == [(None,)]  # stored, not handled
@@ -333,7 +370,7 @@ async def test_a_database_locked_by_another_process_leaves_the_message_for_a_ret
             other.close()
         assert len(echo.seen) >= 2  # handled again once the lock was gone
         assert await _handled(bot) == 1
-        assert bot.said() == ["收到1字 m-locked"]
+        bot.expect_said(["收到1字 m-locked"])
     records = [json.loads(line) for line in (data_dir / LOG_FILE).read_text().splitlines()]
     assert [r["msg_id"] for r in records if r["event"] == "handler_store_error"][:1] == ["m-locked"]
     assert not [r for r in records if r["event"] == "handler_failed"]

@@ -345,25 +345,35 @@ async def _outage_and_return(
 
 
 async def _after_the_outage(
-    bot: BotHarness, message: Inbound, expected: list[tuple[str, list[str]]], monkeypatch: pytest.MonkeyPatch
+    bot: BotHarness, message: Inbound, case: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    _, _, expected, confirmed = CASES[case]
     assert await bot.orders() == expected
     async with bot.app.db.sessions() as s:
         handled = await s.scalar(select(MessageLog.handled_at).where(MessageLog.msg_id == message.msg_id))
     assert handled is not None
     assert await bot.say(message.sender_name, message.text, msg_id=message.msg_id) == "duplicate"
     assert await bot.orders() == expected
+    await bot.settle()
+    bot.expect_said([DIGEST.format("✅ 已记录:3栋 王阿姨 草莓2盒", 2, 1, 4), confirmed])  # retried, confirmed once
     await _no_difference(bot, monkeypatch)
 
 
 FIRST = chain(H, "3栋 王阿姨 草莓2盒")
+DIGEST = "{}\n合计:草莓{}盒\n【周六丹东草莓团】已有{}人,还差{}人成团"
 CASES = {
-    # (who, text, the orders afterwards)
-    "an_edit": ("王阿姨", chain(H, "3栋 王阿姨 草莓3盒"), [("3栋 王阿姨", ["草莓3盒"])]),
+    # (who, text, the orders afterwards, what the bot confirms)
+    "an_edit": (
+        "王阿姨",
+        chain(H, "3栋 王阿姨 草莓3盒"),
+        [("3栋 王阿姨", ["草莓3盒"])],
+        DIGEST.format("✏️ 已修改:3栋 王阿姨 草莓3盒", 3, 1, 4),
+    ),
     "a_new_member": (
         "李姐",
         chain(H, "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒"),
         [("3栋 王阿姨", ["草莓2盒"]), ("5-1201 李姐", ["草莓1盒"])],
+        DIGEST.format("✅ 已记录:5-1201 李姐 草莓1盒", 3, 2, 3),
     ),
 }
 
@@ -381,7 +391,7 @@ async def test_a_postgres_that_refuses_the_order_write_keeps_the_message_until_i
     url, kwargs = pg_schema
     settings = kwargs["connect_args"]["server_settings"]
     kwargs = {"connect_args": {"server_settings": {**settings, "lock_timeout": "100ms"}}}
-    who, text, expected = CASES[case]
+    who, text, _, _ = CASES[case]
     async with BotHarness(data_dir, database=url, engine_kwargs=kwargs) as bot:
         await bot.say("王阿姨", FIRST)
         locker = await asyncpg.connect(
@@ -404,7 +414,7 @@ async def test_a_postgres_that_refuses_the_order_write_keeps_the_message_until_i
             await _outage_and_return(bot, oplog, message, during, tx.rollback, wait=10 if case == "an_edit" else 2)
         finally:
             await locker.close()
-        await _after_the_outage(bot, message, expected, monkeypatch)
+        await _after_the_outage(bot, message, case, monkeypatch)
 
 
 async def test_a_locked_sqlite_keeps_the_message_until_it_returns(
@@ -425,7 +435,7 @@ async def test_a_locked_sqlite_keeps_the_message_until_it_returns(
         other = sqlite3.connect(path, isolation_level=None)
         try:
             other.execute("BEGIN IMMEDIATE")  # the write lock, as a long `tuanbot` maintenance job would hold it
-            who, text, expected = CASES["a_new_member"]
+            who, text, _, _ = CASES["a_new_member"]
             message = bot.channel.message(G1, who, text)
 
             async def during() -> None:
@@ -442,4 +452,4 @@ async def test_a_locked_sqlite_keeps_the_message_until_it_returns(
             await _outage_and_return(bot, oplog, message, during, end)
         finally:
             other.close()
-        await _after_the_outage(bot, message, expected, monkeypatch)
+        await _after_the_outage(bot, message, "a_new_member", monkeypatch)

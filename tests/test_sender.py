@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -34,7 +35,7 @@ async def test_per_group_limit_spreads_a_burst_over_minutes(data_dir: Path) -> N
             await bot.app.sender.enqueue(Outbound(room, f"消息{i}"), group=G1, kind="reply")
         await bot.settle(horizon=timedelta(minutes=5))
         sent = [ln for ln in bot.channel.transcript if ln.from_bot]
-        assert [ln.text for ln in sent] == [f"消息{i}" for i in range(10)]
+        bot.expect_said([f"消息{i}" for i in range(10)], G1)
         assert all(ln.at - start < timedelta(minutes=1) for ln in sent[:6])
         assert sent[6].at - sent[0].at >= timedelta(minutes=1)  # the 7th waits for the window to slide
 
@@ -48,7 +49,7 @@ async def test_per_account_limit_holds_across_groups(data_dir: Path) -> None:
             await bot.app.sender.enqueue(Outbound(r2, f"二{i}"), group=G2, kind="reply")
         await bot.settle(horizon=timedelta(minutes=5))
         sent = [ln for ln in bot.channel.transcript if ln.from_bot]
-        assert len(sent) == 6
+        bot.expect_said(["一0", "二0", "一1", "二1", "一2", "二2"], group=None)
         assert sent[3].at - sent[0].at >= timedelta(minutes=1)
 
 
@@ -61,12 +62,12 @@ async def test_identical_text_is_not_sent_twice_inside_the_window(data_dir: Path
         other = await _room(bot, G2)
         await sender.enqueue(Outbound(other, "草莓到货啦"), group=G2, kind="reply")  # another room: its own window
         await bot.settle()
-        assert bot.said(G1) == ["草莓到货啦"]
-        assert bot.said(G2) == ["草莓到货啦"]
+        bot.expect_said(["草莓到货啦"], G1)
+        bot.expect_said(["草莓到货啦"], G2)
         bot.clock.advance(11 * 60)
         await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply")
         await bot.settle()
-        assert bot.said(G1) == ["草莓到货啦", "草莓到货啦"]
+        bot.expect_said(["草莓到货啦"], G1)
         async with bot.app.db.sessions() as s:
             reasons = list(
                 await s.scalars(select(OutboundMessage.reason).where(OutboundMessage.status == "suppressed"))
@@ -79,11 +80,12 @@ async def test_the_same_text_window_holds_across_a_restart(data_dir: Path) -> No
         room = await _room(bot, G1)
         await bot.app.sender.enqueue(Outbound(room, "今晚8点截单"), group=G1, kind="reply")
         await bot.settle()
+        bot.expect_said(["今晚8点截单"])
         clock = bot.clock
     async with BotHarness(data_dir, handlers=[], start=clock.now() + timedelta(minutes=3)) as bot:
         await bot.app.sender.enqueue(Outbound(room, "今晚8点截单"), group=G1, kind="reply")
         await bot.settle()
-        assert bot.channel.said() == []  # said 3 minutes ago, before the restart
+        bot.expect_silence()  # said 3 minutes ago, before the restart
 
 
 async def test_random_spacing_between_sends(data_dir: Path) -> None:
@@ -94,6 +96,7 @@ async def test_random_spacing_between_sends(data_dir: Path) -> None:
             await bot.app.sender.enqueue(Outbound(room, f"m{i}"), group=G1, kind="reply")
         await bot.settle()
         times = [ln.at for ln in bot.channel.transcript if ln.from_bot]
+        bot.expect_said(["m0", "m1", "m2", "m3"])
         gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
         assert len(gaps) == 3
         assert all(0.5 <= g <= 1.5 for g in gaps)
@@ -108,10 +111,10 @@ async def test_queued_before_a_crash_is_sent_after_restart_exactly_once(data_dir
         again = await bot.app.sender.enqueue(Outbound(room, "截单提醒:还有2小时"), group=G1, kind="reply", key="job:1")
         assert again.outcome == "duplicate"
         await bot.settle()
-        assert bot.channel.said() == ["截单提醒:还有2小时"]
+        bot.expect_said(["截单提醒:还有2小时"], group=None)  # (this process has not seen the room's name yet)
     async with BotHarness(data_dir, handlers=[]) as bot:
         await bot.settle()
-        assert bot.channel.said() == []
+        bot.expect_silence()
 
 
 async def test_a_failing_channel_keeps_the_message_and_retries(data_dir: Path) -> None:
@@ -120,7 +123,7 @@ async def test_a_failing_channel_keeps_the_message_and_retries(data_dir: Path) -
         bot.channel.fail_next = 2
         await bot.app.sender.enqueue(Outbound(room, "你好"), group=G1, kind="reply")
         await bot.settle(horizon=timedelta(minutes=1))
-        assert bot.said(G1) == ["你好"]
+        bot.expect_said(["你好"])
 
 
 async def test_nudges_wait_out_quiet_hours_but_answers_do_not(data_dir: Path) -> None:
@@ -129,7 +132,7 @@ async def test_nudges_wait_out_quiet_hours_but_answers_do_not(data_dir: Path) ->
         await bot.app.sender.enqueue(Outbound(room, "仅差1人成团!"), group=G1, kind="nudge")
         await bot.app.sender.enqueue(Outbound(room, "草莓39.9元一盒"), group=G1, kind="reply")
         await bot.settle()
-        assert bot.said(G1) == ["草莓39.9元一盒"]
+        bot.expect_said(["草莓39.9元一盒"])
 
 
 async def test_a_coalesced_message_is_updated_while_it_waits(data_dir: Path) -> None:
@@ -146,7 +149,7 @@ async def test_a_coalesced_message_is_updated_while_it_waits(data_dir: Path) -> 
         assert first.row_id == second.row_id
         assert (first.outcome, second.outcome) == ("queued", "coalesced")
         await bot.settle()
-        assert bot.said(G1) == ["已记录:王阿姨、李姐"]
+        bot.expect_said(["已记录:王阿姨、李姐"])
 
 
 async def test_two_processes_on_one_redis_share_the_group_limit(
@@ -155,7 +158,11 @@ async def test_two_processes_on_one_redis_share_the_group_limit(
     use_test_redis(monkeypatch)
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    async with BotHarness(tmp_path / "a", handlers=[]) as one, BotHarness(tmp_path / "b", handlers=[]) as two:
+    # which process says which is not the point: the count between them is (strict=False, checked below)
+    async with (
+        BotHarness(tmp_path / "a", handlers=[], strict=False) as one,
+        BotHarness(tmp_path / "b", handlers=[], strict=False) as two,
+    ):
         await one.app.services.shared.redis.flushdb()  # type: ignore[attr-defined]
         two.clock = one.clock  # one wall clock for both processes
         two.app.services.clock = two.app.sender.clock = one.clock
@@ -174,19 +181,30 @@ async def test_two_processes_on_one_redis_share_the_group_limit(
 async def test_the_live_send_loop_wakes_when_the_handlers_transaction_commits(data_dir: Path) -> None:
     async with BotHarness(data_dir, handlers=[]) as bot:
         room = await _room(bot, G1)
-        loop = asyncio.create_task(bot.app.sender.run())
-        await asyncio.sleep(0.05)  # the loop is idle, waiting to be woken
+        sender = bot.app.sender
+        real_send_due, turns, idle = sender.send_due, [], asyncio.Event()
+
+        async def watched_send_due() -> float | None:
+            turns.append(1)
+            wait = await real_send_due()
+            if wait is None:
+                idle.set()  # nothing due: from here the loop waits to be woken, with no await in between
+            return wait
+
+        sender.send_due = watched_send_due  # type: ignore[method-assign]
+        loop = asyncio.create_task(sender.run())
+        await asyncio.wait_for(idle.wait(), 5)  # the loop is idle, waiting to be woken
         async with bot.app.db.transaction() as session:
-            await bot.app.sender.enqueue(Outbound(room, "收到"), group=G1, kind="reply", session=session)
-            await asyncio.sleep(0.05)  # the transaction is still open: nothing can be sent yet
-            assert bot.said(G1) == []
-        for _ in range(100):  # the loop's own idle wake-up is 30 s away: only the commit can wake it this soon
-            if bot.said(G1):
-                break
-            await asyncio.sleep(0.02)
-        bot.app.sender.stop()
+            await sender.enqueue(Outbound(room, "收到"), group=G1, kind="reply", session=session)
+            before = len(turns)
+            for _ in range(20):  # a woken loop would take its turn within these; no real time passes
+                await asyncio.sleep(0)
+            assert len(turns) == before  # the transaction is still open: the loop was not woken
+            bot.expect_silence()
+        await bot.wait_said(1)  # the loop's own idle wake-up is 30 s away: only the commit can wake it this soon
+        sender.stop()
         await loop
-        assert bot.said(G1) == ["收到"]
+        bot.expect_said(["收到"])
 
 
 async def test_a_reply_behind_a_rate_limited_group_is_sent_once(data_dir: Path) -> None:
@@ -199,8 +217,8 @@ async def test_a_reply_behind_a_rate_limited_group_is_sent_once(data_dir: Path) 
         await bot.app.sender.send_due()  # 一 goes; 二 waits for G1's minute; B goes from behind it
         await bot.app.sender.send_due()
         await bot.settle(horizon=timedelta(minutes=2))
-        assert bot.said(G1) == ["一", "二"]
-        assert bot.said(G2) == ["B"]
+        bot.expect_said(["一", "二"], G1)
+        bot.expect_said(["B"], G2)
 
 
 async def test_the_send_loop_survives_a_store_error(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -209,25 +227,25 @@ async def test_the_send_loop_survives_a_store_error(data_dir: Path, monkeypatch:
         sender = bot.app.sender
         real_due, calls = sender._due, []
 
+        failed = asyncio.Event()
+
         async def flaky_due(now: datetime) -> list[QueuedRow]:
             calls.append(now)
             if len(calls) == 1:
+                failed.set()
                 raise OSError("database is locked")
             return await real_due(now)
 
         monkeypatch.setattr(sender, "_due", flaky_due)
         sender._store_unknown = True  # as after a start: the loop's first look is at the store
         loop = asyncio.create_task(sender.run())
-        await asyncio.sleep(0.05)
-        assert len(calls) == 1  # the loop's first look failed
+        await asyncio.wait_for(failed.wait(), 5)  # the loop's first look failed
         await sender.enqueue(Outbound(room, "还在"), group=G1, kind="reply")
-        for _ in range(200):
-            if bot.said(G1):
-                break
-            await asyncio.sleep(0.02)
+        await bot.wait_said(1)
         sender.stop()
         await loop
-        assert bot.said(G1) == ["还在"]  # the same loop, still alive, said it
+        bot.expect_said(["还在"])  # the same loop, still alive, said it
+        bot.expect_failures("send_loop_failed")  # and the operator was told of the failed look
 
 
 async def test_due_count_says_when_the_sender_has_said_everything(data_dir: Path) -> None:
@@ -240,6 +258,7 @@ async def test_due_count_says_when_the_sender_has_said_everything(data_dir: Path
         assert await sender.due_count() == 1  # what is meant for later does not hold a shutdown
         await bot.settle()
         assert await sender.due_count() == 0
+        bot.expect_said(["现在"])
 
 
 async def test_replies_handed_over_are_said_without_asking_the_store(
@@ -257,29 +276,32 @@ async def test_replies_handed_over_are_said_without_asking_the_store(
             return await real_due(now)
 
         monkeypatch.setattr(sender, "_due", counted_due)
+        real_send_due, idle = sender.send_due, asyncio.Event()
+
+        async def watched_send_due() -> float | None:
+            wait = await real_send_due()
+            if wait is None:
+                idle.set()
+            return wait
+
+        sender.send_due = watched_send_due  # type: ignore[method-assign]
         loop = asyncio.create_task(sender.run())
-        await asyncio.sleep(0.05)
+        await asyncio.wait_for(idle.wait(), 5)
         looks.clear()  # its first look after the start
         for text in ("一", "二"):
             await sender.enqueue(Outbound(room, text), group=G1, kind="reply")
-        for _ in range(200):
-            if len(bot.said(G1)) == 2:
-                break
-            await asyncio.sleep(0.01)
-        assert bot.said(G1) == ["一", "二"]
+        await bot.wait_said(2)
+        bot.expect_said(["一", "二"])
         assert looks == []
         async with bot.app.db.transaction() as session:  # queued by another process: found at the idle poll
             session.add(OutboundMessage(room_id=room, group_name=G1, text="三", mentions=[], kind="reply",
                                         status="queued", created_at=bot.clock.now(), attempts=0))  # fmt: skip
         monkeypatch.setattr(sender_module, "IDLE_POLL_S", 0.05)
         sender._wake.set()  # the loop goes back to its idle wait, now a short one
-        for _ in range(200):
-            if len(bot.said(G1)) == 3:
-                break
-            await asyncio.sleep(0.01)
+        await bot.wait_said(3)
         sender.stop()
         await loop
-        assert bot.said(G1) == ["一", "二", "三"]
+        bot.expect_said(["三"])
 
 
 async def test_a_row_whose_send_failed_is_sent_while_other_replies_keep_coming(data_dir: Path) -> None:
@@ -300,11 +322,16 @@ async def test_a_row_whose_send_failed_is_sent_while_other_replies_keep_coming(d
         sender.renderers["special"] = render
         loop = asyncio.create_task(sender.run())
         await sender.enqueue(Outbound(room, "特别通知"), group=G1, kind="special")
-        for i in range(60):  # a reply every 50 ms: the loop never sits idle long enough for its poll
-            await asyncio.sleep(0.05)
-            await sender.enqueue(Outbound(room, f"回复{i}"), group=G1, kind="reply")
+        replies: list[str] = []
+        for i in range(60):  # a reply as soon as the last one is said: the loop never sits idle for its poll
             if "特别通知" in bot.said(G1):
                 break
+            await sender.enqueue(Outbound(room, f"回复{i}"), group=G1, kind="reply")
+            replies.append(f"回复{i}")
+            await bot.wait_said(len(replies) + ("特别通知" in bot.said(G1)))
+        await bot.wait_said(len(replies) + 1)
         sender.stop()
         await loop
-        assert "特别通知" in bot.said(G1)
+        said = bot.expect_said([re.compile("回复\\d+|特别通知")] * (len(replies) + 1))
+        assert sorted(said) == sorted([*replies, "特别通知"])  # every reply once, and the failed row too
+        bot.expect_failures("send_loop_failed")

@@ -3,6 +3,7 @@ oversold — on SQL alone and with Redis in front; every order change leaves an 
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -29,35 +30,69 @@ async def _left(bot: BotHarness) -> int:
         return row.left
 
 
+LINES = ["3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓2盒", "6号楼 何姐 草莓1盒", "2栋 陈叔 草莓1盒"]
+FULL = "合计:草莓4盒(草莓还剩0盒)\n【周六丹东草莓团】已有{}人,还差{}人成团"
+
+
+async def _two_in_two_waiting(bot: BotHarness, gate: str) -> None:
+    """Four lines against 4 boxes: 王阿姨 and 李姐 take them all, 何姐 and 陈叔 wait."""
+    if gate == "redis":
+        await bot.app.services.shared.redis.flushdb()  # type: ignore[attr-defined]
+        await apply_config_to_store(bot.app.services)
+    for i in range(1, 5):
+        await bot.say(LINES[i - 1].split()[-2], chain(H, *LINES[:i]))
+    await bot.settle(horizon=timedelta(minutes=1))
+    bot.expect_said(
+        [
+            "✅ 已记录:3栋 王阿姨 草莓2盒\n合计:草莓2盒(草莓还剩2盒)\n【周六丹东草莓团】已有1人,还差4人成团",
+            f"✅ 已记录:5-1201 李姐 草莓2盒\n{FULL.format(2, 3)}",
+            f"⏳ 已满,登记候补(有人取消按顺序递补):6号楼 何姐 草莓1盒\n{FULL.format(2, 3)}",
+            f"⏳ 已满,登记候补(有人取消按顺序递补):2栋 陈叔 草莓1盒\n{FULL.format(2, 3)}",
+        ]
+    )
+
+
 async def test_lines_past_the_stock_wait_and_a_cancel_promotes_the_first(data_dir: Path, gate: str) -> None:
     async with BotHarness(data_dir, config=STOCKED) as bot:
-        if gate == "redis":
-            await bot.app.services.shared.redis.flushdb()  # type: ignore[attr-defined]
-            await apply_config_to_store(bot.app.services)
-        lines = ["3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓2盒", "6号楼 何姐 草莓1盒", "2栋 陈叔 草莓1盒"]
-        for i in range(1, 5):
-            await bot.say(lines[i - 1].split()[-2], chain(H, *lines[:i]))
-        await bot.settle(horizon=timedelta(minutes=1))
+        await _two_in_two_waiting(bot, gate)
         assert [w for w, _ in await bot.orders()] == ["3栋 王阿姨", "5-1201 李姐"]
         assert [w for w, _ in await bot.orders(status="waiting")] == ["6号楼 何姐", "2栋 陈叔"]
         assert await _left(bot) == 0
-        said = "\n".join(bot.said())
-        assert "登记候补(有人取消按顺序递补):6号楼 何姐 草莓1盒" in said
-        assert "草莓还剩0盒" in said
-        # 李姐 cancels her 2 boxes: 何姐 (1) and then 陈叔 (1) move up, in the order they came
-        lines[1] = "5-1201 李姐 不要了"
-        await bot.say("李姐", chain(H, *lines))
-        await bot.settle(horizon=timedelta(minutes=1))
+        # 李姐 cancels her 2 boxes: 何姐 (1) and then 陈叔 (1) move up, in the order they came, and are told
+        await bot.say("李姐", chain(H, LINES[0], "5-1201 李姐 不要了", *LINES[2:]))
         assert [w for w, _ in await bot.orders()] == ["3栋 王阿姨", "6号楼 何姐", "2栋 陈叔"]
         assert await bot.orders(status="waiting") == []
         assert await _left(bot) == 0
-        told = [t for t in bot.said() if "候补转正" in t]
-        assert len(told) == 2
-        assert told[0].startswith("6号楼 何姐")
+        bot.expect_said(
+            [
+                "6号楼 何姐 有邻居取消了,你的候补转正啦:草莓1盒 ✅",
+                "2栋 陈叔 有邻居取消了,你的候补转正啦:草莓1盒 ✅",
+                # the digest's head is wrong today (see the xfail test below); its cancel and totals are right
+                re.compile(f"(?s).*❎ 已取消:5-1201 李姐\n{re.escape(FULL.format(3, 2))}"),
+            ]
+        )
         async with bot.app.db.sessions() as s:
             synced = [r.payload for r in await s.scalars(select(SyncOutbox).order_by(SyncOutbox.id))]
         promoted = [p for p in synced if p["participant"] == "6号楼 何姐" and p["status"] == "active"]
         assert promoted[-1]["member"] == "6号楼 何姐"  # her order, not the canceller's (李姐)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: the digest after a cancel that promotes waiters says '✏️ 已修改:6号楼 何姐 草莓1盒;2栋 陈叔 草莓1盒' — "
+    "neither edited anything, and each was already told '候补转正' (handlers/chain_orders digest)",
+)
+async def test_a_cancel_that_promotes_waiters_is_confirmed_as_the_cancel_alone(data_dir: Path) -> None:
+    async with BotHarness(data_dir, config=STOCKED) as bot:
+        await _two_in_two_waiting(bot, "sql")
+        await bot.say("李姐", chain(H, LINES[0], "5-1201 李姐 不要了", *LINES[2:]))
+        bot.expect_said(
+            [
+                "6号楼 何姐 有邻居取消了,你的候补转正啦:草莓1盒 ✅",
+                "2栋 陈叔 有邻居取消了,你的候补转正啦:草莓1盒 ✅",
+                f"❎ 已取消:5-1201 李姐\n{FULL.format(3, 2)}",
+            ]
+        )
 
 
 async def test_every_order_change_is_in_the_outbox_with_its_version(data_dir: Path) -> None:
@@ -65,6 +100,14 @@ async def test_every_order_change_is_in_the_outbox_with_its_version(data_dir: Pa
         await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))
         await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓3盒"))
         await bot.say("王阿姨", chain(H, "3栋 王阿姨 不要了"))
+        progress = "【周六丹东草莓团】已有{}人,还差{}人成团"
+        bot.expect_said(
+            [
+                f"✅ 已记录:3栋 王阿姨 草莓2盒\n合计:草莓2盒\n{progress.format(1, 4)}",
+                f"✏️ 已修改:3栋 王阿姨 草莓3盒\n合计:草莓3盒\n{progress.format(1, 4)}",
+                f"❎ 已取消:3栋 王阿姨\n{progress.format(0, 5)}",
+            ]
+        )
         async with bot.app.db.sessions() as s:
             rows = list(await s.scalars(select(SyncOutbox).order_by(SyncOutbox.id)))
         assert [r.idempotency_key for r in rows] == ["order:1:v1", "order:1:v2", "order:1:v3"]
@@ -89,6 +132,13 @@ async def test_a_redis_that_lost_its_counters_does_not_turn_members_away(
         assert await _left(bot) == 0
         await bot.say("何姐", chain(H, "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓2盒", "6号楼 何姐 草莓1盒"))
         assert [w for w, _ in await bot.orders(status="waiting")] == ["6号楼 何姐"]  # now truly sold out
+        bot.expect_said(
+            [
+                "✅ 已记录:3栋 王阿姨 草莓2盒\n合计:草莓2盒(草莓还剩2盒)\n【周六丹东草莓团】已有1人,还差4人成团",
+                f"✅ 已记录:5-1201 李姐 草莓2盒\n{FULL.format(2, 3)}",
+                f"⏳ 已满,登记候补(有人取消按顺序递补):6号楼 何姐 草莓1盒\n{FULL.format(2, 3)}",
+            ]
+        )
 
 
 async def test_a_rolled_back_order_gives_its_units_back_to_the_redis_gate(
@@ -119,6 +169,9 @@ async def test_a_rolled_back_order_gives_its_units_back_to_the_redis_gate(
         assert [w for w, _ in await bot.orders()] == ["3栋 王阿姨"]
         assert await _left(bot) == 1
         assert await services.shared.stock_left("buy:caomei:草莓") == 1  # the gate agrees with the SQL truth
+        bot.expect_said(
+            ["✅ 已记录:3栋 王阿姨 草莓3盒\n合计:草莓3盒(草莓还剩1盒)\n【周六丹东草莓团】已有1人,还差4人成团"]
+        )
 
 
 async def _stock(data_dir: Path, gate: str, total: int) -> tuple[Stock, Database, RedisState | None]:

@@ -59,10 +59,24 @@ async def backend() -> AsyncIterator[FakeBackend]:
     await runner.cleanup()
 
 
-async def _three_changes(bot: BotHarness) -> None:
+DIGEST = "{}\n合计:草莓{}盒\n【周六丹东草莓团】已有{}人,还差{}人成团"
+
+
+async def _one_change(bot: BotHarness) -> None:
     await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))
+    bot.expect_said([DIGEST.format("✅ 已记录:3栋 王阿姨 草莓2盒", 2, 1, 4)])
+
+
+async def _three_changes(bot: BotHarness) -> None:
+    await _one_change(bot)
     await bot.say("李姐", chain(H, "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒"))
     await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓3盒", "5-1201 李姐 草莓1盒"))
+    bot.expect_said(
+        [
+            DIGEST.format("✅ 已记录:5-1201 李姐 草莓1盒", 3, 2, 3),
+            DIGEST.format("✏️ 已修改:3栋 王阿姨 草莓3盒", 4, 2, 3),
+        ]
+    )
 
 
 async def _statuses(bot: BotHarness) -> list[str]:
@@ -124,7 +138,7 @@ async def test_a_restarted_worker_resumes_and_a_resend_is_stored_once(data_dir: 
 
 async def test_a_rejected_change_is_marked_failed_for_the_operator(data_dir: Path, backend: FakeBackend) -> None:
     async with BotHarness(data_dir) as bot:
-        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))
+        await _one_change(bot)
         backend.reject = True
         async with SyncWorker(bot.app.db, backend.url, "t0ken", bot.clock) as worker:
             assert await worker.send_pending() == 0
@@ -136,7 +150,7 @@ async def test_a_rejected_change_is_marked_failed_for_the_operator(data_dir: Pat
 
 async def test_a_rotated_token_keeps_the_change_until_the_token_is_right(data_dir: Path, backend: FakeBackend) -> None:
     async with BotHarness(data_dir) as bot:
-        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))
+        await _one_change(bot)
         backend.token = "new-t0ken"  # the leader's backend rotated its token; the bot still has the old one
         async with SyncWorker(bot.app.db, backend.url, "t0ken", bot.clock, first_wait=0.01, attempts=2) as worker:
             assert await worker.send_pending() == 0

@@ -50,14 +50,18 @@ def test_the_database_is_the_flag_then_the_environment_then_backend_db(
 
 
 async def test_serve_migrates_serves_and_stops(tmp_path: Path) -> None:
-    stop = asyncio.Event()
+    stop, started = asyncio.Event(), asyncio.Event()
     ports: list[int] = []
+
+    def on_started(port: int) -> None:
+        ports.append(port)
+        started.set()
+
     url = f"sqlite+aiosqlite:///{tmp_path / 'backend.db'}"
-    task = asyncio.create_task(serve("127.0.0.1", 0, database_url=url, token=TOKEN, stop=stop, on_started=ports.append))
-    for _ in range(200):
-        if ports or task.done():
-            break
-        await asyncio.sleep(0.02)
+    task = asyncio.create_task(serve("127.0.0.1", 0, database_url=url, token=TOKEN, stop=stop, on_started=on_started))
+    waiting = asyncio.create_task(started.wait())
+    await asyncio.wait([task, waiting], timeout=15, return_when=asyncio.FIRST_COMPLETED)  # up, or failed to start
+    waiting.cancel()
     assert ports, task
     async with aiohttp.ClientSession() as session:
         base = f"http://127.0.0.1:{ports[0]}"

@@ -19,22 +19,22 @@ async def test_the_after_sales_reply_is_the_leaders_policy(data_dir: Path) -> No
     config = CONFIG + 'questions:\n  after_sales: "{what}有问题包退包换,拍照发群里就行。"\n'
     async with BotHarness(data_dir, config=config, handlers=HANDLERS) as bot:
         await bot.say("王阿姨", "草莓坏了好几个怎么办")
-        assert bot.said()[-1].startswith("草莓有问题包退包换,拍照发群里就行。已通知团长 @张姐")
+        bot.expect_said(["草莓有问题包退包换,拍照发群里就行。已通知团长 @张姐"])
 
 
 async def test_an_unsure_question_is_left_alone_by_default(data_dir: Path) -> None:
     async with BotHarness(data_dir, handlers=HANDLERS) as bot:
         await bot.say("王阿姨", "团长,榴莲还有没有")  # not in the catalogue: the bot is not sure
-        assert bot.said() == []
+        bot.expect_silence()
 
 
 async def test_or_handed_to_the_leader_when_the_config_says_so(data_dir: Path) -> None:
     config = CONFIG + "questions:\n  when_unsure: leader_note\n"
     async with BotHarness(data_dir, config=config, handlers=HANDLERS) as bot:
         await bot.say("王阿姨", "团长,榴莲还有没有")
-        assert bot.said() == ["@张姐 王阿姨问「团长,榴莲还有没有」,小团拿不准,麻烦团长看一下~"]
+        bot.expect_said(["@张姐 王阿姨问「团长,榴莲还有没有」,小团拿不准,麻烦团长看一下~"])
         await bot.say("李姐", "李姐你家的猫找到了吗?")  # chatter is still chatter
-        assert len(bot.said()) == 1
+        bot.expect_silence()
 
 
 def test_the_policy_may_only_name_the_product() -> None:

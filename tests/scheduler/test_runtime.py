@@ -10,7 +10,6 @@ from pathlib import Path
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
-from structlog.testing import capture_logs
 
 from bot.config import load_config
 from scheduler.plan import planned_jobs
@@ -20,6 +19,34 @@ from tests.harness import BotHarness, at, chain
 from tests.scheduler.conftest import G1, G2, MONDAY, NEXT_MONDAY, WEEK, firings, meet_rooms, scheduler_of, week_config
 
 H = "#接龙 周六丹东草莓团"
+HEADER_G1 = (
+    "#接龙 周六丹东草莓团\n草莓 39.9元/盒,限量100盒\n满3人成团\n截单:12月2日(周三) 20:00\n到货:12月5日(周六) 16:00\n"
+    "自提:东门快递柜旁 17:00-20:00\n例 3栋 王阿姨 草莓1盒"
+)
+HEADER_G2 = (
+    "#接龙 周六丹东草莓团\n草莓 39.9元/盒,限量100盒\n满3人成团\n截单:12月2日(周三) 20:00\n到货:12月5日(周六) 16:00\n"
+    "例 3栋 王阿姨 草莓1盒"
+)
+TWO_ORDERS = "\n".join(
+    [
+        "✅ 已记录:3栋 王阿姨 草莓2盒;5-1201 李姐 草莓1盒",
+        "合计:草莓3盒(草莓还剩97盒)",
+        "【周六丹东草莓团】已有2人,还差1人成团",
+    ]
+)
+NUDGE = "仅差1人成团!周六丹东草莓团 快来接龙~"
+SALE_OPEN = "⚡ 秒杀开抢啦:砂糖橘 19.9元/箱(原价29.9元),还剩{}箱\n{}结束,接龙下单,先到先得~"
+
+
+def column(day: str, stock: int, cutoff: str = "20:00") -> str:
+    return (
+        f"【周一食谱日】{day},用土鸡蛋(36元/盒)做番茄炒蛋~\n本周在团:\n"
+        f"· 周六丹东草莓团:草莓 39.9元/盒,12月2日(周三) {cutoff}截单\n草莓还剩{stock}盒"
+    )
+
+
+def reminder(left: str, when: str, status: str) -> str:
+    return f"⏰ 周六丹东草莓团 还有{left}截单({when})\n{status}\n还没接龙的邻居抓紧啦~"
 
 
 async def scheduled_posts(bot: BotHarness) -> list[tuple[str, str | None, str, str]]:
@@ -75,7 +102,7 @@ async def test_the_job_apscheduler_runs_fires_the_firing_it_is_late_for(
     week_bot.clock.advance_to(at("2026-11-30 09:00") + timedelta(seconds=40))
     await job.func(*job.args)
     await week_bot.settle()
-    assert week_bot.said(G1)[-1].startswith("#接龙 周六丹东草莓团")
+    week_bot.expect_said([HEADER_G1], G1)
     async with week_bot.app.db.sessions() as session:
         keys = list(await session.scalars(select(OutboundMessage.key).where(OutboundMessage.kind == "buy_open")))
     assert keys == [f"buy_open:caomei:{G1}@2026-11-30T09:00:00+08:00"]
@@ -119,16 +146,34 @@ async def test_a_realistic_week_fires_exactly_the_expected_posts(week_bot: BotHa
         ("arrival", G1, "sent", "📦 到货啦!周六丹东草莓团 已到货"),
         ("arrival", G2, "sent", "📦 到货啦!周六丹东草莓团 已到货"),
     ]
-    g1 = bot.said(G1)
-    reminder = next(t for t in g1 if t.startswith("⏰"))
-    assert "已有3人,已成团" in reminder  # 王阿姨 and 李姐 here, 陈叔 in group 2: 成团 counts the whole buy
-    summary = next(t for t in g1 if t.startswith("【截单】"))
-    assert "1. 3栋 王阿姨 草莓2盒" in summary
-    assert "2. 5-1201 李姐 草莓1盒" in summary
-    assert "陈叔" not in summary
-    assert "已有3人,已成团" in summary
-    assert "陈叔 草莓3盒" in next(t for t in bot.said(G2) if t.startswith("【截单】"))
-    assert any("截单" in t and "刘妈妈" in t for t in g1[g1.index(summary) :])  # a late line is answered as too late
+    formed = reminder("2小时", "今晚20:00", "已有3人,已成团")  # 王阿姨 and 李姐 in 1, 陈叔 in 2: the whole buy counts
+    closed = (
+        "【截单】周六丹东草莓团 已截单,之后的接龙不再记录\n【汇总】周六丹东草莓团({})\n合计:草莓3盒\n{}\n"
+        + "已有3人,已成团"
+    )
+    bot.expect_said(
+        [
+            HEADER_G1,
+            HEADER_G2,
+            column("11月30日周一", 100),
+            column("11月30日周一", 100),
+            NUDGE,
+            TWO_ORDERS,
+            formed,
+            "✅ 已记录:2栋 陈叔 草莓3盒\n合计:草莓6盒(草莓还剩94盒)\n【周六丹东草莓团】已有3人,已成团",
+            formed,
+            closed.format(G1, "1. 3栋 王阿姨 草莓2盒\n2. 5-1201 李姐 草莓1盒"),  # each group its own lines
+            closed.format(G2, "1. 2栋 陈叔 草莓3盒"),
+            "抱歉,周六丹东草莓团已于12月02日 20:00截单,刘妈妈的接龙这次没能记上,下次开团早点来哦~",
+            "⚡ 秒杀预告:砂糖橘 19.9元/箱(原价29.9元),10分钟后开抢\n今晚20:00-20:30,限量50箱,接龙下单,先到先得~",
+            SALE_OPEN.format(50, "20:30"),
+            "⏱ 砂糖橘限时秒杀已结束,谢谢大家捧场~",
+            "📦 到货啦!周六丹东草莓团 已到货\n自提地点:东门快递柜旁\n自提时间:12月5日(周六) 17:00-20:00\n"
+            "请报接龙时的名字取货,有问题@团长~",
+            "📦 到货啦!周六丹东草莓团 已到货\n取货地点和时间请留意团长通知\n请报接龙时的名字取货,有问题@团长~",
+        ],
+        group=None,  # both groups, in the order they were said
+    )
     async with bot.app.db.sessions() as session:
         closed = await session.scalar(select(GroupBuy.closed_at).where(GroupBuy.id == "caomei"))
     assert closed == at("2026-12-02 20:00")
@@ -141,7 +186,14 @@ async def test_column_stock_is_live(week_bot: BotHarness, sched: BotScheduler) -
     week_bot.clock.advance_to(at("2026-11-30 10:00"))
     assert await sched.fire(spec, at("2026-11-30 10:00"))
     await week_bot.settle()
-    assert week_bot.said(G2)[-1].endswith("草莓还剩97盒")
+    week_bot.expect_said([column("11月30日周一", 97)], G2)
+    week_bot.expect_said(
+        [
+            NUDGE,
+            TWO_ORDERS,
+        ],
+        G1,
+    )
 
 
 # --- once ----------------------------------------------------------------------------------------------------------
@@ -156,7 +208,7 @@ async def test_a_firing_posts_once_however_often_it_is_fired(week_bot: BotHarnes
     results += await asyncio.gather(again.fire(spec, when), again.fire(spec, when.astimezone(week_bot.config.tz)))
     await week_bot.settle()
     assert results == [True, False, False, False]
-    assert sum(t.startswith("#接龙") for t in week_bot.said(G1)) == 1
+    week_bot.expect_said([HEADER_G1], group=None)
 
 
 async def test_a_room_never_seen_is_skipped_and_logged(data_dir: Path) -> None:
@@ -164,9 +216,9 @@ async def test_a_room_never_seen_is_skipped_and_logged(data_dir: Path) -> None:
         await meet_rooms(bot, G1)
         sched = scheduler_of(bot)
         spec = next(s for s in planned_jobs(bot.config) if s.id == f"buy_open:caomei:{G2}")
-        with capture_logs() as logs:
-            assert not await sched.fire(spec, at("2026-11-30 09:00"))
-        assert any(e["event"] == "post_skipped_no_room" and e["group"] == G2 for e in logs)
+        assert not await sched.fire(spec, at("2026-11-30 09:00"))
+        assert [e["group"] for e in bot.logged("post_skipped_no_room")] == [G2]
+        bot.expect_silence()
 
 
 # --- quiet hours ---------------------------------------------------------------------------------------------------
@@ -205,8 +257,22 @@ async def test_nothing_but_columns_and_alerts_goes_out_in_quiet_hours(data_dir: 
         morning = next(s for s in planned_jobs(config) if s.id == f"cutoff_reminder:caomei:-30m:{G1}")
         await sched.fire(morning, at("2026-12-02 08:30"))
         await bot.settle()
-        assert bot.said(G1)[-1].startswith("⏰ 周六丹东草莓团 还有30分钟截单")
         assert await maybe_nudge(bot.app.services, config.buys[0], G1)
+        await bot.settle()
+        bot.expect_said(
+            [
+                NUDGE,  # 21:00, before the quiet hours
+                "⚡ 秒杀预告:砂糖橘 19.9元/箱(原价29.9元),10分钟后开抢\n今晚23:00-08:10,限量50箱,接龙下单,先到先得~",
+                TWO_ORDERS,
+                column("12月1日周二", 97, cutoff="09:00"),  # both groups
+                column("12月1日周二", 97, cutoff="09:00"),
+                SALE_OPEN.format(50, "08:10"),
+                # the 07:00 reminder was suppressed; the 08:30 one and the morning's nudge go out
+                reminder("30分钟", "今天09:00", "已有2人,还差1人成团"),
+                NUDGE,
+            ],
+            group=None,
+        )
 
 
 # --- flash sale ----------------------------------------------------------------------------------------------------
@@ -229,12 +295,15 @@ async def test_a_flash_sale_alerts_at_its_offsets_and_announces_sold_out_once(
     await announce_sold_out(week_bot.app.services, "orange")
     await announce_sold_out(week_bot.app.services, "orange")  # the store may report 0 twice; a second process too
     await week_bot.settle()
-    said = week_bot.said(G1)
-    assert said[-3].startswith("⚡ 秒杀预告")
-    assert said[-2].startswith("⚡ 秒杀开抢啦")
-    assert said[-1] == "🈵 砂糖橘秒杀已抢光!没抢到的邻居别急,下次早点来~"
-    assert sum("抢光" in t for t in said) == 1
-    assert not any("抢光" in t for t in week_bot.said(G2))  # the sale is in group 1 only
+    week_bot.expect_said(
+        [
+            "⚡ 秒杀预告:砂糖橘 19.9元/箱(原价29.9元),10分钟后开抢\n今晚20:00-20:30,限量50箱,接龙下单,先到先得~",
+            SALE_OPEN.format(50, "20:30"),
+            "🈵 砂糖橘秒杀已抢光!没抢到的邻居别急,下次早点来~",  # once
+        ],
+        G1,
+    )
+    week_bot.expect_silence(G2)  # the sale is in group 1 only
 
 
 # --- restart -------------------------------------------------------------------------------------------------------
@@ -252,10 +321,10 @@ async def test_a_restart_sends_firings_within_grace_once_and_logs_older_ones_as_
 
     bot.clock.advance_to(at("2026-12-02 18:04"))  # back up: the column (Mon 10:00) is long gone, the reminder not
     restarted = scheduler_of(bot)
-    with capture_logs() as logs:
-        await restarted.start(paused=True, watch=False)
+    mark = bot.log_mark()
+    await restarted.start(paused=True, watch=False)
     await bot.settle()
-    missed = sorted(e["job"] for e in logs if e["event"] == "job_missed")
+    missed = sorted(e["job"] for e in bot.logged("job_missed", since=mark))
     assert missed == [f"column:周一食谱日:{G1}", f"column:周一食谱日:{G2}"]
     assert [(k, g) for k, g, _, _ in await scheduled_posts(bot)] == [
         ("buy_open", G1),
@@ -263,14 +332,16 @@ async def test_a_restart_sends_firings_within_grace_once_and_logs_older_ones_as_
         ("reminder", G1),
         ("reminder", G2),
     ]
-    assert bot.said(G1)[-1].startswith("⏰ 周六丹东草莓团 还有2小时截单")
+    behind = reminder("2小时", "今晚20:00", "已有0人,还差3人成团")
+    bot.expect_said([HEADER_G1, HEADER_G2, behind, behind], group=None)
     await restarted.shutdown()
 
     bot.clock.advance(60)  # and once more: nothing is sent twice, nothing is reported twice
     third = scheduler_of(bot)
-    with capture_logs() as logs:
-        assert (await third.catch_up()).fired == 0
-    assert not [e for e in logs if e["event"] in ("job_missed", "job_fired")]
+    mark = bot.log_mark()
+    assert (await third.catch_up()).fired == 0
+    assert bot.logged("job_missed", "job_fired", since=mark) == []
+    bot.expect_silence()
 
 
 # --- reload --------------------------------------------------------------------------------------------------------
@@ -288,9 +359,8 @@ async def test_a_bad_reload_keeps_the_old_plan_and_says_where(data_dir: Path, tm
         await sched.start(paused=True, watch=False)
         before = {job.id for job in sched.scheduler.get_jobs()}
         write_config(path, WEEK.replace("cutoff: 2026-12-02 20:00", "cutoff: 2026-12-02 25:00"))
-        with capture_logs() as logs:
-            assert not await sched.reload_from(path)
-        failed = [e for e in logs if e["event"] == "config_reload_failed"]
+        assert not await sched.reload_from(path)
+        failed = bot.logged("config_reload_failed")
         assert len(failed) == 1
         line = WEEK.splitlines().index("    cutoff: 2026-12-02 20:00") + 1
         assert failed[0]["problems"][0].startswith(f"{path}:{line}: buys[0].cutoff: ")
@@ -371,7 +441,7 @@ async def test_flash_alerts_show_the_stock_left_on_the_stores_counter(
     week_bot.clock.advance_to(when)
     assert await sched.fire(sched.specs[f"flash_alert:orange:0:{G1}"], when)
     await week_bot.settle()
-    assert week_bot.said(G1)[-1].startswith("⚡ 秒杀开抢啦:砂糖橘 19.9元/箱(原价29.9元),还剩42箱")
+    week_bot.expect_said([SALE_OPEN.format(42, "20:30")], group=None)
 
 
 async def test_a_reload_that_adds_a_buy_opened_a_minute_ago_still_posts_its_header(
@@ -390,5 +460,11 @@ async def test_a_reload_that_adds_a_buy_opened_a_minute_ago_still_posts_its_head
         write_config(path, WEEK.replace("\ncolumns:", added + "columns:", 1))
         assert await sched.reload_from(path)
         await bot.settle()
-        assert any(t.startswith("#接龙 土鸡蛋补货团") for t in bot.said(G1))
+        bot.expect_said(
+            [
+                "#接龙 土鸡蛋补货团\n土鸡蛋 36元/盒\n截单:12月4日(周五) 20:00\n自提:东门快递柜旁 17:00-20:00\n"
+                "例 3栋 王阿姨 土鸡蛋1盒"
+            ],
+            group=None,
+        )
         await sched.shutdown()
