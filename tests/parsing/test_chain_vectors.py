@@ -19,35 +19,30 @@ ALL = [case for cases in CASES.values() for case in cases]
 
 # Entries read exactly (see benchmarks/chain_eval.py) measured when these lists were written; raise them as the engine
 # improves, never lower them.
-FLOORS = {"tuning": 0.5314, "holdout": 0.5758, "peers": 0.5789}
+FLOORS = {"tuning": 0.5333, "holdout": 0.5942, "peers": 0.5789}
 
 KNOWN_MISSES = {
     # tuning
-    "t008-unnumbered_append", "t009-unnumbered_append", "t010-unnumbered_append", "t011-unnumbered_append",
-    "t012-unnumbered_append", "t013-unnumbered_append", "t014-unnumbered_append",
-    "t015-shared_qty", "t016-shared_qty", "t018-shared_qty", "t019-shared_qty", "t020-shared_qty", "t021-shared_qty",
-    "t022-author_edit", "t023-author_edit", "t024-author_edit", "t025-author_edit", "t026-author_edit",
-    "t027-author_edit", "t028-author_edit",
-    "t029-no_spaces", "t030-no_spaces", "t031-no_spaces", "t032-no_spaces", "t033-no_spaces", "t034-no_spaces",
-    "t035-no_spaces",
-    "t043-emoji_label", "t046-emoji_label", "t049-emoji_label",
-    "t050-copier_mistake", "t051-copier_mistake", "t052-copier_mistake", "t053-copier_mistake",
-    "t054-copier_mistake", "t055-copier_mistake", "t056-copier_mistake",
-    "t057-dirty_paste", "t058-dirty_paste", "t059-dirty_paste", "t060-dirty_paste", "t061-dirty_paste",
-    "t062-dirty_paste", "t063-dirty_paste",
+    "t-unnumbered_append-01", "t-unnumbered_append-02", "t-unnumbered_append-03", "t-unnumbered_append-04",
+    "t-unnumbered_append-05", "t-unnumbered_append-06", "t-unnumbered_append-07", "t-shared_qty-01",
+    "t-shared_qty-02", "t-shared_qty-04", "t-shared_qty-05", "t-shared_qty-06", "t-shared_qty-07", "t-author_edit-01",
+    "t-author_edit-02", "t-author_edit-03", "t-author_edit-04", "t-author_edit-05", "t-author_edit-06",
+    "t-author_edit-07", "t-no_spaces-01", "t-no_spaces-02", "t-no_spaces-03", "t-no_spaces-04", "t-no_spaces-05",
+    "t-no_spaces-06", "t-no_spaces-07", "t-emoji_label-01", "t-emoji_label-04", "t-emoji_label-07",
+    "t-copier_mistake-01", "t-copier_mistake-02", "t-copier_mistake-03", "t-copier_mistake-04", "t-copier_mistake-05",
+    "t-copier_mistake-06", "t-copier_mistake-07", "t-dirty_paste-01", "t-dirty_paste-02", "t-dirty_paste-03",
+    "t-dirty_paste-04", "t-dirty_paste-05", "t-dirty_paste-06", "t-dirty_paste-07", "t-emoji_label-08",
+    "t-emoji_label-09",
     # holdout
-    "h008-unnumbered_append", "h009-unnumbered_append", "h010-unnumbered_append", "h011-unnumbered_append",
-    "h012-unnumbered_append", "h013-unnumbered_append", "h014-unnumbered_append",
-    "h015-shared_qty", "h016-shared_qty", "h017-shared_qty", "h018-shared_qty", "h019-shared_qty", "h020-shared_qty",
-    "h021-shared_qty",
-    "h022-author_edit", "h023-author_edit", "h024-author_edit", "h025-author_edit", "h026-author_edit",
-    "h027-author_edit", "h028-author_edit",
-    "h029-no_spaces", "h030-no_spaces", "h032-no_spaces", "h033-no_spaces", "h035-no_spaces",
-    "h046-emoji_label", "h048-emoji_label", "h049-emoji_label",
-    "h050-copier_mistake", "h051-copier_mistake", "h052-copier_mistake", "h053-copier_mistake",
-    "h054-copier_mistake", "h055-copier_mistake", "h056-copier_mistake",
-    "h057-dirty_paste", "h058-dirty_paste", "h059-dirty_paste", "h060-dirty_paste", "h061-dirty_paste",
-    "h062-dirty_paste", "h063-dirty_paste",
+    "h-unnumbered_append-01", "h-unnumbered_append-02", "h-unnumbered_append-03", "h-unnumbered_append-04",
+    "h-unnumbered_append-05", "h-unnumbered_append-06", "h-unnumbered_append-07", "h-shared_qty-01",
+    "h-shared_qty-02", "h-shared_qty-03", "h-shared_qty-04", "h-shared_qty-05", "h-shared_qty-06", "h-shared_qty-07",
+    "h-author_edit-01", "h-author_edit-02", "h-author_edit-03", "h-author_edit-04", "h-author_edit-05",
+    "h-author_edit-06", "h-author_edit-07", "h-no_spaces-01", "h-no_spaces-02", "h-no_spaces-04", "h-no_spaces-05",
+    "h-no_spaces-07", "h-emoji_label-04", "h-emoji_label-06", "h-emoji_label-07", "h-copier_mistake-01",
+    "h-copier_mistake-02", "h-copier_mistake-03", "h-copier_mistake-04", "h-copier_mistake-05", "h-copier_mistake-06",
+    "h-copier_mistake-07", "h-dirty_paste-01", "h-dirty_paste-02", "h-dirty_paste-03", "h-dirty_paste-04",
+    "h-dirty_paste-05", "h-dirty_paste-06", "h-dirty_paste-07",
     # peers
     "nh14-dirty-forms", "nh14-house-number", "nh14-modify-cancel", "nh14-chat-and-stamps", "nh17-self-name",
     "nh17-normal-names",
