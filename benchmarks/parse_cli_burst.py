@@ -7,8 +7,8 @@ they saw and appends their line, so copy N is the header and about N numbered li
 list one to three messages old (a race: the next copies carry every line again); every 40th message someone edits
 their own line, every 50th someone cancels theirs (those messages add no line).
 
-Each figure is the best of `--repeat` runs of `tuanbot parse --json` as a subprocess (the installed command's
-`bot.cli.main`, run by a small wrapper that times it from inside the process):
+Each figure is the best of several runs (`--repeat` for the burst, 4 more for the short ones) of `tuanbot parse
+--json` as a subprocess (the installed command's `bot.cli.main`, run by a small wrapper that times it from inside):
   burst_s       wall time on all the files, in order;
   last_alone_s  wall time on the last file alone;
   startup_s     wall time on a trivial file (the header and one line): interpreter, imports, config, a tiny parse.
@@ -135,8 +135,8 @@ def main() -> None:
         trivial = Path(tmp) / "trivial.txt"
         trivial.write_text(f"@sender: 邻居0\n{HEADER}\n\n1. 1栋1单元 邻居0 草莓1盒", encoding="utf-8")
 
-        startup = best([*base, str(trivial)], args.repeat + 2)
-        last = best([*base, files[-1]], args.repeat + 2)
+        startup = best([*base, str(trivial)], args.repeat + 4)
+        last = best([*base, files[-1]], args.repeat + 4)
         whole = best([*base, *files], args.repeat)
         out = whole.out
 

@@ -8,7 +8,6 @@ import re
 from collections.abc import Sequence
 
 SP = " \t\u3000"
-_SEPARATORS = ".．、,，:：;；)）-_#~～。"
 _ENTRY_RE = re.compile(
     r"[ \t\u3000]*(?P<num>[0-9０-９]{1,5}(?![0-9０-９])|[①-⑳])"
     r"(?:[ \t\u3000]*(?P<sep>[.．、,，:：;；)）\-_#~～。]|\ufe0f?\u20e3))?"

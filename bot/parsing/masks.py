@@ -67,6 +67,7 @@ _CANCEL_LINES_RE = re.compile(
 CANCEL_START_RE = re.compile(r"[取不退撤\-－−]")  # where a `_CANCEL_LINES_RE` line can start
 # A `CANCEL_RE` match reads at most 3 characters past its first one (不需要了; -\n1 and its look-ahead).
 _CANCEL_REACH = 3
+# What ends a word: a count or a product stands between two of these (`items`, and the line hints below).
 DELIMITERS = frozenset(" \t\u3000\n，,、;；+＋/&。！!？?:：()（）【】[]")
 
 WORD_CHARS = "\u4e00-\u9fff\u3400-\u4dbfA-Za-z"  # the characters `items.is_word_char` takes, as a regex class
@@ -103,7 +104,6 @@ def mask(text: str, spans: Sequence[tuple[int, int]]) -> str:
 # scans (with the quantities they find and drop) were most of what it cost. Cancellation and edit lines are still
 # looked for in the text as written.
 
-NEWLINE_RE = re.compile("\n")
 _HINT_NUMERALS = "0123456789０１２３４５６７８９零〇一二两俩三四五六七八九十百千半"  # where a `_QTY_RE` number ends
 _HINT_SIGNS = "xX*×＊✕✖+＋"
 _HINT_DELIMITERS = DELIMITERS - {"\n"}  # a bare count at the start of a line is never kept (its first token)
