@@ -229,14 +229,20 @@ class EntryReader:
 
     def read_new(self, raw: str, default_product: str | None) -> Reading:
         """`read` of a content not in the cache (`readings` said so): read it and keep it."""
-        if len(raw) > MAX_ENTRY_CHARS:
+        fast = self._fast.read(raw, default_product) if self._fast is not None else None  # None past 120 characters
+        if fast is not None:
+            reading: Reading = (fast[0], fast[1], "", False, raw)
+        elif len(raw) > MAX_ENTRY_CHARS:
             who, items, remark, cancelled, _key = self._read(raw[:MAX_ENTRY_CHARS], default_product)
             reading = who, items, remark, cancelled, normalize_key(raw)
         else:
-            reading = self._read(raw, default_product)
+            reading = parse_content(raw, self.matcher, default_product, self._scans)
         if self._size >= _CACHE_LIMIT:
             self.forget()
-        (self._readings.get(default_product) or self.readings(default_product))[raw] = reading
+        readings = self._readings.get(default_product)
+        if readings is None:
+            readings = self._readings[default_product] = {}
+        readings[raw] = reading
         self._size += 1
         return reading
 
