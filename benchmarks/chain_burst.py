@@ -37,8 +37,9 @@ from bot.clock import VirtualClock  # noqa: E402
 from bot.config import Buy, parse_config_text  # noqa: E402
 from bot.dispatch import Context, Handler  # noqa: E402
 from bot.logs import setup_logging  # noqa: E402
-from bot.parsing.chain import _FAST_KEY, parse_chain  # noqa: E402
+from bot.parsing.chain import parse_chain  # noqa: E402
 from bot.parsing.chain_reader import ChainReader, Copy, _serials  # noqa: E402
+from bot.parsing.entry import entry_reader  # noqa: E402
 from bot.parsing.merge import ChainState, LineState, Seen  # noqa: E402
 from bot.parsing.products import ProductMatcher  # noqa: E402
 from bot.sender import SenderLimits  # noqa: E402
@@ -117,10 +118,7 @@ class NaiveChainOrders(ChainOrders):
 
 def forget_contents(matcher: ProductMatcher) -> None:
     """Forget every line read before (the content cache), keeping what is built once per catalogue."""
-    fast = matcher.memo.get(_FAST_KEY)
-    matcher.memo.clear()
-    if fast is not None:
-        matcher.memo[_FAST_KEY] = fast
+    entry_reader(matcher).forget()
 
 
 async def run(handler: Handler, members: int, data: Path) -> dict[str, Any]:

@@ -9,7 +9,7 @@ Inputs (the same builders as `tests/parsing/test_speed.py`):
 and, for reference, (a) without a catalogue and a few 100,000-character runs that used to take quadratic time.
 
 Every parse is a first parse: the content caches are cleared before each run; the best of `--repeat` runs is
-reported. `slow_ms` parses (a) the way the parser did before the fast paths (every entry through `_parse_content`,
+reported. `slow_ms` parses (a) the way the parser did before the fast paths (every entry through `parse_content`,
 no cache) in the same run; `ratio` is each input's time over that. `--json` prints one JSON object as the last line.
 """
 
@@ -25,8 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.parsing import chain, quantity  # noqa: E402
-from bot.parsing.chain import ChainEntry, _numbered, _parse_content, parse_chain  # noqa: E402
+from bot.parsing import quantity  # noqa: E402
+from bot.parsing.chain import ChainEntry, parse_chain  # noqa: E402
+from bot.parsing.entry import entry_reader, parse_content  # noqa: E402
+from bot.parsing.lines import numbered  # noqa: E402
+from bot.parsing.masks import Scans  # noqa: E402
 from bot.parsing.products import ProductMatcher  # noqa: E402
 from tests.parsing.test_speed import garbage_lines, long_line, realistic_chain  # noqa: E402
 
@@ -35,11 +38,11 @@ TARGET_MS = 50.0
 
 def _clear(matcher: ProductMatcher) -> None:
     """Forget everything remembered by content: entries, typo look-ups, quantity spellings (a first parse)."""
-    matcher.memo.clear()
+    entry_reader(matcher).forget()
+    entry_reader(None).forget()
     matcher._fuzzy_memo.clear()
     matcher._fuzzy_in_memo.clear()
     quantity._SPAN_MEMO.clear()
-    chain._parse_content_plain.cache_clear()
 
 
 def best_ms(run: Callable[[], object], matcher: ProductMatcher, repeat: int) -> float:
@@ -57,10 +60,11 @@ def slow_parse(text: str, matcher: ProductMatcher) -> list[ChainEntry]:
     """Every numbered line through the full entry parser, uncached: the per-entry cost before the fast paths."""
     entries = []
     expected = 1
+    scans = Scans.of(matcher)
     for line in text.split("\n"):
-        hit = _numbered(line, expected) if line[:1].isdigit() else None
+        hit = numbered(line, expected) if line[:1].isdigit() else None
         if hit is not None:
-            parsed = _parse_content(hit[1].strip(), matcher, None)
+            parsed = parse_content(hit[1].strip(), matcher, None, scans)
             entries.append(ChainEntry(hit[0], hit[1].strip(), *parsed))
             expected = hit[0] + 1
     return entries

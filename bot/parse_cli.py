@@ -1,6 +1,9 @@
 """`tuanbot parse`: what the bot makes of a sequence of chain messages, without a store — for leaders checking a
 list and for engineers checking the parser. Files are whole messages in arrival order; a first line
-`@sender: NAME` says who sent it. The JSON shape is stable."""
+`@sender: NAME` says who sent it. The JSON shape is stable.
+
+The messages go through the bot's own engine: a `ChainReader` per chain (known by its first line, as the bot knows
+it) and `ChainState.fold`, so each copy costs its new lines and the orders are the bot's."""
 
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.parsing.chain import ChainEntry, ParsedChain, parse_chain
-from bot.parsing.merge import ACTIVE, CANCELLED, ChainState, Seen
+from bot.parsing.chain import ChainEntry, chain_header
+from bot.parsing.chain_reader import ChainReader
+from bot.parsing.merge import ACTIVE, CANCELLED, ChainState
 from bot.parsing.native import looks_native, parse_native
 from bot.parsing.products import ProductMatcher
 
@@ -23,21 +27,31 @@ class MergedChain:
     header: str
     state: ChainState = field(default_factory=ChainState)
     senders: dict[str, str | None] = field(default_factory=dict)  # line key → sender name of its author
-    seq: dict[str, int | None] = field(default_factory=dict)
+    seq: dict[str, int | None] = field(default_factory=dict)  # line key → the number it was last seen under
+    last_copy: int | None = None  # the serial of the last copy merged (its numbers are those in `seq`)
 
 
 def read_message(path: Path) -> tuple[str | None, str]:
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    if "\r" in text:  # what reading in text mode (universal newlines) does, without its cost per character
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     first, _, rest = text.partition("\n")
     if first.startswith("@") and ":" in first:
         return first[1:].split(":", 1)[1].strip() or None, rest
     return None, text
 
 
+def _chain_key(text: str) -> str:
+    """What the bot knows a chain by, to give each chain its own reader: its first line."""
+    newline = text.find("\n")
+    return text[:newline] if newline >= 0 else text[:200]
+
+
 def merge_messages(
     messages: list[tuple[str | None, str]], matcher: ProductMatcher | None, default_product: str | None = None
 ) -> list[MergedChain]:
     chains: dict[str, MergedChain] = {}
+    readers: dict[str, ChainReader] = {}
     for sender, text in messages:
         authors: list[str | None] | None = None
         if looks_native(text):
@@ -45,20 +59,28 @@ def merge_messages(
             if native is not None:
                 text = native.title
                 authors = [e.author for e in native.entries] if native.used_ranges else None
-        parsed: ParsedChain = parse_chain(text, matcher, default_product=default_product)
+        reader = readers.get(_chain_key(text))
+        if reader is None:
+            reader = readers[_chain_key(text)] = ChainReader(matcher, default_product=default_product)
+        copy = reader.read_copy(text)
+        parsed = copy.parsed
         if not parsed.entries and not parsed.header:
             continue
         key = parsed.header.strip() or "(no header)"
         chain = chains.setdefault(key, MergedChain(header=parsed.header))
         if authors is not None and len(authors) != len(parsed.entries):
             authors = None
-        seen = [Seen(e, authors[i] if authors else None) for i, e in enumerate(parsed.entries)]
-        for change in chain.state.apply(seen, sender or "", sender or ""):
+        for change in chain.state.fold(copy, sender or "", sender or "", authors=authors):
             chain.senders[change.line.key] = change.line.author or None
             chain.seq[change.line.key] = change.line.entry.seq if change.line.entry else None
-        for s in seen:  # the latest number a line was seen under
-            if s.entry.key in chain.seq:
-                chain.seq[s.entry.key] = s.entry.seq
+        # The latest number a line was seen under. A copy that extends the last one merged repeats its lines under
+        # the same numbers: only its new lines can renumber.
+        since = copy.repeated if copy.extends is not None and copy.extends == chain.last_copy else 0
+        seq = chain.seq
+        for entry in parsed.entries[since:]:
+            if entry.key in seq:
+                seq[entry.key] = entry.seq
+        chain.last_copy = copy.serial
     return list(chains.values())
 
 
@@ -128,7 +150,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
             print(f"tuanbot parse: cannot read {name}: {exc.strerror or exc}", file=sys.stderr)
             return 1
     if args.config and config.groups and messages:
-        header = parse_chain(messages[0][1], matcher).header
+        header = chain_header(messages[0][1])
         buy = buy_named_in(config, config.groups[0].name, header, datetime.max.replace(tzinfo=config.tz))
         default_product = single_product(buy) if buy else None
     chains = merge_messages(messages, matcher, default_product)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from tests.conftest import CORPUS, REPO
+from tests.harness import CONFIG, BotHarness, chain
 
 H = "#接龙 丹东草莓团\n例 3栋 王阿姨 草莓1盒\n\n"
 
@@ -77,3 +79,74 @@ def test_garbage_exits_0_and_unreadable_files_exit_1(tmp_path: Path, capsys: pyt
     bad = tmp_path / "bad.yaml"
     bad.write_text("catalogue: [", encoding="utf-8")
     assert main(["parse", "--config", str(bad), str(junk)]) == 1
+
+
+def _burst(members: int, seed: int) -> list[tuple[str, str]]:
+    """(sender, text) of a busy chain: members append to the latest list they saw, some to a list a few messages old
+    (a race), some edit their own line, some cancel theirs."""
+    rng = random.Random(seed)
+    header = "#接龙 周六丹东草莓团\n草莓39.9元/盒\n例 3栋 王阿姨 草莓1盒"
+    latest: list[str] = []
+    history: list[list[str]] = [[]]
+    messages: list[tuple[str, str]] = []
+    mine: dict[str, str] = {}  # sender → their line in the latest list
+
+    def send(sender: str, lines: list[str]) -> None:
+        messages.append((sender, chain(header, *lines)))
+
+    for i in range(members):
+        roll = rng.random()
+        if roll < 0.15 and mine:  # an edit of one's own line
+            sender = rng.choice(sorted(mine))
+            old = mine[sender]
+            new = f"{old.rsplit(' ', 1)[0]} 草莓{rng.randint(1, 5)}盒"
+            if new != old and old in latest:
+                latest = [new if ln == old else ln for ln in latest]
+                mine[sender] = new
+                send(sender, latest)
+                history.append(latest)
+                continue
+        if roll > 0.9 and mine:  # a cancel
+            sender = rng.choice(sorted(mine))
+            old = mine.pop(sender)
+            if old in latest:
+                latest = [f"{old.rsplit(' ', 1)[0]} 不要了" if ln == old else ln for ln in latest]
+                send(sender, latest)
+                history.append(latest)
+                continue
+        sender = f"邻居{i}"
+        line = f"{i % 9 + 1}栋 {sender} 草莓{rng.randint(1, 4)}盒"
+        base = history[max(0, len(history) - 1 - rng.choice([1, 2]))] if rng.random() < 0.2 else latest
+        send(sender, [*base, line])  # a racing copy lacks lines others added meanwhile
+        latest = [*latest, line]
+        history.append(latest)
+        mine[sender] = line
+    return messages
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_the_cli_and_the_bot_give_the_same_orders(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], seed: int
+) -> None:
+    """`tuanbot parse` and the bot read a burst with races, edits and cancels with one engine: the same orders."""
+    messages = _burst(40, seed)
+    files = []
+    for k, (sender, text) in enumerate(messages):
+        path = tmp_path / f"{k:03d}.txt"
+        path.write_text(f"@sender: {sender}\n{text}", encoding="utf-8")
+        files.append(str(path))
+    config = tmp_path / "config.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    assert main(["parse", "--json", "--config", str(config), *files]) == 0
+    (parsed,) = json.loads(capsys.readouterr().out)["chains"]
+    cli = sorted(
+        (e["who"], [f"{it['product']}{it['qty']:g}{it['unit'] or ''}" for it in e["items"]])
+        for e in parsed["entries"]
+        if not e["cancelled"]
+    )
+    async with BotHarness(data_dir) as bot:
+        for sender, text in messages:
+            await bot.say(sender, text, settle=False)
+        orders = sorted(await bot.orders())
+    assert cli == orders
+    assert len(orders) >= 15

@@ -13,7 +13,7 @@ it) and every list line it has read, by its text. A new copy is read in one of t
 3. **Anything unusual** (a continuation line, a changed header, a blank line inside the list, a line whose reading
    depends on its neighbours): a full `parse_chain`, which also refreshes the layout remembered.
 
-Lines are read with the parser's own line rules (`chain._numbered`, `chain._entry`), so the result is always what
+Lines are read with the parser's own line rules (`lines.numbered`, `entry.EntryReader`), so the result is always what
 `parse_chain` gives (the tests compare the two on every copy). `read_copy` also says which earlier copy a copy
 extends, so the merge can skip the lines it has already folded (`merge.ChainState.fold`).
 """
@@ -25,20 +25,19 @@ from collections import deque
 from operator import attrgetter
 from typing import NamedTuple
 
-from bot.parsing.chain import (
-    _PLAIN_ENTRY_RE,
-    _SP,
-    ChainEntry,
-    ParsedChain,
-    _entry,
-    _join_block,
-    _numbered,
-    _split_sender_prefix,
-    parse_chain,
+from bot.parsing.chain import ParsedChain, parse_chain
+from bot.parsing.entry import ChainEntry, entry_reader
+from bot.parsing.lines import (
+    NEVER,
+    PLAIN_ENTRY_RE,
+    join_block,
+    normalize_newlines,
+    numbered,
+    opens_entry,
+    split_sender_prefix,
 )
 from bot.parsing.products import ProductMatcher
 
-_NEVER = -1  # an impossible "expected number": a line accepted with it reads the same in any position
 _RECENT = 8  # copies remembered for extension: a racing member copies a list a few messages old
 _key = attrgetter("key")
 #: Serial numbers of copies, unique across readers: a merge state that folded copy N knows it by this number alone.
@@ -55,19 +54,6 @@ class Copy(NamedTuple):
     repeated: int = 0  # how many entries come from that copy (the rest are new in this copy)
 
 
-def _normalize(text: str) -> str:
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\u2028" in text or "\u2029" in text:
-        text = text.replace("\u2028", "\n").replace("\u2029", "\n")
-    return text
-
-
-def _opens_entry(line: str) -> bool:
-    first = line.lstrip(_SP)[:1]
-    return first.isdigit() or "①" <= first <= "⑳"
-
-
 class _Recent(NamedTuple):
     serial: int
     through_list: str  # the copy's body up to the end of its last list line
@@ -79,6 +65,7 @@ class ChainReader:
     def __init__(self, matcher: ProductMatcher | None = None, *, default_product: str | None = None) -> None:
         self.matcher = matcher
         self.default_product = default_product
+        self._entries = entry_reader(matcher)
         self.full_parses = 0
         self.extended = 0  # copies read as an extension of a recent one (for tests and benchmarks)
         self._known: dict[str, ChainEntry] = {}  # list line text → its entry (single-line, position-independent)
@@ -95,9 +82,9 @@ class ChainReader:
     def read_copy(self, text: str) -> Copy:
         if not isinstance(text, str):
             text = str(text)
-        text = _normalize(text)
+        text = normalize_newlines(text)
         if self._head is not None:
-            prefix, body = _split_sender_prefix(text)
+            prefix, body = split_sender_prefix(text)
             copy = self._extension(prefix, body)
             if copy is None:
                 copy = self._same_layout(prefix, body)
@@ -172,19 +159,19 @@ class ChainReader:
 
     def _read_line(self, line: str) -> ChainEntry | None:
         """A new list line read as `parse_chain` would; None when its reading depends on its neighbours."""
-        plain = _PLAIN_ENTRY_RE.match(line)
-        if plain is not None and len(plain[1]) <= 3:  # "12. …": what `_numbered` gives, as `parse_chain` reads it
+        plain = PLAIN_ENTRY_RE.match(line)
+        if plain is not None and len(plain[1]) <= 3:  # "12. …": what `numbered` gives, as `parse_chain` reads it
             num, content = int(plain[1]), plain[2]
-        elif not line or not _opens_entry(line):
+        elif not line or not opens_entry(line):
             return None
         else:
-            # Read as if no number were expected there: a line `_numbered` accepts so reads the same wherever it
+            # Read as if no number were expected there: a line `numbered` accepts so reads the same wherever it
             # stands; one it accepts only as the expected number (2023. …, 8.7 …) is left to the full parser.
-            hit = _numbered(line, _NEVER)
+            hit = numbered(line, NEVER)
             if hit is None:
                 return None
             num, content = hit
-        entry = _entry(num, _join_block([content]), self.matcher, self.default_product)
+        entry = self._entries.entry(num, join_block([content]), self.default_product)
         self._known[line] = entry
         return entry
 
@@ -205,7 +192,7 @@ class ChainReader:
         entries = parsed.entries
         if len(entries) < 2 or any("\n" in e.raw for e in entries):
             return
-        _, body = _split_sender_prefix(text)
+        _, body = split_sender_prefix(text)
         lines = body.split("\n")
         n = len(entries)
         for start in range(len(lines) - n + 1):
@@ -214,7 +201,7 @@ class ChainReader:
                 if after and after[0].strip():
                     return  # a continuation line below the list: not the simple layout
                 self._head, self._after = lines[:start], after
-                self._notes_above = any(_opens_entry(line) for line in self._head)
+                self._notes_above = any(opens_entry(line) for line in self._head)
                 self._after_text = "\n" + "\n".join(after) if after else ""
                 for k in range(n):
                     self._known[lines[start + k]] = entries[k]
@@ -224,7 +211,7 @@ class ChainReader:
 
     @staticmethod
     def _line_is(line: str, entry: ChainEntry) -> bool:
-        if not line or not _opens_entry(line):
+        if not line or not opens_entry(line):
             return False
-        hit = _numbered(line, _NEVER)
-        return hit is not None and hit[0] == entry.seq and _join_block([hit[1]]) == entry.raw
+        hit = numbered(line, NEVER)
+        return hit is not None and hit[0] == entry.seq and join_block([hit[1]]) == entry.raw

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -167,9 +167,6 @@ class ProductMatcher:
         self._lock = threading.Lock()
         self._fuzzy_memo: dict[str, Match | None] = {}
         self._fuzzy_in_memo: dict[str, Match | None] = {}
-        # Owned by the chain parser: parsed entry content keyed by content, so a copy of a long list costs only its
-        # new lines. Bounded; cleared when full.
-        self.memo: dict[Hashable, object] = {}
 
     # -- catalogue -------------------------------------------------------------------------------------------------
     @property

@@ -7,7 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.parsing.chain import _MASK, ChainEntry, Item, _mask, _unstrike, is_chain, normalize_key, parse_chain
+from bot.parsing.chain import ChainEntry, Item, is_chain, normalize_key, parse_chain
+from bot.parsing.entry import unstrike
+from bot.parsing.masks import MASK, mask
 from bot.parsing.products import ProductMatcher
 
 
@@ -148,7 +150,7 @@ def test_struck_line_has_the_key_of_the_line_it_strikes() -> None:
     ],
 )
 def test_struck_out_means_marks_on_half_the_visible_characters(raw: str, struck: bool) -> None:
-    assert _unstrike(raw)[1] is struck
+    assert unstrike(raw)[1] is struck
 
 
 def test_emptied_entry_is_cancelled() -> None:
@@ -296,8 +298,8 @@ _SPANS = st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)).map(sorted),
 def test_masking_hides_every_character_of_the_spans_but_newlines(text: str, spans: list[list[int]]) -> None:
     spans_in = [(min(start, len(text)), min(end, len(text))) for start, end in spans]  # they may overlap
     hidden = {k for start, end in spans_in for k in range(start, end)}
-    expected = "".join(_MASK if k in hidden and ch != "\n" else ch for k, ch in enumerate(text))
-    assert _mask(text, spans_in) == expected
+    expected = "".join(MASK if k in hidden and ch != "\n" else ch for k, ch in enumerate(text))
+    assert mask(text, spans_in) == expected
 
 
 # -- robustness ----------

@@ -11,6 +11,7 @@ from bot.parsing.chain import parse_chain
 from bot.parsing.chain_reader import ChainReader
 from bot.parsing.merge import ChainState, LineState, Seen
 from bot.parsing.products import ProductMatcher
+from tests.parsing.test_fast_path import lines
 from tests.parsing.test_merge_properties import NAMES, PRODUCTS
 
 MATCHER = ProductMatcher([("草莓", ("丹东草莓",)), ("蓝莓", ()), ("土鸡蛋", ("鸡蛋",))])
@@ -171,3 +172,44 @@ def test_numbered_notes_above_the_list_are_read_as_a_full_parse_would() -> None:
     assert reader.read(first) == parse_chain(first, MATCHER)
     renumbered = head + "3. 3栋 王阿姨 草莓1盒\n4. 5-1201 李姐 蓝莓2盒"
     assert reader.read(renumbered) == parse_chain(renumbered, MATCHER)
+
+
+_ANY_LINE = st.one_of(
+    lines(),
+    st.text(st.sampled_from([*"0123456789１①.、:：-)。 \t草莓盒王李栋号取消~\u0336\x00", "\r", "\u2028"]), max_size=12),
+    st.sampled_from(ODD_LINES),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["append", "append", "edit", "drop", "resend", "blank", "tail"]), _ANY_LINE),
+        min_size=1,
+        max_size=20,
+    ),
+    st.sampled_from([None, "草莓"]),
+)
+def test_the_reader_agrees_with_a_full_parse_on_any_lines(steps: list[tuple[str, str]], default: str | None) -> None:
+    """Copies of a list of arbitrary lines (numbered or not, odd separators, binary, CR and U+2028 inside, blank
+    lines, a tail), each changed from the last one: the reader gives exactly what a full parse gives."""
+    reader = ChainReader(MATCHER, default_product=default)
+    rng = random.Random(len(steps))
+    body: list[str] = []
+    copies: list[str] = []
+    for kind, line in steps:
+        if kind == "edit" and body:
+            body[rng.randrange(len(body))] = f"{rng.randrange(1, 30)}. {line}"
+        elif kind == "drop" and body:
+            body.pop(rng.randrange(len(body)))
+        elif kind == "blank":
+            body.append("")
+        elif kind == "resend" and copies:
+            text = copies[rng.randrange(len(copies))]
+            assert reader.read(text) == parse_chain(text, MATCHER, default_product=default)
+            continue
+        else:
+            body.append(f"{len(body) + 1}. {line}" if rng.random() < 0.8 else line)
+        text = HEADER + "\n\n" + "\n".join(body) + ("\n\n三点截单" if kind == "tail" else "")
+        copies.append(text)
+        assert reader.read(text) == parse_chain(text, MATCHER, default_product=default)

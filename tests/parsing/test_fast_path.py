@@ -6,7 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.parsing.chain import _FastLine, _parse_content, parse_chain
+from bot.parsing.chain import parse_chain
+from bot.parsing.entry import parse_content
+from bot.parsing.fastline import FastLine
 from bot.parsing.products import ProductMatcher
 from tests.parsing.conftest import CATALOGUE
 
@@ -86,7 +88,7 @@ def lines(draw: st.DrawFn) -> str:
 @pytest.fixture(scope="module")
 def tricky() -> ProductMatcher:
     m = ProductMatcher(_TRICKY, units={"草莓": "盒", "包子": "个"})
-    assert _FastLine.for_matcher(m) is not None
+    assert FastLine.of(m) is not None
     return m
 
 
@@ -97,27 +99,27 @@ _DIGIT_FIRST = ProductMatcher([*_TRICKY, ("3号套餐", []), ("Gt7", ["gt七"])]
 
 
 def test_the_fast_path_declines_lines_with_catalogue_names_in_its_alphabet() -> None:
-    fast = _FastLine.for_matcher(_DIGIT_FIRST)
+    fast = FastLine.of(_DIGIT_FIRST)
     assert fast is not None
-    assert fast.parse("3号套餐 王阿姨 2盒", None) is None
-    assert fast.parse("王阿姨 3号套餐", None) is None
-    assert fast.parse("王阿姨 GT7", None) is None
-    assert fast.parse("王阿姨 2盒", None) is not None
-    assert _FastLine.for_matcher(ProductMatcher([("\ue000", [])])) is None
-    assert _FastLine.for_matcher(_EMPTY) is _FastLine.for_matcher(None)
+    assert fast.read("3号套餐 王阿姨 2盒", None) is None
+    assert fast.read("王阿姨 3号套餐", None) is None
+    assert fast.read("王阿姨 GT7", None) is None
+    assert fast.read("王阿姨 2盒", None) is not None
+    assert FastLine.of(ProductMatcher([("\ue000", [])])) is None
+    assert FastLine.of(_EMPTY) is FastLine.of(None)
 
 
 _DEFAULTS = st.sampled_from([None, "", "草莓", "白面", "榴莲", "橙"])
 
 
 def _check(matcher: ProductMatcher | None, raw: str, default_product: str | None) -> bool:
-    fast = _FastLine.for_matcher(matcher)
+    fast = FastLine.of(matcher)
     if fast is None:
         return False
-    got = fast.parse(raw, default_product)
+    got = fast.read(raw, default_product)
     if got is None:
         return False
-    assert got == _parse_content(raw, matcher, default_product), raw
+    assert (got[0], got[1], "", False, raw) == parse_content(raw, matcher, default_product), raw
     return True
 
 
@@ -163,5 +165,5 @@ def test_whole_chain_equals_slow_entries(matcher: ProductMatcher, raws: list[str
     for m in (matcher, None):
         parsed = parse_chain(text, m, default_product=default_product)
         for entry in parsed.entries:
-            slow = _parse_content(entry.raw, m, default_product)
+            slow = parse_content(entry.raw, m, default_product)
             assert (entry.who, entry.items, entry.remark, entry.cancelled, entry.key) == tuple(slow)
