@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,21 +21,21 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import apply_config_to_store
 from bot.config import check_config
-from bot.domain.buys import buys_of_group, is_open
+from bot.domain.store_setup import reconfigure
 from bot.domain.summary import load_summary
+from bot.domain.units import stock_left
 from bot.events import Outbound
 from bot.logs import get_logger
 from scheduler.lock import LeaderLock, LocalLock
 from scheduler.plan import JobSpec, planned_jobs
-from scheduler.posts import Live, configured_stock, post_text, sold_out_text
-from storage.models import GroupBuy, Order, OrderLine, OutboundMessage
-from storage.stock import buy_key, flash_key
+from scheduler.posts import Live, post_text
+from storage.models import GroupBuy, OutboundMessage
+from storage.stock import flash_key
 
 if TYPE_CHECKING:
-    from bot.app import Services
     from bot.config import Config
+    from bot.core.services import Services
 
 log = get_logger("tuanbot.scheduler")
 
@@ -57,8 +56,6 @@ POST_KINDS = frozenset({"buy_open", "column", "flash_alert", "flash_end", "remin
 #: A restart looks back at most this far for firings to report as missed.
 MAX_LOOKBACK = timedelta(days=14)
 PID_FILE = "tuanbot.pid"
-#: `Services.caches` entries built from the config (the catalogue's product matcher and the chain readers using it)
-CONFIG_CACHES = ("product_matcher", "chain_readers")
 _EARLY = timedelta(seconds=1)  # APScheduler's wall clock and the bot's clock may disagree by a hair
 
 
@@ -402,14 +399,7 @@ class BotScheduler:
 
     async def swap(self, config: Config) -> None:
         """Make `config` the running one: services, group registry, sender's quiet hours, buy rows, then the jobs."""
-        services = self.services
-        services.config = config
-        services.groups.config = config
-        services.sender.in_quiet_hours = config.in_quiet_hours
-        for name in CONFIG_CACHES:  # built from the old catalogue
-            services.caches.pop(name, None)
-        await services.groups.load(services.clock)
-        await apply_config_to_store(services)
+        await reconfigure(self.services, config)
         self.apply(config)
         if self.lock.held:  # a buy added with its opening just past still gets its header (keys prevent doubles)
             await self.catch_up()
@@ -452,78 +442,15 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return (st.st_mtime_ns, st.st_size)
 
 
-async def stock_left(
-    session: AsyncSession,
-    config: Config,
-    group: str,
-    at: datetime,
-    *,
-    counter: Callable[[str], Awaitable[int | None]] | None = None,
-) -> dict[str, Decimal]:
-    """Units left of what the group can buy at `at`: the store's stock counter when it keeps one (`counter`), else
-    an open buy's stock less its active orders (in all its groups), else the configured stock."""
-    stock = configured_stock(config, group, at)
-    for buy in buys_of_group(config, group):
-        if not is_open(buy, at):
-            continue
-        for item in buy.items:
-            if item.stock is None:
-                continue
-            counted = await counter(buy_key(buy.id, item.product)) if counter is not None else None
-            if counted is not None:
-                stock[item.product] = Decimal(counted)
-                continue
-            ordered = await session.scalar(
-                select(func.coalesce(func.sum(OrderLine.qty), 0))
-                .join(Order, Order.id == OrderLine.order_id)
-                .where(Order.buy_id == buy.id, Order.status == "active", OrderLine.product == item.product)
-            )
-            stock[item.product] = Decimal(item.stock) - Decimal(ordered or 0)
-    if counter is not None:
-        for sale in config.flash_sales:
-            if group in {g.name for g in config.groups_of(sale.groups)} and sale.start <= at < sale.end:
-                counted = await counter(flash_key(sale.id))
-                if counted is not None:
-                    stock[sale.product] = Decimal(counted)
-    return stock
-
-
-async def announce_sold_out(services: Services, sale_id: str) -> None:
-    """The flash sale's stock reached 0: say so once in each of its groups (keyed, so a second call is a no-op)."""
-    config = services.config
-    sale = next((s for s in config.flash_sales if s.id == sale_id), None)
-    if sale is None:
-        log.warning("sold_out_unknown_sale", sale=sale_id)
-        return
-    for group in config.groups_of(sale.groups):
-        room = services.groups.room_of(group.name)
-        if room is None:
-            log.warning("post_skipped_no_room", group=group.name, kind="flash_sold_out", sale=sale_id)
-            continue
-        try:
-            result = await services.sender.enqueue(
-                Outbound(room, sold_out_text(sale)),
-                group=group.name,
-                kind="flash_sold_out",
-                key=f"flash_sold_out:{sale.id}:{group.name}",
-            )
-        except IntegrityError:  # another process announced it at the same moment
-            continue
-        if result.outcome != "duplicate":
-            log.info("flash_sold_out_announced", sale=sale_id, group=group.name)
-
-
 __all__ = [
     "GRACE",
     "PID_FILE",
     "POST_KINDS",
     "BotScheduler",
     "CatchUp",
-    "announce_sold_out",
     "firing_key",
     "firings_between",
     "pid_path",
     "post_kind",
     "run_scheduled_job",
-    "stock_left",
 ]
