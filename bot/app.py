@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.channels.base import Channel
 from bot.clock import Clock
+from bot.core.paths import resolve_data_dir
 from bot.core.services import GroupRegistry, Services
 from bot.dispatch import Dispatcher, Handler, StoreUnavailable
 from bot.domain.store_setup import apply_config_to_store
@@ -31,14 +32,6 @@ if TYPE_CHECKING:
     from bot.config import Config
 
 __all__ = ["App", "Services", "apply_config_to_store", "default_handlers", "resolve_data_dir"]
-
-
-def resolve_data_dir(cli_value: str | Path | None) -> Path:
-    """`--data-dir`, else `TUANBOT_DATA`, else `./data`: everything the bot writes lives there."""
-    raw = cli_value or os.environ.get("TUANBOT_DATA") or "data"
-    path = Path(raw).expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def default_handlers() -> list[Handler]:

@@ -128,7 +128,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
-    from bot.app import resolve_data_dir
+    from bot.core.paths import resolve_data_dir
     from bot.run import running_pid
     from scheduler.runtime import pid_path
 
