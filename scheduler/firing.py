@@ -133,12 +133,20 @@ async def _live(services: Services, session: AsyncSession, spec: JobSpec, at: da
         if buy is not None:
             return Live(summary=await load_summary(session, config, buy, spec.group))
     if spec.kind == "column":
-        return Live(
-            stock=await stock_left(session, config, spec.group, at, counter=lambda key: _counter(services, key))
-        )
+        return Live(stock=await stock_left(session, config, spec.group, at, counter=_SafeCounter(services)))
     if spec.kind == "flash_alert":
         return Live(flash_left=await _counter(services, flash_key(spec.ref)))
     return Live()
+
+
+class _SafeCounter:
+    """The store's stock counters for a post: one that cannot be read counts as none kept."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def left(self, key: str) -> int | None:
+        return await _counter(self.services, key)
 
 
 async def _counter(services: Services, key: str) -> int | None:

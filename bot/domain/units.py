@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
@@ -90,10 +90,11 @@ async def stock_left(
     group: str,
     at: datetime,
     *,
-    counter: Callable[[str], Awaitable[int | None]] | None = None,
+    counter: StockCounter | None = None,
 ) -> dict[str, Decimal]:
-    """Units left of what the group can buy at `at`: the store's stock counter when it keeps one (`counter`), else
-    an open buy's stock less its active orders (in all its groups), else the configured stock."""
+    """Units left of what the group can buy at `at`: the store's stock counter when it keeps one (`counter`, read
+    by `units_left`), else an open buy's stock less its active orders (in all its groups), else the configured
+    stock."""
     stock = configured_stock(config, group, at)
     for buy in buys_of_group(config, group):
         if not is_open(buy, at):
@@ -101,7 +102,7 @@ async def stock_left(
         for item in buy.items:
             if item.stock is None:
                 continue
-            counted = await counter(buy_key(buy.id, item.product)) if counter is not None else None
+            counted = await units_left(counter, buy, item.product) if counter is not None else None
             if counted is not None:
                 stock[item.product] = Decimal(counted)
                 continue
@@ -114,7 +115,7 @@ async def stock_left(
     if counter is not None:
         for sale in config.flash_sales:
             if group in {g.name for g in config.groups_of(sale.groups)} and sale.start <= at < sale.end:
-                counted = await counter(flash_key(sale.id))
+                counted = await counter.left(flash_key(sale.id))
                 if counted is not None:
                     stock[sale.product] = Decimal(counted)
     return stock

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import ORDER_EVENTS, DomainEvent
 from bot.core.keys import NoticeKey
 from bot.domain.summary import ItemQty, load_summary, status_line
+from bot.domain.told import first_told, mark_orders_told, untold_orders
 from bot.domain.units import items_label, stocked, unit_of, units_left
 from bot.events import Outbound
 from storage.models import Order, OutboundMessage
@@ -80,7 +81,7 @@ async def render_digest(services: Services, row: QueuedRow) -> str | None:
         return row.text  # not one of ours (or its buy left the config): say what was queued
     group_id = services.groups.id_of(key.group)
     async with services.db.sessions() as session:
-        changed = await _undigested(session, buy.id, group_id)
+        changed = await untold_orders(session, buy.id, group_id)
         if not changed:
             return None
         summary = await load_summary(session, config, buy)
@@ -95,10 +96,7 @@ async def digest_sent(services: Services, row: QueuedRow) -> None:
     later, which confirms whatever changed while this one was on its way — nothing is left unconfirmed."""
     told = services.chain.digest_rendered.pop(row.id, [])
     async with services.db.transaction() as session:
-        for order_id, version in told:
-            await session.execute(
-                update(Order).where(Order.id == order_id, Order.version == version).values(digested_version=version)
-            )
+        await mark_orders_told(session, told)
     key = NoticeKey.parse(row.coalesce_key)
     buy = services.config.buy(key.ref) if key else None
     if key is None or buy is None or services.config.group(key.group) is None:
@@ -119,15 +117,6 @@ async def digest_sent(services: Services, row: QueuedRow) -> None:
             )
 
 
-async def _undigested(session: AsyncSession, buy_id: str, group_id: int) -> list[Order]:
-    query = select(Order).where(
-        Order.buy_id == buy_id,
-        Order.group_id == group_id,
-        Order.digested_version.is_(None) | (Order.digested_version < Order.version),
-    )
-    return list(await session.scalars(query.order_by(Order.id)))
-
-
 def digest_text(buy: Buy, changed: list[Order], totals: tuple[ItemQty, ...], status: str, stock: str = "") -> str:
     def label(order: Order) -> str:
         return f"{order.participant} {items_label(order.lines)}".strip()
@@ -137,7 +126,7 @@ def digest_text(buy: Buy, changed: list[Order], totals: tuple[ItemQty, ...], sta
         return ";".join(label(o) for o in orders[:8]) + more
 
     active = [o for o in changed if o.status == "active"]
-    new = [o for o in active if o.digested_version is None]  # the group hears of it for the first time
+    new = [o for o in active if first_told(o)]
     edited = [o for o in active if o not in new]
     cancelled = [o for o in changed if o.status == "cancelled"]
     waiting = [o for o in changed if o.status == "waiting"]

@@ -7,17 +7,18 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import DomainEvent, FlashClaimed, SoldOut
 from bot.core.keys import NoticeKey
+from bot.domain.told import claims_untold, mark_waiters_told, untold_waiters
 from bot.domain.units import sale_unit
 from bot.events import Outbound
 from bot.logs import get_logger
 from scheduler.posts import sold_out_text
-from storage.models import FlashClaim, OutboundMessage
+from storage.models import OutboundMessage
 from storage.stock import flash_key
 
 if TYPE_CHECKING:
@@ -80,17 +81,7 @@ async def render_flash_digest(services: Services, row: QueuedRow) -> str | None:
     sale, group = found
     group_id = services.groups.id_of(group)
     async with services.db.sessions() as session:
-        last = await session.scalar(
-            select(func.max(OutboundMessage.sent_at)).where(
-                OutboundMessage.coalesce_key == row.coalesce_key, OutboundMessage.status == "sent"
-            )
-        )
-        query = select(FlashClaim).where(
-            FlashClaim.sale_id == sale.id, FlashClaim.group_id == group_id, FlashClaim.status == "confirmed"
-        )
-        if last is not None:
-            query = query.where(FlashClaim.updated_at > last)
-        claims = list(await session.scalars(query.order_by(FlashClaim.id)))
+        claims = await claims_untold(session, sale.id, group_id, row.coalesce_key)
     if not claims:
         return None
     left = await services.stock.left(flash_key(sale.id))
@@ -111,14 +102,7 @@ async def render_waitlist(services: Services, row: QueuedRow) -> str | None:
     sale, group = found
     group_id = services.groups.id_of(group)
     async with services.db.sessions() as session:
-        queue = (
-            await session.execute(
-                select(FlashClaim.id, FlashClaim.group_id, FlashClaim.name, FlashClaim.told_at)
-                .where(FlashClaim.sale_id == sale.id, FlashClaim.status == "waiting")
-                .order_by(FlashClaim.id)
-            )
-        ).all()
-    new = [(place, c) for place, c in enumerate(queue, 1) if c.group_id == group_id and c.told_at is None]
+        new = await untold_waiters(session, sale.id, group_id)
     if not new:
         return None
     services.flash.waitlist_told[row.id] = [c.id for _, c in new]
@@ -136,7 +120,7 @@ async def waitlist_sent(services: Services, row: QueuedRow) -> None:
         return
     now = services.clock.now()
     async with services.db.transaction() as session:
-        await session.execute(update(FlashClaim).where(FlashClaim.id.in_(told)).values(told_at=now))
+        await mark_waiters_told(session, told, now)
         await _queue_notice(services, session, FLASH_WAITLIST, *found, row.room_id, now)
 
 
