@@ -25,6 +25,7 @@ from bot.parsing.products import ProductMatcher
 
 if TYPE_CHECKING:
     from bot.config import Buy
+    from bot.core.ports import Replies
     from bot.dispatch import Context
 
 
@@ -71,7 +72,7 @@ class ChainOrders:
             async with unit_of_work(services) as uow:
                 book = OrderBook(uow, buy, ctx.group.name, ctx.group_id, ctx.event, ctx.log)
                 events = await book.apply(changes, now)
-                await _tell_promoted(ctx, uow, events)
+                await _tell_promoted(services.sender, uow, events)
                 await uow.publish(events)  # the digest, the 成团 nudge
                 too_late = [c.line.who or c.line.key[:20] for c in changes if c.kind == "late"]
                 if too_late:
@@ -135,11 +136,11 @@ class ChainOrders:
         )
 
 
-async def _tell_promoted(ctx: Context, uow: UnitOfWork, events: list[DomainEvent]) -> None:
+async def _tell_promoted(replies: Replies, uow: UnitOfWork, events: list[DomainEvent]) -> None:
     """Units came back: the writers of the waiting lines that got them are told."""
     for e in events:
         if isinstance(e, WaiterPromoted):
-            await ctx.services.sender.enqueue(
+            await replies.enqueue(
                 Outbound(e.room, f"{e.who} 有邻居取消了,你的候补转正啦:{e.items} ✅"),
                 group=e.group,
                 kind="reply",

@@ -29,6 +29,7 @@ from storage.batching import GroupCommit
 
 if TYPE_CHECKING:
     from bot.config import Config, FlashSale
+    from bot.core.ports import Replies
     from bot.dispatch import Context
 
 _MENTION = re.compile(r"@\S+[\s\u2005]*")
@@ -124,7 +125,7 @@ class FlashSales:
     async def _cancel(self, ctx: Context, sale_ids: list[str], now: datetime) -> None:
         async with unit_of_work(ctx.services) as uow:
             events = await cancel_claim(uow, sale_ids, ctx.event.sender_id, ctx.group.name, now, ctx.log)
-            await _tell_promoted(ctx, uow, events)
+            await _tell_promoted(ctx.services.sender, uow, events, ctx.event.room_id)
             await uow.publish(events)
 
 
@@ -150,12 +151,12 @@ class _Take:
         )
 
 
-async def _tell_promoted(ctx: Context, uow: UnitOfWork, events: list[DomainEvent]) -> None:
-    """The waiters who got the units given back are told."""
+async def _tell_promoted(replies: Replies, uow: UnitOfWork, events: list[DomainEvent], room: str) -> None:
+    """The waiters who got the units given back are told (in their group's room, else the canceller's)."""
     for e in events:
         if isinstance(e, WaiterPromoted):
-            await ctx.services.sender.enqueue(
-                Outbound(e.room or ctx.event.room_id, f"{e.who} 有邻居退出,你候补成功啦:{e.items} 🎉"),
+            await replies.enqueue(
+                Outbound(e.room or room, f"{e.who} 有邻居退出,你候补成功啦:{e.items} 🎉"),
                 group=e.group,
                 kind="reply",
                 key=f"flash_promoted:{e.id}",

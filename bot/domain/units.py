@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.ports import StockCounter
 from bot.domain.buys import buys_of_group, is_open
 from bot.domain.summary import fmt_qty
 from storage.models import Order, OrderLine
@@ -18,10 +19,6 @@ from storage.stock import buy_key, flash_key
 
 if TYPE_CHECKING:
     from bot.config import Buy, Config, FlashSale
-
-
-class StockCounter(Protocol):
-    async def left(self, key: str) -> int | None: ...
 
 
 class Itemish(Protocol):
