@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Config, check_config
+from bot.notices.posts import WEEKDAYS_ZH, post_text
 from scheduler.plan import next_firings
-from scheduler.posts import WEEKDAYS_ZH, post_text
 
 _KIND_ZH = {
     "buy_open": "开团",

@@ -18,9 +18,9 @@ from bot.domain.summary import load_summary
 from bot.domain.units import stock_left
 from bot.events import Outbound
 from bot.logs import get_logger
+from bot.notices.posts import Live, post_text
 from scheduler.lock import LeaderLock
 from scheduler.plan import JobSpec
-from scheduler.posts import Live, post_text
 from storage.models import GroupBuy, OutboundMessage
 from storage.stock import flash_key
 

@@ -17,7 +17,7 @@ from bot.domain.told import claims_untold, mark_waiters_told, untold_waiters
 from bot.domain.units import sale_unit
 from bot.events import Outbound
 from bot.logs import get_logger
-from scheduler.posts import sold_out_text
+from bot.notices.posts import sold_out_text
 from storage.models import OutboundMessage
 from storage.stock import flash_key
 

@@ -15,7 +15,7 @@ from bot.domain.buys import is_open
 from bot.domain.summary import load_status
 from bot.events import Outbound
 from bot.logs import get_logger
-from scheduler.posts import nudge_text
+from bot.notices.posts import nudge_text
 from storage.models import OutboundMessage
 
 if TYPE_CHECKING:
