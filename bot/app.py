@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.core.paths import resolve_data_dir
 from bot.core.services import GroupRegistry, Services
 from bot.dispatch import Dispatcher, Handler, StoreUnavailable
-from bot.domain.store_setup import apply_config_to_store
+from bot.domain.store_setup import apply_config_to_store, prepare_store
 from bot.events import Inbound
 from bot.logs import get_logger
 from bot.notices.wiring import wire
@@ -96,8 +96,7 @@ class App:
 
     async def start(self) -> None:
         await self.db.open()
-        await self.services.groups.load(self.services.clock)
-        await apply_config_to_store(self.services)
+        await prepare_store(self.services)
         self.log.info("bot_started", database=self.db.dialect, groups=[g.name for g in self.services.config.groups])
 
     async def handle(self, event: Inbound) -> str:

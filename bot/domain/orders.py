@@ -53,7 +53,9 @@ class NewOrder:
 class OrderBook:
     """One buy's orders as seen from one group's message (`event`): apply the changes a copy made."""
 
-    def __init__(self, uow: UnitOfWork, buy: Buy, group: str, group_id: int, event: Inbound, logger: Any = None):
+    def __init__(
+        self, uow: UnitOfWork, buy: Buy, group: str, group_id: int, event: Inbound, logger: Any = None
+    ) -> None:
         self.uow = uow
         self.services: Services = uow.services
         self.session: AsyncSession = uow.session

@@ -31,6 +31,12 @@ async def apply_config_to_store(services: Services) -> None:
         await services.stock.ensure(flash_key(sale.id), sale.stock)
 
 
+async def prepare_store(services: Services) -> None:
+    """The group rows (and the rooms bound to them), then the buy rows and stock counters: at start and on reload."""
+    await services.groups.load(services.clock)
+    await apply_config_to_store(services)
+
+
 async def reconfigure(services: Services, config: Config) -> None:
     """Make `config` the running one: services, group registry, sender's quiet hours, what was built from the old
     catalogue, the group rows, then the buy rows and counters."""
@@ -38,5 +44,4 @@ async def reconfigure(services: Services, config: Config) -> None:
     services.groups.config = config
     services.sender.in_quiet_hours = config.in_quiet_hours
     services.chain.forget_config()  # the product matcher and the chain readers using it
-    await services.groups.load(services.clock)
-    await apply_config_to_store(services)
+    await prepare_store(services)
