@@ -43,7 +43,7 @@ from bot.parsing.entry import entry_reader  # noqa: E402
 from bot.parsing.merge import ChainState, LineState, Seen  # noqa: E402
 from bot.parsing.products import ProductMatcher  # noqa: E402
 from bot.sender import SenderLimits  # noqa: E402
-from handlers.chain_orders import ChainOrders, _chain_states, product_matcher  # noqa: E402
+from handlers.chain_orders import ChainOrders  # noqa: E402
 from handlers.leader_commands import LeaderCommands  # noqa: E402
 from storage.models import Order  # noqa: E402
 from tests.harness import CONFIG, at  # noqa: E402
@@ -102,7 +102,7 @@ class NaiveChainOrders(ChainOrders):
     name = "naive_chain_orders"
 
     async def handle(self, ctx: Context) -> None:
-        _chain_states(ctx.services).clear()
+        ctx.services.chain.states.clear()
         await super().handle(ctx)
 
     def _read(
@@ -135,7 +135,7 @@ async def run(handler: Handler, members: int, data: Path) -> dict[str, Any]:
         database=f"sqlite+aiosqlite:///{data / (handler.name + '.db')}",
     )
     await app.start()
-    product_matcher(app.services).warm_up()
+    app.services.product_matcher().warm_up()
     messages, model = burst(members)
     costs: list[float] = []
     joins: list[float] = []

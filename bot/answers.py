@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING
 
 from bot.domain.buys import buys_of_group, current_buy, has_started, is_open
 from bot.domain.summary import fmt_qty, load_summary, status_line
-from storage.stock import buy_key
+from bot.domain.units import units_left
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from bot.app import Services
     from bot.config import Buy, BuyItem, Config, Group
+    from bot.core.services import Services
     from bot.parsing.question import Understanding
 
-__all__ = ["answer", "example_line", "stock_left", "subject"]
+__all__ = ["answer", "example_line", "subject"]
 
 WEEKDAYS = "一二三四五六日"
 NO_BUY = "本群现在没有进行中的团购,开团会在群里通知~"
@@ -46,18 +46,6 @@ def subject(config: Config, group: str, product: str | None, now: datetime) -> t
 
 def _item(buy: Buy, product: str) -> BuyItem | None:
     return next((item for item in buy.items if item.product == product), None)
-
-
-# ------------------------------------------------------------------------------------------------------------ stock
-
-
-async def stock_left(services: Services, buy: Buy, product: str) -> int | None:
-    """What is left of `product` in `buy` (all its groups): its stock counter, the one truth (`storage.stock`).
-    None when the item has no stock limit."""
-    item = _item(buy, product)
-    if item is None or item.stock is None:
-        return None
-    return await services.stock.left(buy_key(buy.id, product))
 
 
 # ------------------------------------------------------------------------------------------------------ formatting
@@ -155,7 +143,7 @@ async def answer(services: Services, group_name: str, understanding: Understandi
             return f"这期团购没有{product},有了会在群里通知~"
         if buy.cutoff is not None and now >= buy.cutoff:
             return _closed(buy, now, tz)
-        left = await stock_left(services, buy, product)
+        left = await units_left(services.stock, buy, product)
         unit = _unit(config, buy, product)
         if left is None:
             until = f",{_when(buy.cutoff, now, tz)}截单前都可以接龙" if buy.cutoff else ",接龙就行"

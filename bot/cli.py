@@ -62,7 +62,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    from bot.app import resolve_data_dir
+    from bot.core.paths import resolve_data_dir
     from bot.logs import LOG_FILE, format_record, matches, parse_since, read_records
 
     path = resolve_data_dir(args.data_dir) / LOG_FILE

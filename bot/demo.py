@@ -19,8 +19,8 @@ from bot.config import Buy, Config, ConfigError, load_config
 from bot.domain.buys import buys_of_group
 from bot.domain.summary import fmt_qty, format_summary, load_summary
 from bot.logs import get_logger, setup_logging
+from bot.notices.posts import post_text
 from scheduler.plan import next_firings, planned_jobs
-from scheduler.posts import post_text
 from scheduler.runtime import BotScheduler
 
 WEEKDAYS = "一二三四五六日"

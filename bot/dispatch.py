@@ -19,8 +19,8 @@ from bot.logs import get_logger
 from storage.errors import is_outage
 
 if TYPE_CHECKING:
-    from bot.app import Services
     from bot.config import Group
+    from bot.core.services import Services
 
 
 class StoreUnavailable(Exception):

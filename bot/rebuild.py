@@ -24,7 +24,7 @@ from bot.app import App, resolve_data_dir
 from bot.channels.sim import SimChannel
 from bot.clock import VirtualClock
 from bot.config import Config, ConfigError, load_config
-from bot.domain.summary import fmt_qty
+from bot.domain.units import items_label
 from bot.events import Inbound, Kind
 from bot.logs import setup_logging
 from bot.sender import SenderLimits
@@ -62,7 +62,7 @@ async def snapshot(db: Database, buy: str | None = None) -> Counter[OrderKey]:
         if buy is not None:
             query = query.where(Order.buy_id == buy)
         for order, group in (await session.execute(query)).all():
-            items = " ".join(f"{ln.product}{fmt_qty(ln.qty)}{ln.unit or ''}" for ln in order.lines)
+            items = items_label(order.lines)
             found[(order.buy_id, group, order.participant, order.status, items)] += 1
         claims = select(FlashClaim, Group.name).join(Group, Group.id == FlashClaim.group_id)
         claims = claims.where(FlashClaim.status != "cancelled")

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.app import resolve_data_dir
 from bot.clock import SystemClock
 from bot.config import ConfigError, load_config
+from bot.core.paths import resolve_data_dir
 from bot.logs import setup_logging
 from bot.settings import read_settings
 from storage.db import Database, database_url

@@ -16,12 +16,11 @@ from bot.events import Kind, Outbound
 from bot.parsing.chain import is_chain
 from bot.parsing.native import looks_native
 from bot.parsing.question import Understanding, question_reader
-from handlers.chain_orders import product_matcher
 from storage.models import OutboundMessage
 
 if TYPE_CHECKING:
-    from bot.app import Services
     from bot.config import Group
+    from bot.core.services import Services
     from bot.dispatch import Context
     from bot.events import Inbound
 
@@ -39,7 +38,7 @@ def mentions_bot(services: Services, event: Inbound) -> bool:
 def read_question(services: Services, group: Group, event: Inbound) -> Understanding:
     """The classifier on one message, as the handler runs it (also used by `tuanbot ask`)."""
     config = services.config
-    reader = question_reader(product_matcher(services), config.faq, config.bot.name)
+    reader = question_reader(services.product_matcher(), config.faq, config.bot.name)
     return reader.understand(event.text, mentioned=mentions_bot(services, event), leaders=group.leaders)
 
 

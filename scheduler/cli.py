@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Config, check_config
+from bot.notices.posts import WEEKDAYS_ZH, post_text
 from scheduler.plan import next_firings
-from scheduler.posts import WEEKDAYS_ZH, post_text
 
 _KIND_ZH = {
     "buy_open": "开团",
@@ -128,7 +128,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
-    from bot.app import resolve_data_dir
+    from bot.core.paths import resolve_data_dir
     from bot.run import running_pid
     from scheduler.runtime import pid_path
 

@@ -1,98 +1,49 @@
-"""The one APScheduler of a bot process: jobs from the validated config, fired once through the one sender.
-
-Each firing is queued under the key `"{job id}@{fire time ISO}"`, so a firing posts once however many times it is
-attempted (two processes, a restart's catch-up, a reload). The outbound table is also the record of what ran: the
-catch-up at start derives "the last run" from it, so the scheduler keeps no state of its own.
+"""The one APScheduler of a bot process: its life cycle (start, leadership, reload, the config-file watch) and
+the jobs from the validated config. What a firing posts, once, is `scheduler.firing`'s; the catch-up at start
+derives "the last run" from the outbound table, so the scheduler keeps no state of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.base import BaseTrigger
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import apply_config_to_store
 from bot.config import check_config
-from bot.domain.buys import buys_of_group, is_open
-from bot.domain.summary import load_summary
-from bot.events import Outbound
+from bot.domain.store_setup import reconfigure
 from bot.logs import get_logger
+from scheduler.firing import (
+    GRACE,
+    MAX_LOOKBACK,
+    POST_KINDS,
+    CatchUp,
+    existing_keys,
+    fire,
+    firing_key,
+    firings_between,
+    last_run,
+    post_kind,
+)
 from scheduler.lock import LeaderLock, LocalLock
 from scheduler.plan import JobSpec, planned_jobs
-from scheduler.posts import Live, configured_stock, post_text, sold_out_text
-from storage.models import GroupBuy, Order, OrderLine, OutboundMessage
-from storage.stock import buy_key, flash_key
 
 if TYPE_CHECKING:
-    from bot.app import Services
     from bot.config import Config
+    from bot.core.services import Services
 
 log = get_logger("tuanbot.scheduler")
 
-#: How late a firing may still go out (APScheduler's misfire_grace_time, and the restart catch-up's window).
-#: Chosen per kind: a "starts in 10 minutes" alert or a "30 minutes left" reminder is wrong when late, while the
-#: 接龙 header, the cutoff summary and the arrival notice are still what members need hours later.
-GRACE: Mapping[str, timedelta] = {
-    "buy_open": timedelta(hours=2),
-    "column": timedelta(minutes=30),
-    "flash_alert": timedelta(minutes=3),
-    "flash_end": timedelta(minutes=10),
-    "cutoff_reminder": timedelta(minutes=10),
-    "cutoff": timedelta(hours=2),
-    "arrival": timedelta(hours=2),
-}
-#: The outbound kinds scheduled posts are queued as (reminders are "reminder": the sender keeps them out of quiet hours)
-POST_KINDS = frozenset({"buy_open", "column", "flash_alert", "flash_end", "reminder", "cutoff", "arrival"})
-#: A restart looks back at most this far for firings to report as missed.
-MAX_LOOKBACK = timedelta(days=14)
 PID_FILE = "tuanbot.pid"
-#: `Services.caches` entries built from the config (the catalogue's product matcher and the chain readers using it)
-CONFIG_CACHES = ("product_matcher", "chain_readers")
 _EARLY = timedelta(seconds=1)  # APScheduler's wall clock and the bot's clock may disagree by a hair
-
-
-def post_kind(job_kind: str) -> str:
-    return "reminder" if job_kind == "cutoff_reminder" else job_kind
-
-
-def firing_key(spec: JobSpec, fire_time: datetime) -> str:
-    """The idempotency key of one firing: the job id and its scheduled time (in the job's own timezone)."""
-    return f"{spec.id}@{fire_time.isoformat()}"
-
-
-def firings_between(trigger: BaseTrigger, start: datetime, end: datetime) -> list[datetime]:
-    """The trigger's fire times t with start < t <= end, in order."""
-    out: list[datetime] = []
-    moment = trigger.get_next_fire_time(None, start)
-    while moment is not None and moment <= end:
-        if moment > start:  # a DateTrigger returns its run date even when it has passed
-            out.append(moment)
-        following = trigger.get_next_fire_time(moment, moment + timedelta(microseconds=1))
-        if following is None or following <= moment:
-            break
-        moment = following
-    return out
 
 
 def pid_path(data_dir: Path) -> Path:
     return data_dir / PID_FILE
-
-
-@dataclass(frozen=True)
-class CatchUp:
-    fired: int
-    missed: int
 
 
 class BotScheduler:
@@ -237,85 +188,13 @@ class BotScheduler:
     async def fire(self, spec: JobSpec, fire_time: datetime) -> bool:
         """Post what `spec` says at `fire_time`, with live values, through the sender. True if it queued the post;
         False when another firing already did, this process does not hold the lock, or the room is unknown."""
-        services = self.services
-        config = services.config
-        fire_time = fire_time.astimezone(config.tz)
-        key = firing_key(spec, fire_time)
-        if not self.lock.held:
-            log.info("job_skipped", job=spec.id, at=fire_time.isoformat(), reason="not_leader")
-            return False
-        room = services.groups.room_of(spec.group)
-        if room is None:
-            log.warning("post_skipped_no_room", job=spec.id, group=spec.group, kind=spec.kind)
-            return False
-        try:
-            async with services.db.transaction() as session:
-                if await session.scalar(select(OutboundMessage.id).where(OutboundMessage.key == key)) is not None:
-                    log.info("job_already_fired", job=spec.id, at=fire_time.isoformat())
-                    return False
-                text = post_text(config, spec, fire_time, await self._live(session, spec, fire_time))
-                if text is None:
-                    log.warning("job_stale", job=spec.id, reason="its item is gone from the config")
-                    return False
-                result = await services.sender.enqueue(
-                    Outbound(room, text), group=spec.group, kind=post_kind(spec.kind), key=key, session=session
-                )
-                if result.outcome == "duplicate":  # another process queued this firing meanwhile
-                    log.info("job_already_fired", job=spec.id, at=fire_time.isoformat(), race=True)
-                    return False
-                if spec.kind == "cutoff":
-                    await session.execute(
-                        update(GroupBuy)
-                        .where(GroupBuy.id == spec.ref, GroupBuy.closed_at.is_(None))
-                        .values(closed_at=fire_time)
-                    )
-        except IntegrityError:  # another process queued the same firing between our check and our insert
-            log.info("job_already_fired", job=spec.id, at=fire_time.isoformat(), race=True)
-            return False
-        log.info(
-            "job_fired",
-            job=spec.id,
-            kind=spec.kind,
-            group=spec.group,
-            at=fire_time.isoformat(),
-            late_s=round((services.clock.now() - fire_time).total_seconds()),
-            outcome=result.outcome,
-            text=text.split("\n", 1)[0][:80],
-        )
-        return True
-
-    async def _live(self, session: AsyncSession, spec: JobSpec, at: datetime) -> Live:
-        config = self.services.config
-        if spec.kind in ("cutoff", "cutoff_reminder"):
-            buy = next((b for b in config.buys if b.id == spec.ref), None)
-            if buy is not None:
-                return Live(summary=await load_summary(session, config, buy, spec.group))
-        if spec.kind == "column":
-            return Live(stock=await stock_left(session, config, spec.group, at, counter=self._counter))
-        if spec.kind == "flash_alert":
-            return Live(flash_left=await self._counter(flash_key(spec.ref)))
-        return Live()
-
-    async def _counter(self, key: str) -> int | None:
-        """Units left on the store's stock counter `key` (None when the store keeps no counter for it)."""
-        try:
-            left = await self.services.stock.left(key)
-        except Exception as exc:  # a post with the configured stock beats no post
-            log.warning("stock_unavailable", key=key, error=repr(exc)[:200])
-            return None
-        return left
+        return await fire(self.services, self.lock, spec, fire_time)
 
     # --- restart --------------------------------------------------------------------------------------------------
 
     async def last_run(self) -> datetime | None:
         """When this bot last posted something scheduled (derived from the outbound queue's keyed rows)."""
-        async with self.services.db.sessions() as session:
-            result: datetime | None = await session.scalar(
-                select(func.max(OutboundMessage.created_at)).where(
-                    OutboundMessage.kind.in_(POST_KINDS), OutboundMessage.key.is_not(None)
-                )
-            )
-            return result
+        return await last_run(self.services)
 
     async def catch_up(self) -> CatchUp:
         """Firings the bot was down for: within their grace time they go out now (once: the key); older ones are
@@ -330,7 +209,7 @@ class BotScheduler:
             start = min(floor, now - self.grace_of(spec.kind))
             candidates.extend((t, spec) for t in firings_between(spec.trigger, start, now))
         candidates.sort(key=lambda c: c[0])
-        done = await self._existing_keys([firing_key(spec, t) for t, spec in candidates])
+        done = await existing_keys(self.services, [firing_key(spec, t) for t, spec in candidates])
         fired = missed = 0
         for t, spec in candidates:
             if firing_key(spec, t) in done:
@@ -345,18 +224,6 @@ class BotScheduler:
         if fired or missed:
             log.info("catch_up_done", fired=fired, missed=missed)
         return CatchUp(fired, missed)
-
-    async def _existing_keys(self, keys: list[str]) -> set[str]:
-        found: set[str] = set()
-        async with self.services.db.sessions() as session:
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
-                found.update(
-                    k
-                    for k in await session.scalars(select(OutboundMessage.key).where(OutboundMessage.key.in_(chunk)))
-                    if k is not None
-                )
-        return found
 
     # --- leadership -----------------------------------------------------------------------------------------------
 
@@ -402,14 +269,7 @@ class BotScheduler:
 
     async def swap(self, config: Config) -> None:
         """Make `config` the running one: services, group registry, sender's quiet hours, buy rows, then the jobs."""
-        services = self.services
-        services.config = config
-        services.groups.config = config
-        services.sender.in_quiet_hours = config.in_quiet_hours
-        for name in CONFIG_CACHES:  # built from the old catalogue
-            services.caches.pop(name, None)
-        await services.groups.load(services.clock)
-        await apply_config_to_store(services)
+        await reconfigure(self.services, config)
         self.apply(config)
         if self.lock.held:  # a buy added with its opening just past still gets its header (keys prevent doubles)
             await self.catch_up()
@@ -452,78 +312,15 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return (st.st_mtime_ns, st.st_size)
 
 
-async def stock_left(
-    session: AsyncSession,
-    config: Config,
-    group: str,
-    at: datetime,
-    *,
-    counter: Callable[[str], Awaitable[int | None]] | None = None,
-) -> dict[str, Decimal]:
-    """Units left of what the group can buy at `at`: the store's stock counter when it keeps one (`counter`), else
-    an open buy's stock less its active orders (in all its groups), else the configured stock."""
-    stock = configured_stock(config, group, at)
-    for buy in buys_of_group(config, group):
-        if not is_open(buy, at):
-            continue
-        for item in buy.items:
-            if item.stock is None:
-                continue
-            counted = await counter(buy_key(buy.id, item.product)) if counter is not None else None
-            if counted is not None:
-                stock[item.product] = Decimal(counted)
-                continue
-            ordered = await session.scalar(
-                select(func.coalesce(func.sum(OrderLine.qty), 0))
-                .join(Order, Order.id == OrderLine.order_id)
-                .where(Order.buy_id == buy.id, Order.status == "active", OrderLine.product == item.product)
-            )
-            stock[item.product] = Decimal(item.stock) - Decimal(ordered or 0)
-    if counter is not None:
-        for sale in config.flash_sales:
-            if group in {g.name for g in config.groups_of(sale.groups)} and sale.start <= at < sale.end:
-                counted = await counter(flash_key(sale.id))
-                if counted is not None:
-                    stock[sale.product] = Decimal(counted)
-    return stock
-
-
-async def announce_sold_out(services: Services, sale_id: str) -> None:
-    """The flash sale's stock reached 0: say so once in each of its groups (keyed, so a second call is a no-op)."""
-    config = services.config
-    sale = next((s for s in config.flash_sales if s.id == sale_id), None)
-    if sale is None:
-        log.warning("sold_out_unknown_sale", sale=sale_id)
-        return
-    for group in config.groups_of(sale.groups):
-        room = services.groups.room_of(group.name)
-        if room is None:
-            log.warning("post_skipped_no_room", group=group.name, kind="flash_sold_out", sale=sale_id)
-            continue
-        try:
-            result = await services.sender.enqueue(
-                Outbound(room, sold_out_text(sale)),
-                group=group.name,
-                kind="flash_sold_out",
-                key=f"flash_sold_out:{sale.id}:{group.name}",
-            )
-        except IntegrityError:  # another process announced it at the same moment
-            continue
-        if result.outcome != "duplicate":
-            log.info("flash_sold_out_announced", sale=sale_id, group=group.name)
-
-
 __all__ = [
     "GRACE",
     "PID_FILE",
     "POST_KINDS",
     "BotScheduler",
     "CatchUp",
-    "announce_sold_out",
     "firing_key",
     "firings_between",
     "pid_path",
     "post_kind",
     "run_scheduled_job",
-    "stock_left",
 ]

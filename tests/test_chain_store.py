@@ -20,7 +20,7 @@ async def test_a_digest_queued_before_a_restart_takes_every_line_after_it(data_d
     async with BotHarness(data_dir, strict=False) as bot:  # what it says: tests/test_chain_orders.py
         lines = ["3栋 王阿姨 草莓2盒"]
         await bot.say("王阿姨", chain(H, *lines), settle=False)
-        bot.app.services.caches.pop("digest_pending")  # as after a restart: the store knows a digest is queued
+        bot.app.services.chain.digest_pending.clear()  # as after a restart: the store knows a digest is queued
         for i in range(5):
             lines.append(f"{i + 1}栋 邻居{i} 草莓1盒")
             await bot.say(f"邻居{i}", chain(H, *lines), settle=False)
@@ -41,7 +41,7 @@ async def test_the_store_path_writes_the_same_rows_on_sqlite_and_postgres(
         lines = ["3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓2盒"]
         await bot.say("王阿姨", chain(H, lines[0]))
         await bot.say("李姐", chain(H, *lines))
-        bot.app.services.caches.clear()  # a restart: member ids and chain state come from the store again
+        bot.app.services.forget()  # a restart: member ids and chain state come from the store again
         lines.append("3栋 王阿姨 蓝莓1盒")  # 王阿姨's second line: the member row exists, no second one
         await bot.say("王阿姨", chain(H, *lines))
         lines.append("6号楼 何姐 草莓1盒")  # past the stock: waits

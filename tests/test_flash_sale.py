@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import apply_config_to_store
+from bot.domain.store_setup import apply_config_to_store
 from handlers.flash_sale import Attempt, read_attempt
 from storage.models import FlashClaim, StockCounter, SyncOutbox
 from tests.harness import CONFIG, BotHarness, at, with_flash_sale
@@ -147,7 +147,7 @@ async def test_a_waiter_whose_attempt_commits_after_the_notice_was_said_is_told_
     """The race a review found on PostgreSQL: 陈叔's batch sees the notice still queued (so queues none), and commits
     only after that notice was said and its hook ran. He must still be named, in the follow-up. (On SQLite the open
     batch holds the write lock, so the notice cannot be marked said before it commits.)"""
-    import handlers.flash_sale as flash
+    import bot.notices.flash as flash
 
     url, kwargs = pg_schema
     sale = with_flash_sale(CONFIG, stock=1, start="2026-11-26 20:00", end="2026-11-26 20:30")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.app import apply_config_to_store
+from bot.domain.store_setup import apply_config_to_store
 from storage.db import Database
 from storage.models import StockCounter, SyncOutbox
 from storage.shared import RedisState
@@ -146,7 +146,7 @@ async def test_a_rolled_back_order_gives_its_units_back_to_the_redis_gate(
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
-    import handlers.chain_orders as chain_orders
+    import bot.domain.orders as chain_orders
 
     use_test_redis(monkeypatch)
     real_sync, failures = chain_orders._sync, []

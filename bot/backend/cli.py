@@ -49,7 +49,7 @@ def cmd_backend(args: argparse.Namespace) -> int:
             "the service does not start without one.\n"
         )
         return 2
-    from bot.app import resolve_data_dir
+    from bot.core.paths import resolve_data_dir
     from bot.logs import setup_logging
 
     data_dir = resolve_data_dir(getattr(args, "data_dir", None))

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.config import parse_config_text
-from scheduler.nudges import maybe_nudge
+from bot.notices.nudges import maybe_nudge
 from tests.harness import CONFIG, BotHarness, at, chain
 
 H = "#接龙 周六丹东草莓团"

@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Config
+from bot.notices.posts import Live, nudge_text, post_text, render_template
 from bot.parsing.chain import parse_chain
 from scheduler.plan import planned_jobs
-from scheduler.posts import Live, nudge_text, post_text, render_template
 from tests.harness import at
 from tests.scheduler.conftest import G1, G2, week_config
 

@@ -12,8 +12,9 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
 from bot.config import load_config
+from bot.notices.flash import announce_sold_out
 from scheduler.plan import planned_jobs
-from scheduler.runtime import GRACE, BotScheduler, announce_sold_out, firing_key
+from scheduler.runtime import GRACE, BotScheduler, firing_key
 from storage.models import GroupBuy, OutboundMessage
 from tests.harness import BotHarness, at, chain
 from tests.scheduler.conftest import G1, G2, MONDAY, NEXT_MONDAY, WEEK, firings, meet_rooms, scheduler_of, week_config
@@ -233,7 +234,7 @@ QUIET = (
 
 
 async def test_nothing_but_columns_and_alerts_goes_out_in_quiet_hours(data_dir: Path) -> None:
-    from scheduler.nudges import maybe_nudge
+    from bot.notices.nudges import maybe_nudge
 
     config = week_config(QUIET)
     async with BotHarness(data_dir, config=config, start=at("2026-12-01 21:00")) as bot:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.domain.buys import buys_of_group, is_open
 from bot.domain.summary import BuySummary, fmt_qty, format_summary, status_line
+from bot.domain.units import configured_stock
 
 if TYPE_CHECKING:
     from bot.config import Buy, BuyItem, Config, FlashSale, Group, Nudges
@@ -201,20 +202,6 @@ def open_buy_lines(config: Config, group: str, at: datetime, *, inline: bool = F
         cutoff = f",{when_text(buy.cutoff, config)}截单" if buy.cutoff else ""
         lines.append(f"· {buy.title}:{items}{ladder}{cutoff}")
     return lines
-
-
-def configured_stock(config: Config, group: str, at: datetime) -> dict[str, Decimal]:
-    """Stock as configured for what the group can buy at `at`: its open buys' items, then its running flash sales."""
-    stock: dict[str, Decimal] = {}
-    for buy in buys_of_group(config, group):
-        if is_open(buy, at):
-            for item in buy.items:
-                if item.stock is not None:
-                    stock.setdefault(item.product, Decimal(item.stock))
-    for sale in config.flash_sales:
-        if group in {g.name for g in config.groups_of(sale.groups)} and sale.start <= at < sale.end:
-            stock.setdefault(sale.product, Decimal(sale.stock))
-    return stock
 
 
 def product_text(config: Config, group: str, at: datetime, name: str) -> str:

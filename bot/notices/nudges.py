@@ -1,29 +1,40 @@
-"""成团 nudges ("仅差1人成团"): event-driven on order changes, at most once per cooldown per buy and group."""
+"""成团 nudges ("仅差1人成团"): a subscriber to order changes, at most once per cooldown per buy and group."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.events import ORDER_EVENTS, DomainEvent
+from bot.core.keys import NoticeKey
 from bot.domain.buys import is_open
 from bot.domain.summary import load_status
 from bot.events import Outbound
 from bot.logs import get_logger
-from scheduler.posts import nudge_text
+from bot.notices.posts import nudge_text
 from storage.models import OutboundMessage
 
 if TYPE_CHECKING:
-    from bot.app import Services
     from bot.config import Buy
+    from bot.core.services import Services
 
 log = get_logger("tuanbot.scheduler")
 
 
+async def on_order_events(services: Services, events: Sequence[DomainEvent], session: AsyncSession) -> None:
+    """A message changed the buy's orders: 成团 may be a member or two away now."""
+    first = next((e for e in events if isinstance(e, ORDER_EVENTS)), None)
+    buy = services.config.buy(first.buy_id) if first is not None else None
+    if first is not None and buy is not None:
+        await maybe_nudge(services, buy, first.group, session=session)
+
+
 def nudge_coalesce_key(buy_id: str, group: str) -> str:
-    return f"nudge:{buy_id}:{group}"
+    return NoticeKey("nudge", buy_id, group).format()
 
 
 def _bucket(now: datetime, cooldown: timedelta) -> str:

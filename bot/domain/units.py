@@ -1,0 +1,118 @@
+"""Units and labels: how many units are left of a product, how an order's items read. Each rule lives here once."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.ports import StockCounter
+from bot.domain.buys import buys_of_group, is_open
+from bot.domain.summary import fmt_qty
+from storage.models import Order, OrderLine
+from storage.stock import buy_key, flash_key
+
+if TYPE_CHECKING:
+    from bot.config import Buy, Config, FlashSale
+
+
+class Itemish(Protocol):
+    @property
+    def product(self) -> str: ...
+    @property
+    def qty(self) -> Decimal: ...
+    @property
+    def unit(self) -> str | None: ...
+
+
+def item_label(product: str, qty: Decimal, unit: str | None) -> str:
+    """One item as the group reads it: `草莓2盒`."""
+    return f"{product}{fmt_qty(qty)}{unit or ''}"
+
+
+def items_label(items: Iterable[Itemish], sep: str = " ") -> str:
+    return sep.join(item_label(it.product, it.qty, it.unit) for it in items)
+
+
+def units(qty: Decimal) -> int:
+    """Whole units a quantity takes from stock (half a box still takes a box)."""
+    return max(1, math.ceil(qty))
+
+
+def stocked(buy: Buy) -> dict[str, int]:
+    """The buy's products with a stock limit, and the limit."""
+    return {item.product: item.stock for item in buy.items if item.stock is not None}
+
+
+def unit_of(buy: Buy, product: str) -> str:
+    return next((item.unit or "" for item in buy.items if item.product == product), "")
+
+
+def sale_unit(config: Config, sale: FlashSale) -> str:
+    """The unit a flash sale counts in: its product's, else 份."""
+    product = config.product(sale.product)
+    return product.unit if product else "份"
+
+
+async def units_left(stock: StockCounter, buy: Buy, product: str) -> int | None:
+    """What is left of `product` in `buy` (all its groups): its stock counter, the one truth (`storage.stock`).
+    None when the item has no stock limit."""
+    if product not in stocked(buy):
+        return None
+    return await stock.left(buy_key(buy.id, product))
+
+
+def configured_stock(config: Config, group: str, at: datetime) -> dict[str, Decimal]:
+    """Stock as configured for what the group can buy at `at`: its open buys' items, then its running flash sales."""
+    stock: dict[str, Decimal] = {}
+    for buy in buys_of_group(config, group):
+        if is_open(buy, at):
+            for item in buy.items:
+                if item.stock is not None:
+                    stock.setdefault(item.product, Decimal(item.stock))
+    for sale in config.flash_sales:
+        if group in {g.name for g in config.groups_of(sale.groups)} and sale.start <= at < sale.end:
+            stock.setdefault(sale.product, Decimal(sale.stock))
+    return stock
+
+
+async def stock_left(
+    session: AsyncSession,
+    config: Config,
+    group: str,
+    at: datetime,
+    *,
+    counter: StockCounter | None = None,
+) -> dict[str, Decimal]:
+    """Units left of what the group can buy at `at`: the store's stock counter when it keeps one (`counter`, read
+    by `units_left`), else an open buy's stock less its active orders (in all its groups), else the configured
+    stock."""
+    stock = configured_stock(config, group, at)
+    for buy in buys_of_group(config, group):
+        if not is_open(buy, at):
+            continue
+        for item in buy.items:
+            if item.stock is None:
+                continue
+            counted = await units_left(counter, buy, item.product) if counter is not None else None
+            if counted is not None:
+                stock[item.product] = Decimal(counted)
+                continue
+            ordered = await session.scalar(
+                select(func.coalesce(func.sum(OrderLine.qty), 0))
+                .join(Order, Order.id == OrderLine.order_id)
+                .where(Order.buy_id == buy.id, Order.status == "active", OrderLine.product == item.product)
+            )
+            stock[item.product] = Decimal(item.stock) - Decimal(ordered or 0)
+    if counter is not None:
+        for sale in config.flash_sales:
+            if group in {g.name for g in config.groups_of(sale.groups)} and sale.start <= at < sale.end:
+                counted = await counter.left(flash_key(sale.id))
+                if counted is not None:
+                    stock[sale.product] = Decimal(counted)
+    return stock
