@@ -35,7 +35,8 @@ __all__ = ["App", "Services", "apply_config_to_store", "default_handlers", "reso
 
 
 def default_handlers() -> list[Handler]:
-    """Every handler, in the order they see a message. Add a feature here and nowhere else."""
+    """The routes, in order: the first whose filter (`wants`) takes a message handles it, and no other does.
+    Add a feature here and nowhere else; questions stay last, as the catch-all."""
     return [
         ChainOrders(),  # 接龙 lists → orders of the group's open buy, confirmed in a digest
         FlashSales(),  # 抢 / +1 / 要2箱 during a 限时秒杀: atomic stock, wait list, sold-out once

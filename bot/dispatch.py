@@ -1,11 +1,16 @@
 """From an `Inbound` event to handlers: middlewares, stored dedupe by message id, one error path.
 
 Order of work for one message: ignore the bot's own → serve only configured groups → store it (a message id seen
-and handled before is dropped here, also after a restart) → log it → every handler that wants it → mark it handled.
+and handled before is dropped here, also after a restart) → log it → route it → mark it handled.
 The message log is written by group commit (`storage.journal`): a burst shares its commits.
-A handler that raises is logged with the message id and the others still run. A store outage (`storage.errors`: a
-lost connection, a locked database) leaves the message unmarked and raises `StoreUnavailable`, so the caller retries
-it when the store is back; any other database error (an IntegrityError) is the handler's own, like any exception.
+
+Routing: the handlers form one ordered list (`bot.app.default_handlers`); each handler's `wants` is its filter, and
+the first whose filter matches handles the message: nobody else sees it, so no handler re-checks another's rules.
+A handler that raises is logged with the message id, the message is marked handled and its room moves on; no later
+route gets the message instead (a question answer to a 接龙 the order handler failed on would be a wrong reply).
+A store outage (`storage.errors`: a lost connection, a locked database) leaves the message unmarked and raises
+`StoreUnavailable`, so the caller retries it when the store is back; any other database error (an IntegrityError)
+is the handler's own, like any exception.
 """
 
 from __future__ import annotations
@@ -44,7 +49,8 @@ class Handler(Protocol):
     name: str
 
     def wants(self, ctx: Context) -> bool:
-        """Cheap test: is this message for this handler?"""
+        """The route's filter, cheap and pure: is this message this handler's? The first handler that says yes
+        is the only one to handle it."""
         ...
 
     async def handle(self, ctx: Context) -> None: ...
@@ -84,21 +90,28 @@ class Dispatcher:
             log=log,
             is_leader=_is_leader(group, event),
         )
-        store_failed: BaseException | None = None
+        handler = self._route(ctx)
+        if handler is not None:
+            try:
+                await handler.handle(ctx)
+            except Exception as exc:
+                if is_outage(exc):
+                    log.error("handler_store_error", handler=handler.name, error=repr(exc))
+                    raise StoreUnavailable(str(exc)) from exc
+                log.exception("handler_failed", handler=handler.name)
+        await self._mark_handled(event)
+        return "handled"
+
+    def _route(self, ctx: Context) -> Handler | None:
+        """The first handler whose filter takes the message (a filter that raises is logged and passes it on)."""
         for handler in self.handlers:
             try:
                 if handler.wants(ctx):
-                    await handler.handle(ctx)
-            except Exception as exc:
-                if not is_outage(exc):
-                    log.exception("handler_failed", handler=handler.name)
-                    continue
-                store_failed = exc
-                log.error("handler_store_error", handler=handler.name, error=repr(exc))
-        if store_failed is not None:
-            raise StoreUnavailable(str(store_failed)) from store_failed
-        await self._mark_handled(event)
-        return "handled"
+                    ctx.log.debug("message_routed", handler=handler.name)
+                    return handler
+            except Exception:
+                ctx.log.exception("handler_failed", handler=handler.name, stage="filter")
+        return None
 
     async def _record(self, event: Inbound) -> bool:
         """Store the message first; False for a replay (or a second delivery of one being handled)."""

@@ -77,33 +77,38 @@ class FlashSales:
         self._takes: GroupCommit[_Take, Taken] = GroupCommit(self._write_takes)
 
     def wants(self, ctx: Context) -> bool:
-        if ctx.event.kind != Kind.TEXT or len(ctx.event.text) > 40:
-            return False
-        return bool(running_sales(ctx.services.config, ctx.group.name, ctx.services.clock.now()))
+        """A claim or a give-back for a sale running in this group; any other message goes on to the next route."""
+        return self._claim(ctx) is not None
 
-    async def handle(self, ctx: Context) -> None:
-        services = ctx.services
-        now = services.clock.now()
-        sales = running_sales(services.config, ctx.group.name, now)
-        names = {s.product: s for s in sales}
-        aliases = {alias: s.product for s in sales for alias in _names(services.config, s.product)}
+    def _claim(self, ctx: Context) -> tuple[list[FlashSale], FlashSale | None, Attempt | str] | None:
+        """(running sales, the sale meant — None when several run and none is named —, the attempt or "cancel")."""
+        if ctx.event.kind != Kind.TEXT or len(ctx.event.text) > 40:
+            return None
+        config = ctx.services.config
+        sales = running_sales(config, ctx.group.name, ctx.services.clock.now())
+        if not sales:
+            return None
+        aliases = {alias: s for s in sales for alias in _names(config, s.product)}
         attempt = read_attempt(ctx.event.text, list(aliases))
         if attempt is None:
+            return None
+        if isinstance(attempt, Attempt) and attempt.product is not None:
+            return sales, aliases[attempt.product], attempt
+        return sales, sales[0] if len(sales) == 1 else None, attempt
+
+    async def handle(self, ctx: Context) -> None:
+        claim = self._claim(ctx)
+        if claim is None:
             return
+        sales, sale, attempt = claim
+        now = ctx.services.clock.now()
         if attempt == "cancel":
             await self._cancel(ctx, [s.id for s in sales], now)
-            return
-        assert isinstance(attempt, Attempt)
-        if attempt.product is not None:
-            sale = names.get(aliases[attempt.product])
-        elif len(sales) == 1:
-            sale = sales[0]
-        else:
+        elif sale is None:
             ctx.log.info("flash_ambiguous", sales=[s.id for s in sales])
-            return
-        if sale is None:
-            return
-        await self._take(ctx, sale, attempt.qty, now)
+        else:
+            assert isinstance(attempt, Attempt)
+            await self._take(ctx, sale, attempt.qty, now)
 
     async def _take(self, ctx: Context, sale: FlashSale, qty: int, now: datetime) -> None:
         taken = await self._takes.submit(_Take(ctx, sale, qty, now))

@@ -13,8 +13,6 @@ from sqlalchemy import select
 
 from bot.answers import answer, subject
 from bot.events import Kind, Outbound
-from bot.parsing.chain import is_chain
-from bot.parsing.native import looks_native
 from bot.parsing.question import Understanding, question_reader
 from storage.models import OutboundMessage
 
@@ -25,7 +23,6 @@ if TYPE_CHECKING:
     from bot.events import Inbound
 
 _MAX_LEN = 200  # announcements and stories are longer; the classifier itself stops at 80 characters
-_COMMANDS = ("汇总", "#汇总", "＃汇总")
 _UNSURE_FLOOR = 0.3  # below this a "maybe question" is not worth the leader's attention either
 
 
@@ -55,14 +52,9 @@ class Questions:
         self.unsure = unsure  # a low-confidence question: silence, or a note to the leader (default: the config's)
 
     def wants(self, ctx: Context) -> bool:
-        event = ctx.event
-        if event.kind != Kind.TEXT:
-            return False
-        text = event.text.strip()
-        if not text or len(text) > _MAX_LEN or is_chain(text) or looks_native(text):
-            return False
-        command = text.split(maxsplit=1)[-1] if text.startswith("@") else text
-        return not command.startswith(_COMMANDS)
+        """The catch-all route: any short text the routes before it (接龙, flash claims, commands) did not take."""
+        text = ctx.event.text.strip()
+        return ctx.event.kind == Kind.TEXT and 0 < len(text) <= _MAX_LEN
 
     async def handle(self, ctx: Context) -> None:
         services = ctx.services

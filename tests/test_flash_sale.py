@@ -178,3 +178,13 @@ async def test_a_waiter_whose_attempt_commits_after_the_notice_was_said_is_told_
         await late
         await bot.settle(horizon=timedelta(minutes=5))
         bot.expect_said([SOLD_OUT, "⚡ 砂糖橘秒杀抢到:王阿姨1箱,已抢光", waitlist("何姐第1位"), waitlist("陈叔第2位")])
+
+
+async def test_a_question_during_a_sale_is_still_answered(data_dir: Path) -> None:
+    """The flash route takes claims only: a question asked while a sale runs goes on to the question route."""
+    async with BotHarness(data_dir, config=SALE, start=at("2026-11-26 20:05")) as bot:
+        await bot.say("王阿姨", "几点自提?")
+        bot.expect_said(["自提时间17:00-20:00,自提点:东门快递柜旁"])
+        await bot.say("李姐", "抢")
+        assert await _claims(bot) == [("李姐", 1, "confirmed")]
+        bot.expect_said([re.compile(r".*李姐.*")])
