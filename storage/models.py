@@ -202,7 +202,7 @@ class FlashClaim(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    told_at: Mapped[datetime | None]  # when a waiter was named in the group's wait-list notice
+    told_status: Mapped[str | None] = mapped_column(String(20))  # the status the group was last told of (None: never)
 
 
 class SyncOutbox(Base):

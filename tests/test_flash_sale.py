@@ -180,6 +180,44 @@ async def test_a_waiter_whose_attempt_commits_after_the_notice_was_said_is_told_
         bot.expect_said([SOLD_OUT, "⚡ 砂糖橘秒杀抢到:王阿姨1箱,已抢光", waitlist("何姐第1位"), waitlist("陈叔第2位")])
 
 
+async def test_a_claim_that_commits_after_the_digest_was_said_is_named_next(
+    data_dir: Path, pg_schema: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same race for the flash digest: 李姐's batch sees the digest still queued (so queues none) and commits
+    only after that digest was said. A digest that named "the claims since the last one was said" counted her as
+    told without naming her; each claim now remembers what the group was told of it, and the follow-up names her."""
+    import bot.notices.flash as flash
+
+    url, kwargs = pg_schema
+    sale = with_flash_sale(CONFIG, stock=2, start="2026-11-26 20:00", end="2026-11-26 20:30")
+    async with BotHarness(
+        data_dir, config=sale, start=at("2026-11-26 20:00"), database=url, engine_kwargs=kwargs
+    ) as bot:
+        await bot.say("王阿姨", "抢", settle=False)  # a digest is queued
+        bot.clock.advance(30)
+        skipped, hook_ran = asyncio.Event(), asyncio.Event()
+        real_queue, real_hook = flash._queue_notice, bot.app.sender.after_sent[flash.FLASH_DIGEST]
+
+        async def queue_then_hold(services, session, kind, *args):  # type: ignore[no-untyped-def]
+            await real_queue(services, session, kind, *args)
+            if kind == flash.FLASH_DIGEST and not skipped.is_set():
+                skipped.set()
+                await hook_ran.wait()  # this batch commits only after the digest was said and its hook ran
+
+        async def hook(row):  # type: ignore[no-untyped-def]
+            await real_hook(row)
+            hook_ran.set()
+
+        monkeypatch.setattr(flash, "_queue_notice", queue_then_hold)
+        bot.app.sender.after_sent[flash.FLASH_DIGEST] = hook
+        late = asyncio.create_task(bot.say("李姐", "抢", settle=False))
+        await skipped.wait()
+        await bot.settle(horizon=timedelta(minutes=5))  # the digest naming 王阿姨 is said
+        await late
+        await bot.settle(horizon=timedelta(minutes=5))
+        bot.expect_said(["⚡ 砂糖橘秒杀抢到:王阿姨1箱,还剩1箱", SOLD_OUT, "⚡ 砂糖橘秒杀抢到:李姐1箱,已抢光"])
+
+
 async def test_a_question_during_a_sale_is_still_answered(data_dir: Path) -> None:
     """The flash route takes claims only: a question asked while a sale runs goes on to the question route."""
     async with BotHarness(data_dir, config=SALE, start=at("2026-11-26 20:05")) as bot:

@@ -124,7 +124,8 @@ class ChainMemory:
 class FlashMemory:
     """What the flash-sale path keeps between a notice's rendering and its sending."""
 
-    waitlist_told: dict[int, list[int]] = field(default_factory=dict)  # notice row → the claims it named
+    #: notice row → the status it told and the claims it named (marked told once the notice is said)
+    told: dict[int, tuple[str, list[int]]] = field(default_factory=dict)
 
 
 @dataclass

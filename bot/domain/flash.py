@@ -164,7 +164,7 @@ def _claim_row(take: Take) -> dict[str, object]:
         "version": 1,
         "created_at": take.now,
         "updated_at": take.now,
-        "told_at": None,
+        "told_status": None,
     }
 
 

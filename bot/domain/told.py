@@ -1,17 +1,17 @@
-"""What the group has been told: the one home of the record. An order is told up to a version (`digested_version`),
-a waiter once (`told_at`), and a flash digest names the claims confirmed since the last one was said. Each notice
-asks here what is new to the group at send time and marks here what its text named once it was said."""
+"""What the group has been told: the one home of the record. Each row remembers what the group was last told of
+it — an order the version (`digested_version`), a flash claim the status (`told_status`: waiting, confirmed) — and
+is untold while it has moved on from that. Each notice asks here what is untold at send time and marks here what its
+text named once it was said; a row that changed in between stays untold, and the notice's follow-up names it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import FlashClaim, Order, OutboundMessage
+from storage.models import FlashClaim, Order
 
 
 async def untold_orders(session: AsyncSession, buy_id: str, group_id: int) -> list[Order]:
@@ -41,30 +41,29 @@ async def untold_waiters(session: AsyncSession, sale_id: str, group_id: int) -> 
     """The group's waiters of the sale not named yet, each with their place in the sale's whole queue now."""
     queue = (
         await session.execute(
-            select(FlashClaim.id, FlashClaim.group_id, FlashClaim.name, FlashClaim.told_at)
+            select(FlashClaim.id, FlashClaim.group_id, FlashClaim.name, FlashClaim.told_status)
             .where(FlashClaim.sale_id == sale_id, FlashClaim.status == "waiting")
             .order_by(FlashClaim.id)
         )
     ).all()
-    return [(place, c) for place, c in enumerate(queue, 1) if c.group_id == group_id and c.told_at is None]
+    return [(place, c) for place, c in enumerate(queue, 1) if c.group_id == group_id and c.told_status != "waiting"]
 
 
-async def mark_waiters_told(session: AsyncSession, claim_ids: Sequence[int], now: datetime) -> None:
-    await session.execute(update(FlashClaim).where(FlashClaim.id.in_(claim_ids)).values(told_at=now))
-
-
-async def claims_untold(
-    session: AsyncSession, sale_id: str, group_id: int, coalesce_key: str | None
-) -> list[FlashClaim]:
-    """The group's confirmed claims since its last flash digest (`coalesce_key`) was said."""
-    last = await session.scalar(
-        select(func.max(OutboundMessage.sent_at)).where(
-            OutboundMessage.coalesce_key == coalesce_key, OutboundMessage.status == "sent"
-        )
-    )
+async def untold_claims(session: AsyncSession, sale_id: str, group_id: int) -> list[FlashClaim]:
+    """The group's confirmed claims of the sale it has not been told of as confirmed."""
     query = select(FlashClaim).where(
-        FlashClaim.sale_id == sale_id, FlashClaim.group_id == group_id, FlashClaim.status == "confirmed"
+        FlashClaim.sale_id == sale_id,
+        FlashClaim.group_id == group_id,
+        FlashClaim.status == "confirmed",
+        FlashClaim.told_status.is_distinct_from("confirmed"),
     )
-    if last is not None:
-        query = query.where(FlashClaim.updated_at > last)
     return list(await session.scalars(query.order_by(FlashClaim.id)))
+
+
+async def mark_claims_told(session: AsyncSession, claim_ids: Sequence[int], status: str) -> None:
+    """The group was told these claims are `status`; a claim that has moved on since stays untold."""
+    await session.execute(
+        update(FlashClaim)
+        .where(FlashClaim.id.in_(claim_ids), FlashClaim.status == status)
+        .values(told_status=status)
+    )

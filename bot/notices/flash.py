@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import DomainEvent, FlashClaimed, SoldOut
 from bot.core.keys import NoticeKey
-from bot.domain.told import claims_untold, mark_waiters_told, untold_waiters
+from bot.domain.told import mark_claims_told, untold_claims, untold_waiters
 from bot.domain.units import sale_unit
 from bot.events import Outbound
 from bot.logs import get_logger
@@ -81,9 +81,10 @@ async def render_flash_digest(services: Services, row: QueuedRow) -> str | None:
     sale, group = found
     group_id = services.groups.id_of(group)
     async with services.db.sessions() as session:
-        claims = await claims_untold(session, sale.id, group_id, row.coalesce_key)
+        claims = await untold_claims(session, sale.id, group_id)
     if not claims:
         return None
+    services.flash.told[row.id] = ("confirmed", [c.id for c in claims])
     left = await services.stock.left(flash_key(sale.id))
     unit = sale_unit(services.config, sale)
     names = "、".join(f"{c.name}{c.qty}{unit}" for c in claims[:15]) + (
@@ -105,23 +106,25 @@ async def render_waitlist(services: Services, row: QueuedRow) -> str | None:
         new = await untold_waiters(session, sale.id, group_id)
     if not new:
         return None
-    services.flash.waitlist_told[row.id] = [c.id for _, c in new]
+    services.flash.told[row.id] = ("waiting", [c.id for _, c in new])
     names = "、".join(f"{c.name}第{place}位" for place, c in new[:15]) + (f" 等{len(new)}位" if len(new) > 15 else "")
     return f"{sale.product}已抢光啦,已登记候补:{names}。有人退出会按顺序递补~"
 
 
-async def waitlist_sent(services: Services, row: QueuedRow) -> None:
-    """The waiters named are marked told, and a follow-up is queued for the next interval: it names whoever joined
-    while this one was on its way, and says nothing if nobody did. (Looking for them now is not enough: a waiter
-    whose transaction was still open when this notice was rendered is not visible yet.)"""
-    told = services.flash.waitlist_told.pop(row.id, [])
+async def notice_sent(services: Services, row: QueuedRow) -> None:
+    """A flash digest or wait-list notice was said: the claims it named are marked told, and a follow-up is queued
+    for the next interval. It names whoever was confirmed or joined the wait list while this one was on its way, and
+    says nothing if nobody did. (Looking for them now is not enough: a claim whose transaction was still open when
+    this notice was rendered is not visible yet.)"""
+    named = services.flash.told.pop(row.id, None)
     found = _sale_and_group(services, row)
-    if not told or found is None:
+    if named is None or found is None:
         return
+    status, claim_ids = named
     now = services.clock.now()
     async with services.db.transaction() as session:
-        await mark_waiters_told(session, told, now)
-        await _queue_notice(services, session, FLASH_WAITLIST, *found, row.room_id, now)
+        await mark_claims_told(session, claim_ids, status)
+        await _queue_notice(services, session, row.kind, *found, row.room_id, now)
 
 
 def _sale_and_group(services: Services, row: QueuedRow) -> tuple[FlashSale, str] | None:

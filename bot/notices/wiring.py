@@ -32,5 +32,6 @@ def wire(services: Services) -> None:
     sender.renderers[digest.DIGEST] = lambda row: digest.render_digest(services, row)
     sender.after_sent[digest.DIGEST] = lambda row: digest.digest_sent(services, row)
     sender.renderers[flash.FLASH_DIGEST] = lambda row: flash.render_flash_digest(services, row)
+    sender.after_sent[flash.FLASH_DIGEST] = lambda row: flash.notice_sent(services, row)
     sender.renderers[flash.FLASH_WAITLIST] = lambda row: flash.render_waitlist(services, row)
-    sender.after_sent[flash.FLASH_WAITLIST] = lambda row: flash.waitlist_sent(services, row)
+    sender.after_sent[flash.FLASH_WAITLIST] = lambda row: flash.notice_sent(services, row)
