@@ -18,7 +18,7 @@ import asyncio
 import hashlib
 import random
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Channel
 from bot.clock import Clock
+from bot.core.ports import AfterSent, Renderer
 from bot.events import Outbound
 from bot.logs import get_logger
 from storage.db import Database
@@ -60,10 +61,6 @@ class QueuedRow:
             row.id, row.room_id, row.group_name, row.text, list(row.mentions or []), row.kind,
             row.coalesce_key, row.attempts, row.not_before,
         )  # fmt: skip
-
-
-#: renders a queued row's text when it is about to be sent (None: nothing to say any more)
-Renderer = Callable[[QueuedRow], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -138,7 +135,7 @@ class Sender:
         #: kinds whose text is rendered at send time (the chain digest: its cost is paid once per interval)
         self.renderers: dict[str, Renderer] = {}
         #: kinds that want to know when they were said (the digest marks what the group has been told)
-        self.after_sent: dict[str, Callable[[QueuedRow], Awaitable[None]]] = {}
+        self.after_sent: dict[str, AfterSent] = {}
         self._wake = asyncio.Event()
         self._ready: deque[QueuedRow] = deque()  # committed and due: handed over without a query
         self._in_flight: set[int] = set()  # handed over, not yet marked: the loop's query must not take them again
@@ -149,6 +146,14 @@ class Sender:
         self._next_known: datetime | None = None  # when the earliest row the store told us about is due
         self._stopping = False
         self._loaded = False
+
+    def render_with(self, kind: str, renderer: Renderer, after_sent: AfterSent | None = None) -> None:
+        """Messages of `kind` get their text from `renderer` when they are said; `after_sent` hears they were."""
+        self.renderers[kind] = renderer
+        if after_sent is not None:
+            self.after_sent[kind] = after_sent
+        else:
+            self.after_sent.pop(kind, None)
 
     # --- queueing ---------------------------------------------------------------------------------------------
 

@@ -319,7 +319,7 @@ async def test_a_row_whose_send_failed_is_sent_while_other_replies_keep_coming(d
                 raise OSError("database is locked")
             return row.text
 
-        sender.renderers["special"] = render
+        sender.render_with("special", render)
         loop = asyncio.create_task(sender.run())
         await sender.enqueue(Outbound(room, "特别通知"), group=G1, kind="special")
         replies: list[str] = []

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.events import Outbound
-    from bot.sender import Enqueued
+    from bot.sender import Enqueued, QueuedRow
 
 
 class Replies(Protocol):
@@ -32,3 +32,15 @@ class StockCounter(Protocol):
     """Units left on a stock counter (None when the store keeps none for `key`)."""
 
     async def left(self, key: str) -> int | None: ...
+
+
+class Renderer(Protocol):
+    """Writes a queued row's text when the sender is about to say it (None: nothing to say any more)."""
+
+    async def __call__(self, row: QueuedRow) -> str | None: ...
+
+
+class AfterSent(Protocol):
+    """Told once a row was said (bookkeeping: what the group has been told)."""
+
+    async def __call__(self, row: QueuedRow) -> None: ...

@@ -17,6 +17,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import DomainEvent, OrderCancelled, OrderChanged, OrderCreated, WaiterPromoted
+from bot.domain.told import told_in_person
 from bot.domain.units import items_label, stocked, units
 from bot.events import Inbound
 from bot.logs import get_logger
@@ -208,6 +209,7 @@ class OrderBook:
             order.status = "active"
             order.updated_at = now
             order.version += 1
+            told_in_person(order)  # the member hears `候补转正` now (the handler queues it in this transaction)
             self.log.info("order_promoted", buy=buy.id, order_id=order.id, who=order.participant)
             _sync(self, order, now, by_sender=False)
             group = self.group_name(order.group_id)

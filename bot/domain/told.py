@@ -29,6 +29,13 @@ def first_told(order: Order) -> bool:
     return order.digested_version is None
 
 
+def told_in_person(order: Order) -> None:
+    """The member was told of this version of the order in person (a waiter moved up is told `候补转正`): it is not
+    news for the group's digest, which would otherwise call it an edit of the order; the digest still has the change
+    that made room (the cancel) and the new totals."""
+    order.digested_version = order.version
+
+
 async def mark_orders_told(session: AsyncSession, told: Sequence[tuple[int, int]]) -> None:
     """The group was told of these (order, version) pairs; a later version stays untold."""
     for order_id, version in told:

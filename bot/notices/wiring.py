@@ -13,6 +13,7 @@ from bot.notices import digest, flash, nudges
 
 if TYPE_CHECKING:
     from bot.core.services import Services
+    from bot.sender import QueuedRow
 
 
 def wire(services: Services) -> None:
@@ -29,9 +30,21 @@ def wire(services: Services) -> None:
     services.subscribers.in_transaction.append(in_transaction)
     services.subscribers.after_commit.append(after_commit)
     sender = services.sender
-    sender.renderers[digest.DIGEST] = lambda row: digest.render_digest(services, row)
-    sender.after_sent[digest.DIGEST] = lambda row: digest.digest_sent(services, row)
-    sender.renderers[flash.FLASH_DIGEST] = lambda row: flash.render_flash_digest(services, row)
-    sender.after_sent[flash.FLASH_DIGEST] = lambda row: flash.notice_sent(services, row)
-    sender.renderers[flash.FLASH_WAITLIST] = lambda row: flash.render_waitlist(services, row)
-    sender.after_sent[flash.FLASH_WAITLIST] = lambda row: flash.notice_sent(services, row)
+    async def render_digest(row: QueuedRow) -> str | None:
+        return await digest.render_digest(services, row)
+
+    async def digest_sent(row: QueuedRow) -> None:
+        await digest.digest_sent(services, row)
+
+    async def render_flash_digest(row: QueuedRow) -> str | None:
+        return await flash.render_flash_digest(services, row)
+
+    async def render_waitlist(row: QueuedRow) -> str | None:
+        return await flash.render_waitlist(services, row)
+
+    async def flash_notice_sent(row: QueuedRow) -> None:
+        await flash.notice_sent(services, row)
+
+    sender.render_with(digest.DIGEST, render_digest, after_sent=digest_sent)
+    sender.render_with(flash.FLASH_DIGEST, render_flash_digest, after_sent=flash_notice_sent)
+    sender.render_with(flash.FLASH_WAITLIST, render_waitlist, after_sent=flash_notice_sent)
