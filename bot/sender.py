@@ -15,11 +15,9 @@ means.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import random
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,84 +29,15 @@ from bot.clock import Clock
 from bot.core.ports import AfterSent, Renderer
 from bot.events import Outbound
 from bot.logs import get_logger
+from bot.outbound_rows import Enqueued, QueuedRow
+from bot.send_policy import MINUTE, QUIET_KINDS, RecentTexts, SenderLimits, Slots
 from storage.db import Database
 from storage.models import OutboundMessage
-from storage.shared import MemoryState, SharedState
+from storage.shared import SharedState
 
-#: kinds that never go out inside quiet hours (the contract: "no nudges and no reminders inside this window")
-QUIET_KINDS = frozenset({"nudge", "reminder"})
-MINUTE = timedelta(minutes=1)
+__all__ = ["Enqueued", "QueuedRow", "Sender", "SenderLimits"]
+
 IDLE_POLL_S = 5.0  # an idle send loop looks at the store this often for rows it was not handed
-
-
-@dataclass
-class QueuedRow:
-    """A queued message as the send loop needs it (from the store, or handed over right after its commit)."""
-
-    id: int
-    room_id: str
-    group_name: str | None
-    text: str
-    mentions: list[str]
-    kind: str
-    coalesce_key: str | None
-    attempts: int = 0
-    not_before: datetime | None = None
-
-    @classmethod
-    def of(cls, row: OutboundMessage) -> QueuedRow:
-        return cls(
-            row.id, row.room_id, row.group_name, row.text, list(row.mentions or []), row.kind,
-            row.coalesce_key, row.attempts, row.not_before,
-        )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Enqueued:
-    """What `Sender.enqueue` did: `queued` (a new row), `coalesced` (folded into a waiting row), or `duplicate` (a
-    row already holds this key). Identical-text suppression happens later, when the message is about to be said."""
-
-    outcome: str
-    row_id: int | None
-
-    @property
-    def will_send(self) -> bool:
-        return self.outcome in ("queued", "coalesced")
-
-
-@dataclass(frozen=True)
-class SenderLimits:
-    per_group_per_minute: int = 6
-    per_account_per_minute: int = 20
-    same_text_window: timedelta = timedelta(minutes=10)
-    spacing: tuple[float, float] = (0.3, 1.2)  # seconds of random pause between two sends (anti-ban)
-
-
-class Slots:
-    """The per-group and per-account windows, kept in the shared state (Redis when processes share one). If the
-    shared state fails, the sender keeps going on in-process windows and says so once."""
-
-    def __init__(self, shared: SharedState | None) -> None:
-        self.shared = shared
-        self.local = MemoryState()
-        self._down = False
-        self.log = get_logger("tuanbot.sender")
-
-    async def take(self, keys: list[str], limits: list[int], now: datetime) -> float:
-        ts = now.timestamp()
-        if self.shared is not None and not isinstance(self.shared, MemoryState):
-            try:
-                wait = await self.shared.take_slots(keys, limits, MINUTE.total_seconds(), ts)
-            except Exception as exc:  # redis errors, timeouts: limits stay, counted in this process
-                if not self._down:
-                    self.log.warning("redis_unavailable", part="sender", error=repr(exc)[:200], fallback="memory")
-                self._down = True
-            else:
-                if self._down:
-                    self.log.info("redis_recovered", part="sender")
-                    self._down = False
-                return wait
-        return await self.local.take_slots(keys, limits, MINUTE.total_seconds(), ts)
 
 
 class Sender:
@@ -444,37 +373,3 @@ class Sender:
                 )
             )
         return int(n or 0)
-
-
-@dataclass
-class RecentTexts:
-    """What each room was told lately, for the same-text window: in the shared state (one claim per room and text,
-    expiring with the window), in process when the shared state fails."""
-
-    shared: SharedState | None
-    local: MemoryState = field(default_factory=MemoryState)
-
-    @staticmethod
-    def _key(room_id: str, text: str) -> str:
-        return "said:" + hashlib.sha1(f"{room_id}\\n{text}".encode()).hexdigest()
-
-    async def claim(self, room_id: str, text: str, now: datetime, window: timedelta) -> bool:
-        """True when nothing identical was said to the room inside the window (and it is now claimed)."""
-        if window <= timedelta(0):
-            return True
-        key = self._key(room_id, text)
-        if self.shared is not None and not isinstance(self.shared, MemoryState):
-            try:
-                return await self.shared.claim(key, now.timestamp(), window.total_seconds())
-            except Exception:  # redis down: the window holds in this process
-                pass
-        return await self.local.claim(key, now.timestamp(), window.total_seconds())
-
-    async def release(self, room_id: str, text: str) -> None:
-        key = self._key(room_id, text)
-        for state in (self.shared, self.local):
-            if state is not None:
-                try:
-                    await state.release(key)
-                except Exception:
-                    continue

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.events import Outbound
-    from bot.sender import Enqueued, QueuedRow
+    from bot.outbound_rows import Enqueued, QueuedRow
 
 
 class Replies(Protocol):

@@ -21,7 +21,7 @@ from storage.models import Order, OutboundMessage
 if TYPE_CHECKING:
     from bot.config import Buy
     from bot.core.services import Services
-    from bot.sender import QueuedRow
+    from bot.outbound_rows import QueuedRow
 
 DIGEST = "digest"
 

@@ -24,7 +24,7 @@ from storage.stock import flash_key
 if TYPE_CHECKING:
     from bot.config import FlashSale
     from bot.core.services import Services
-    from bot.sender import QueuedRow
+    from bot.outbound_rows import QueuedRow
 
 FLASH_DIGEST = "flash_digest"
 FLASH_WAITLIST = "flash_waitlist"

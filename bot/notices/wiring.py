@@ -13,7 +13,7 @@ from bot.notices import digest, flash, nudges
 
 if TYPE_CHECKING:
     from bot.core.services import Services
-    from bot.sender import QueuedRow
+    from bot.outbound_rows import QueuedRow
 
 
 def wire(services: Services) -> None:
