@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from bot.channels.wechaty import ChannelFatal, WechatyChannel, WechatySettings, parse_endpoint
 from bot.events import Inbound, Outbound
 from bot.logs import get_logger
+from bot.settings import Settings, read_settings
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -44,10 +45,12 @@ class SetupError(Exception):
 
 def connection_settings(config: Config, data_dir: Path, environ: Mapping[str, str] | None = None) -> WechatySettings:
     """Token and endpoint from the environment, else from the config's `wechat:` section. Both are required."""
-    env = os.environ if environ is None else environ
+    # The token is a secret: read here, where it is used, never kept in the settings (see bot/settings.py).
+    token_env = (os.environ if environ is None else environ).get(ENV_TOKEN)
     section = config.wechat
-    token = (env.get(ENV_TOKEN) or (section.token if section else None) or "").strip()
-    endpoint = (env.get(ENV_ENDPOINT) or (section.endpoint if section else None) or "").strip()
+    token = (token_env or (section.token if section else None) or "").strip()
+    endpoint_env = read_settings(environ).wechaty_endpoint
+    endpoint = (endpoint_env or (section.endpoint if section else None) or "").strip()
     if not token:
         raise SetupError(
             f"no gateway token: set {ENV_TOKEN} (or wechat.token in the config) to the token your wechaty gateway "
@@ -130,8 +133,17 @@ class Runner:
     `on_started` callbacks get the runner once the app is up (its `app`, `channel`) and may append to the others.
     """
 
-    def __init__(self, config: Config, data_dir: Path, settings: WechatySettings, *, drain_timeout: float = 15.0):
+    def __init__(
+        self,
+        config: Config,
+        data_dir: Path,
+        settings: WechatySettings,
+        *,
+        env: Settings | None = None,
+        drain_timeout: float = 15.0,
+    ):
         self.config = config
+        self.env = env or read_settings()
         self.data_dir = data_dir
         self.settings = settings
         self.drain_timeout = drain_timeout
@@ -178,7 +190,7 @@ class Runner:
         from bot.app import App
         from bot.clock import SystemClock
 
-        app = self.app = App(self.config, self.channel, SystemClock(), self.data_dir)
+        app = self.app = App(self.config, self.channel, SystemClock(), self.data_dir, settings=self.env)
         self._install_signals()
         code = 0
         try:
@@ -316,14 +328,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.config import ConfigError, load_config
     from bot.logs import setup_logging
 
-    path = Path(args.config or os.environ.get("TUANBOT_CONFIG") or "config.yaml")
+    env = read_settings()
+    path = env.config_path(args.config)
     try:
         config = load_config(path)
     except ConfigError as exc:
         return _fail(f"{path}: the config does not load:\n{exc}", EXIT_CONFIG)
     except OSError as exc:
         return _fail(f"cannot read the config {path}: {exc}", EXIT_CONFIG)
-    data_dir = resolve_data_dir(getattr(args, "data_dir", None))
+    data_dir = resolve_data_dir(getattr(args, "data_dir", None), env)
     try:
         settings = connection_settings(config, data_dir)
     except SetupError as exc:
@@ -337,7 +350,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     get_logger("tuanbot.run").info(
         "bot_run", config=str(path), data_dir=str(data_dir), endpoint=settings.endpoint, pid=os.getpid()
     )
-    runner = Runner(config, data_dir, settings)
+    runner = Runner(config, data_dir, settings, env=env)
     attach_scheduler_and_sync(runner)
     try:
         return asyncio.run(runner.run())
@@ -356,7 +369,7 @@ def attach_scheduler_and_sync(runner: Runner) -> None:
 
         assert r.app is not None
         services = r.app.services
-        scheduler = BotScheduler(services, make_lock(os.environ.get("TUANBOT_REDIS_URL") or r.config.redis))
+        scheduler = BotScheduler(services, make_lock(r.env.redis_url or r.config.redis))
         await scheduler.start()
 
         async def reload() -> None:
@@ -364,6 +377,7 @@ def attach_scheduler_and_sync(runner: Runner) -> None:
 
         r.on_reload.append(reload)
         r.on_stop.append(scheduler.shutdown)
+        # The token is a secret: read where it is used, never kept in the settings (see bot/settings.py).
         backend, token = r.config.backend, os.environ.get("TUANBOT_BACKEND_TOKEN")
         if backend is None:
             return
