@@ -130,8 +130,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 def cmd_reload(args: argparse.Namespace) -> int:
     from bot.core.paths import resolve_data_dir
-    from bot.run import running_pid
-    from scheduler.runtime import pid_path
+    from bot.startup import pid_path, running_pid
 
     path = pid_path(resolve_data_dir(getattr(args, "data_dir", None)))
     pid = running_pid(path)
