@@ -4,7 +4,6 @@ and runs the inbound workers."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from bot.events import Inbound
 from bot.logs import get_logger
 from bot.notices.wiring import wire
 from bot.sender import Sender, SenderLimits
+from bot.settings import Settings, read_settings
 from handlers.chain_orders import ChainOrders
 from handlers.flash_sale import FlashSales
 from handlers.leader_commands import LeaderCommands
@@ -61,9 +61,11 @@ class App:
         database: str | None = None,
         engine_kwargs: dict[str, Any] | None = None,
         use_redis: bool = True,
+        settings: Settings | None = None,
     ) -> None:
-        self.db = Database(database or database_url(data_dir, config.database), **(engine_kwargs or {}))
-        redis_url = (os.environ.get("TUANBOT_REDIS_URL") or config.redis) if use_redis else None
+        settings = settings or read_settings()
+        self.db = Database(database or database_url(data_dir, config.database, settings), **(engine_kwargs or {}))
+        redis_url = (settings.redis_url or config.redis) if use_redis else None
         redis_state = RedisState(redis_url) if redis_url else None
         limits = limits or SenderLimits(
             per_group_per_minute=config.limits.per_group_per_minute,

@@ -21,7 +21,7 @@ from bot.domain.summary import fmt_qty, format_summary, load_summary
 from bot.logs import get_logger, setup_logging
 from bot.notices.posts import post_text
 from scheduler.plan import next_firings, planned_jobs
-from scheduler.runtime import BotScheduler
+from scheduler.service import BotScheduler
 
 WEEKDAYS = "一二三四五六日"
 DEMO_DB = "demo.db"  # the demo's own database in the data dir, fresh each run (never the bot's tuanbot.db)

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.config import Config, check_config
 from bot.notices.posts import WEEKDAYS_ZH, post_text
+from bot.settings import read_settings
 from scheduler.plan import next_firings
 
 _KIND_ZH = {
@@ -91,7 +92,7 @@ def format_table(config: Config, rows: list[dict[str, Any]]) -> str:
 
 
 def _config_path(value: str | None) -> Path:
-    return Path(value or os.environ.get("TUANBOT_CONFIG") or "config.yaml")
+    return read_settings().config_path(value)
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
@@ -129,8 +130,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 def cmd_reload(args: argparse.Namespace) -> int:
     from bot.core.paths import resolve_data_dir
-    from bot.run import running_pid
-    from scheduler.runtime import pid_path
+    from bot.startup import pid_path, running_pid
 
     path = pid_path(resolve_data_dir(getattr(args, "data_dir", None)))
     pid = running_pid(path)

@@ -14,14 +14,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.settings import read_settings
+from bot.settings import Settings, read_settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def database_url(data_dir: Path, configured: str | None = None) -> str:
+def database_url(data_dir: Path, configured: str | None = None, settings: Settings | None = None) -> str:
     """`TUANBOT_DATABASE_URL` wins over the config's `database:`; the default is SQLite in the data dir."""
-    url = read_settings().database_url or configured
+    url = (settings or read_settings()).database_url or configured
     return async_url(url) if url else f"sqlite+aiosqlite:///{data_dir / 'tuanbot.db'}"
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from bot.settings import Settings, read_settings
 
-def resolve_data_dir(cli_value: str | Path | None) -> Path:
-    """`--data-dir`, else `TUANBOT_DATA`, else `./data`: everything the bot writes lives there."""
-    raw = cli_value or os.environ.get("TUANBOT_DATA") or "data"
+
+def resolve_data_dir(cli_value: str | Path | None, settings: Settings | None = None) -> Path:
+    """`--data-dir`, else `TUANBOT_DATA` (from `settings`, read now when not given), else `./data`: everything the
+    bot writes lives there."""
+    raw = cli_value or (settings or read_settings()).data or "data"
     path = Path(raw).expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path

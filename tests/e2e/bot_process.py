@@ -27,12 +27,8 @@ Record = dict[str, Any]
 
 
 def run_command() -> list[str]:
-    """`tuanbot run` (as `python -m bot.cli run`); `python -m bot.run run` while the CLI still has its placeholder."""
-    from bot.cli import build_parser
-
-    args = build_parser().parse_args(["run"])
-    module = "bot.cli" if getattr(args.func, "__module__", "") == "bot.run" else "bot.run"
-    return [sys.executable, "-m", module, "run"]
+    """`tuanbot run`, as `python -m bot.cli run`."""
+    return [sys.executable, "-m", "bot.cli", "run"]
 
 
 def e2e_config(groups: list[dict[str, Any]], *, buy_groups: list[str] | None = None, extra: str = "") -> str:

@@ -13,7 +13,7 @@ from bot.channels.wechaty.connection import backoff_delays, parse_endpoint
 from bot.channels.wechaty.translate import message_kind
 from bot.config import parse_config_text
 from bot.events import Kind
-from bot.run import SetupError, connection_settings
+from bot.startup import SetupError, connection_settings
 from tests.e2e.conftest import corpus_xml
 
 CONFIG = parse_config_text("groups: [{name: 群}]\n", file="t.yaml")

@@ -11,7 +11,7 @@ import pytest
 from bot.config import Config, parse_config_text
 from scheduler.lock import LeaderLock
 from scheduler.plan import JobSpec, next_firings
-from scheduler.runtime import BotScheduler
+from scheduler.service import BotScheduler
 from tests.harness import BotHarness, at
 
 G1, G2 = "阳光花园1号群", "阳光花园2号群"
@@ -97,6 +97,6 @@ async def week_bot(data_dir: Path) -> AsyncIterator[BotHarness]:
 @pytest.fixture
 async def sched(week_bot: BotHarness) -> AsyncIterator[BotScheduler]:
     scheduler = scheduler_of(week_bot)
-    await scheduler.start(paused=True, watch=False)
+    await scheduler.start(paused=True)
     yield scheduler
     await scheduler.shutdown()

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.run import PidFile
+from bot.startup import PidFile, pid_path
 from scheduler.cli import add_commands
 from scheduler.plan import JOB_KINDS
-from scheduler.runtime import pid_path
 from tests.scheduler.conftest import G1, WEEK
 
 REPO = Path(__file__).resolve().parents[2]
@@ -113,7 +112,7 @@ def test_reload_without_a_running_bot_says_so(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_a_second_bot_cannot_take_a_running_bots_data_dir(tmp_path: Path) -> None:
-    from bot.run import PidFile, SetupError, running_pid
+    from bot.startup import PidFile, SetupError, running_pid
 
     first = PidFile(tmp_path)
     first.acquire()

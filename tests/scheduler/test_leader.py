@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from scheduler.lock import LocalLock, RedisLeaderLock
 from scheduler.plan import planned_jobs
-from scheduler.runtime import BotScheduler
+from scheduler.service import BotScheduler
 from storage.models import OutboundMessage
 from tests.conftest import service_missing
 from tests.harness import BotHarness, at
@@ -131,8 +131,8 @@ async def test_two_schedulers_on_one_redis_post_once(
     a = scheduler_of(first, RedisLeaderLock(redis, name=lock_name))
     b = scheduler_of(second, RedisLeaderLock(redis, name=lock_name))
     try:
-        await a.start(paused=True, watch=False)
-        await b.start(paused=True, watch=False)
+        await a.start(paused=True)
+        await b.start(paused=True)
         assert (a.leading, b.leading) == (True, False)
         week = firings(first.config, MONDAY, NEXT_MONDAY)
         for when, spec in week[:4]:  # both processes' APScheduler wake up for every job; only the leader posts
@@ -189,7 +189,7 @@ async def test_a_process_that_is_not_the_leader_does_not_catch_up(tmp_path: Path
     b = scheduler_of(second, RedisLeaderLock(redis, name=lock_name))
     try:
         second.clock.advance_to(at("2026-11-30 09:05"))
-        await b.start(paused=True, watch=False)
+        await b.start(paused=True)
         assert not b.leading
         assert (await b.catch_up()).fired == 0
         await holder.release()

@@ -12,9 +12,10 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
 from bot.config import load_config
+from bot.lifecycle import Lifecycle
 from bot.notices.flash import announce_sold_out
 from scheduler.plan import planned_jobs
-from scheduler.runtime import GRACE, BotScheduler, firing_key
+from scheduler.service import GRACE, BotScheduler, firing_key
 from storage.models import GroupBuy, OutboundMessage
 from tests.harness import BotHarness, at, chain
 from tests.scheduler.conftest import G1, G2, MONDAY, NEXT_MONDAY, WEEK, firings, meet_rooms, scheduler_of, week_config
@@ -323,7 +324,7 @@ async def test_a_restart_sends_firings_within_grace_once_and_logs_older_ones_as_
     bot.clock.advance_to(at("2026-12-02 18:04"))  # back up: the column (Mon 10:00) is long gone, the reminder not
     restarted = scheduler_of(bot)
     mark = bot.log_mark()
-    await restarted.start(paused=True, watch=False)
+    await restarted.start(paused=True)
     await bot.settle()
     missed = sorted(e["job"] for e in bot.logged("job_missed", since=mark))
     assert missed == [f"column:周一食谱日:{G1}", f"column:周一食谱日:{G2}"]
@@ -357,10 +358,11 @@ async def test_a_bad_reload_keeps_the_old_plan_and_says_where(data_dir: Path, tm
     path = write_config(tmp_path / "config.yaml", WEEK)
     async with BotHarness(data_dir, config=load_config(path), start=MONDAY) as bot:
         sched = scheduler_of(bot)
-        await sched.start(paused=True, watch=False)
+        await sched.start(paused=True)
+        life = Lifecycle(bot.app, scheduler=sched)
         before = {job.id for job in sched.scheduler.get_jobs()}
         write_config(path, WEEK.replace("cutoff: 2026-12-02 20:00", "cutoff: 2026-12-02 25:00"))
-        assert not await sched.reload_from(path)
+        assert not await life.reload_from(path)
         failed = bot.logged("config_reload_failed")
         assert len(failed) == 1
         line = WEEK.splitlines().index("    cutoff: 2026-12-02 20:00") + 1
@@ -375,12 +377,13 @@ async def test_a_good_reload_swaps_the_jobs_and_what_the_bot_knows(data_dir: Pat
     async with BotHarness(data_dir, config=load_config(path), start=MONDAY) as bot:
         await meet_rooms(bot)
         sched = scheduler_of(bot)
-        await sched.start(paused=True, watch=False)
+        await sched.start(paused=True)
+        life = Lifecycle(bot.app, scheduler=sched)
         edited = WEEK.replace("cutoff: 2026-12-02 20:00", "cutoff: 2026-12-03 20:00").replace(
             'quiet_hours: "22:00-08:00"', 'quiet_hours: "21:00-08:00"'
         )
         write_config(path, edited)
-        assert await sched.reload_from(path)
+        assert await life.reload_from(path)
         services = bot.app.services
         assert services.config.buys[0].cutoff == at("2026-12-03 20:00")
         assert services.sender.in_quiet_hours(at("2026-12-01 21:30"))
@@ -395,14 +398,15 @@ async def test_the_file_watch_reloads_a_changed_config(data_dir: Path, tmp_path:
     path = write_config(tmp_path / "config.yaml", WEEK)
     async with BotHarness(data_dir, config=load_config(path), start=MONDAY) as bot:
         sched = scheduler_of(bot)
-        await sched.start(paused=True, watch=True)  # the watch task waits on real time: drive its step by hand
-        assert not await sched.check_file()
+        await sched.start(paused=True)
+        life = Lifecycle(bot.app, scheduler=sched)  # its watch task waits on real time: drive its step by hand
+        assert not await life.check_file()
         write_config(path, WEEK.replace("at: 周一 10:00", "at: 周一 11:00"))
         stat = path.stat()
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-        assert await sched.check_file()
+        assert await life.check_file()
         assert sched.scheduler.get_job(f"column:周一食谱日:{G1}").next_run_time == at("2026-11-30 11:00")
-        assert not await sched.check_file()  # unchanged since
+        assert not await life.check_file()  # unchanged since
         await sched.shutdown()
 
 
@@ -416,17 +420,19 @@ async def test_sighup_reloads_the_config_file(data_dir: Path, tmp_path: Path) ->
     path = write_config(tmp_path / "config.yaml", WEEK)
     async with BotHarness(data_dir, config=load_config(path), start=MONDAY) as bot:
         sched = scheduler_of(bot)
-        await sched.start(paused=True, watch=False)
-        sched.install_signal_handler()
+        await sched.start(paused=True)
+        life = Lifecycle(bot.app, scheduler=sched)
+        life.install_signals()
         write_config(path, WEEK.replace("at: 周一 10:00", "at: 周一 11:30"))
         os.kill(os.getpid(), signal.SIGHUP)
         for _ in range(100):  # the loop reads the signal on its next turn; no real waiting
             await asyncio.sleep(0)
-            reloads = [t for t in sched._tasks if t.get_name() == "scheduler:reload"]
+            reloads = [t for t in life._background if t.get_name() == "reload"]
             if reloads:
                 break
         await asyncio.gather(*reloads)
         assert sched.scheduler.get_job(f"column:周一食谱日:{G1}").next_run_time == at("2026-11-30 11:30")
+        life.remove_signals()
         await sched.shutdown()
 
 
@@ -452,14 +458,15 @@ async def test_a_reload_that_adds_a_buy_opened_a_minute_ago_still_posts_its_head
     async with BotHarness(data_dir, config=load_config(path), start=MONDAY) as bot:
         await meet_rooms(bot)
         sched = scheduler_of(bot)
-        await sched.start(paused=True, watch=False)
+        await sched.start(paused=True)
+        life = Lifecycle(bot.app, scheduler=sched)
         opened = (bot.clock.now() - timedelta(minutes=1)).astimezone(bot.config.tz).strftime("%Y-%m-%d %H:%M")
         added = (
             "\n  - id: jidan\n    title: 土鸡蛋补货团\n    groups: [阳光花园1号群]\n"
             f"    items: [{{product: 土鸡蛋}}]\n    opens: {opened}\n    cutoff: 2026-12-04 20:00\n"
         )
         write_config(path, WEEK.replace("\ncolumns:", added + "columns:", 1))
-        assert await sched.reload_from(path)
+        assert await life.reload_from(path)
         await bot.settle()
         bot.expect_said(
             [

@@ -1,21 +1,17 @@
-"""The one APScheduler of a bot process: its life cycle (start, leadership, reload, the config-file watch) and
-the jobs from the validated config. What a firing posts, once, is `scheduler.firing`'s; the catch-up at start
-derives "the last run" from the outbound table, so the scheduler keeps no state of its own.
+"""The one APScheduler of a bot process: start, leadership, and the jobs from the validated config (`apply` swaps
+them; reloading the config is `bot.lifecycle.Lifecycle`'s). What a firing posts, once, is `scheduler.firing`'s; the
+catch-up at start derives "the last run" from the outbound table, so the scheduler keeps no state of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.config import check_config
-from bot.domain.store_setup import reconfigure
 from bot.logs import get_logger
 from scheduler.firing import (
     GRACE,
@@ -38,12 +34,7 @@ if TYPE_CHECKING:
 
 log = get_logger("tuanbot.scheduler")
 
-PID_FILE = "tuanbot.pid"
 _EARLY = timedelta(seconds=1)  # APScheduler's wall clock and the bot's clock may disagree by a hair
-
-
-def pid_path(data_dir: Path) -> Path:
-    return data_dir / PID_FILE
 
 
 class BotScheduler:
@@ -56,12 +47,10 @@ class BotScheduler:
         lock: LeaderLock | None = None,
         *,
         grace: Mapping[str, timedelta] | None = None,
-        watch_interval: float = 2.0,
     ) -> None:
         self.services = services
         self.lock: LeaderLock = lock or LocalLock()
         self.grace = {**GRACE, **(grace or {})}
-        self.watch_interval = watch_interval
         self.scheduler = AsyncIOScheduler(
             timezone=services.config.tz,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600},
@@ -69,14 +58,12 @@ class BotScheduler:
         self.specs: dict[str, JobSpec] = {}
         self.leading = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._watched: tuple[Path, tuple[int, int] | None] | None = None
-        self._signals = False
 
     # --- life cycle ---------------------------------------------------------------------------------------------
 
-    async def start(self, *, paused: bool = False, watch: bool = True) -> None:
+    async def start(self, *, paused: bool = False) -> None:
         """Take the lead if free, schedule the config's jobs, catch up on firings missed while down, and keep the
-        lock alive and (with `watch`) the config file watched. `paused`: register jobs but run none (tests)."""
+        lock alive. `paused`: register jobs but run none (tests)."""
         self.leading = await self.lock.acquire()
         self.apply(self.services.config)
         self.scheduler.start(paused=paused)
@@ -86,10 +73,6 @@ class BotScheduler:
         renew_every = getattr(self.lock, "renew_every", None)
         if renew_every:
             self._tasks.append(asyncio.create_task(self._keep_lock(renew_every), name="scheduler:lock"))
-        source = self.services.config.source
-        if watch and source is not None:
-            self._watched = (source, _stamp(source))
-            self._tasks.append(asyncio.create_task(self._watch(), name="scheduler:watch"))
 
     async def shutdown(self) -> None:
         for task in self._tasks:
@@ -102,29 +85,12 @@ class BotScheduler:
             except Exception:
                 log.exception("scheduler_task_failed", task=task.get_name())
         self._tasks.clear()
-        if self._signals:
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
-            self._signals = False
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.leading:
             await self.lock.release()
             self.leading = False
         log.info("scheduler_stopped")
-
-    def install_signal_handler(self) -> None:
-        """SIGHUP (`tuanbot reload`) reloads the config file the bot was started with."""
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGHUP, self._spawn_reload)
-        self._signals = True
-
-    def _spawn_reload(self) -> None:
-        self._tasks = [t for t in self._tasks if not t.done()]
-        self._tasks.append(asyncio.create_task(self._on_sighup(), name="scheduler:reload"))
-
-    async def _on_sighup(self) -> None:
-        log.info("config_reload_requested", via="SIGHUP")
-        await self.reload()
 
     # --- the plan -------------------------------------------------------------------------------------------------
 
@@ -246,81 +212,19 @@ class BotScheduler:
             except Exception:
                 log.exception("leader_lock_failed")
 
-    # --- reload ---------------------------------------------------------------------------------------------------
-
-    async def reload(self) -> bool:
-        """Reload the file the running config came from."""
-        source = self.services.config.source
-        if source is None:
-            log.warning("config_reload_failed", reason="the running config was not loaded from a file")
-            return False
-        return await self.reload_from(source)
-
-    async def reload_from(self, path: str | Path) -> bool:
-        """Revalidate `path` and swap the plan; on errors keep the old plan and log each problem (FILE:LINE)."""
-        result = check_config(path)
-        if result.config is None:
-            problems = [str(p) for p in result.errors]
-            log.error("config_reload_failed", file=str(path), problems=problems, kept="the running config")
-            return False
-        await self.swap(result.config)
-        log.info("config_reloaded", file=str(path), jobs=len(self.specs), warnings=[str(p) for p in result.warnings])
-        return True
-
-    async def swap(self, config: Config) -> None:
-        """Make `config` the running one: services, group registry, sender's quiet hours, buy rows, then the jobs."""
-        await reconfigure(self.services, config)
-        self.apply(config)
-        if self.lock.held:  # a buy added with its opening just past still gets its header (keys prevent doubles)
-            await self.catch_up()
-
-    async def check_file(self) -> bool:
-        """One step of the file watch: reload when the config file changed since last seen. True if reloaded."""
-        if self._watched is None:
-            source = self.services.config.source
-            if source is None:
-                return False
-            self._watched = (source, _stamp(source))
-            return False
-        path, seen = self._watched
-        stamp = _stamp(path)
-        if stamp == seen or stamp is None:
-            return False
-        self._watched = (path, stamp)
-        log.info("config_reload_requested", via="file_watch", file=str(path))
-        return await self.reload_from(path)
-
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(self.watch_interval)
-            try:
-                await self.check_file()
-            except Exception:
-                log.exception("config_watch_failed")
-
 
 async def run_scheduled_job(scheduler: BotScheduler, job_id: str) -> None:
     """The one job function APScheduler calls (module-level, as its job stores expect)."""
     await scheduler.run_job(job_id)
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size)
-
-
 __all__ = [
     "GRACE",
-    "PID_FILE",
     "POST_KINDS",
     "BotScheduler",
     "CatchUp",
     "firing_key",
     "firings_between",
-    "pid_path",
     "post_kind",
     "run_scheduled_job",
 ]
