@@ -91,7 +91,7 @@ def burst(copies: int, seed: int = 7) -> tuple[list[tuple[str, str]], dict[str, 
 # ~40 ms lands inside `main()` or not, by chance of where the allocation count crosses its threshold.
 _WRAPPER = """
 import gc, sys, time
-import bot.config, bot.domain.buys, bot.parse_cli
+import bot.config, bot.domain.buys, bot.cli.parse
 from bot.cli import build_parser, main
 build_parser()
 gc.collect()

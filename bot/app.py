@@ -25,7 +25,7 @@ from handlers.leader_commands import LeaderCommands
 from handlers.questions import Questions
 from storage.db import Database, database_url
 from storage.journal import MessageJournal
-from storage.shared import MemoryState, RedisState, SharedState
+from storage.shared_state import MemoryState, RedisState, SharedState
 from storage.stock import Stock
 
 if TYPE_CHECKING:

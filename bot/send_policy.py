@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.logs import get_logger
-from storage.shared import MemoryState, SharedState
+from storage.shared_state import MemoryState, SharedState
 
 #: kinds that never go out inside quiet hours (the contract: "no nudges and no reminders inside this window")
 QUIET_KINDS = frozenset({"nudge", "reminder"})

@@ -33,7 +33,7 @@ from bot.outbound_rows import Enqueued, QueuedRow
 from bot.send_policy import MINUTE, QUIET_KINDS, RecentTexts, SenderLimits, Slots
 from storage.db import Database
 from storage.models import OutboundMessage
-from storage.shared import SharedState
+from storage.shared_state import SharedState
 
 __all__ = ["Enqueued", "QueuedRow", "Sender", "SenderLimits"]
 

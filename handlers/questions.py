@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import select
 
-from bot.answers import answer, subject
+from bot.domain.question_answers import answer, subject
 from bot.events import Kind, Outbound
 from bot.parsing.question import Understanding, question_reader
 from storage.models import OutboundMessage

@@ -22,7 +22,7 @@ from bot.logs import get_logger
 from storage.batching import GroupCommit
 from storage.db import Database
 from storage.models import MessageLog
-from storage.shared import SharedState
+from storage.shared_state import SharedState
 
 log = get_logger("tuanbot.journal")
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.logs import get_logger
 from storage.db import Database
 from storage.models import StockCounter
-from storage.shared import SharedState
+from storage.shared_state import SharedState
 
 log = get_logger("tuanbot.stock")
 

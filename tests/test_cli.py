@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat import run_chat
 from bot.cli import main
+from bot.cli.chat import run_chat
 from tests.conftest import CONTRACT, FIXTURES, REPO
 
 

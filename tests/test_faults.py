@@ -25,9 +25,9 @@ from aiohttp import web
 from sqlalchemy import event, func, select
 
 from bot.backend.app import make_app
+from bot.cli.rebuild import rebuild
 from bot.events import Inbound
 from bot.logs import LOG_FILE, setup_logging
-from bot.rebuild import rebuild
 from storage.db import Database
 from storage.models import FlashClaim, MessageLog, Order, StockCounter, SyncOutbox
 from storage.sync import SyncWorker

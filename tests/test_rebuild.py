@@ -36,7 +36,7 @@ def test_a_tampered_order_is_reported(data_dir: Path, capsys: pytest.CaptureFixt
 
 
 async def test_after_a_store_outage_the_orders_still_match_the_messages(data_dir: Path) -> None:
-    from bot.rebuild import rebuild
+    from bot.cli.rebuild import rebuild
     from handlers.chain_orders import ChainOrders
 
     outage = OneStoreOutage(ChainOrders(), fail_times=2)
@@ -57,7 +57,7 @@ async def test_after_a_store_outage_the_orders_still_match_the_messages(data_dir
 
 
 async def test_rebuild_never_uses_the_live_redis(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.rebuild import rebuild
+    from bot.cli.rebuild import rebuild
     from tests.conftest import _reachable, service_missing
 
     if not _reachable("127.0.0.1", 6379):

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from storage.shared import MemoryState, RedisState, SharedState
+from storage.shared_state import MemoryState, RedisState, SharedState
 from tests.conftest import _reachable, service_missing
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.domain.store_setup import apply_config_to_store
 from storage.db import Database
 from storage.models import StockCounter, SyncOutbox
-from storage.shared import RedisState
+from storage.shared_state import RedisState
 from storage.stock import Stock
 from tests.conftest import use_test_redis
 from tests.harness import CONFIG, BotHarness, chain

@@ -17,7 +17,7 @@ from storage.db import Database, database_url
 from storage.errors import is_outage
 from storage.journal import MessageJournal
 from storage.models import ChainLine, Group, GroupBuy, Member, MessageLog, Order, OrderLine, OutboundMessage
-from storage.shared import MemoryState
+from storage.shared_state import MemoryState
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 TABLES = {

@@ -1,5 +1,5 @@
 """The leader's backend service (`tuanbot backend`): orders from the bot in, summaries and xlsx exports out."""
 
-from bot.backend.cli import add_command
+from bot.cli.backend import add_command
 
 __all__ = ["add_command"]

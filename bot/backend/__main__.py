@@ -2,6 +2,6 @@
 
 import sys
 
-from bot.backend.cli import main
+from bot.cli.backend import main
 
 sys.exit(main())

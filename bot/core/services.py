@@ -22,7 +22,7 @@ from bot.sender import Sender
 from storage.db import Database
 from storage.journal import MessageJournal
 from storage.models import Group as GroupRow
-from storage.shared import SharedState
+from storage.shared_state import SharedState
 from storage.stock import Stock
 
 if TYPE_CHECKING:

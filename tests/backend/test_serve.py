@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from bot.backend.app import serve
-from bot.backend.cli import backend_database_url, main
+from bot.cli.backend import backend_database_url, main
 from tests.backend.conftest import AUTH, TOKEN, order_body
 from tests.conftest import REPO
 

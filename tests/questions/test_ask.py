@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.ask import add_command, run_ask
+from bot.cli.ask import add_command, run_ask
 from tests.conftest import REPO
 
 CONFIG = REPO / "benchmarks" / "data" / "questions_config.yaml"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.schedule import add_commands
 from bot.startup import PidFile, pid_path
-from scheduler.cli import add_commands
 from scheduler.plan import JOB_KINDS
 from tests.scheduler.conftest import G1, WEEK
 

@@ -41,13 +41,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from bot.cli.demo import run_demo
 
     return asyncio.run(run_demo(args.config, data_dir=args.data_dir))
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from bot.chat import run_chat
+    from bot.cli.chat import run_chat
 
     start = None
     if args.at:
@@ -114,12 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-f", "--follow", action="store_true")
     p.set_defaults(func=cmd_logs)
 
-    from bot.ask import add_command as add_ask
     from bot.backend import add_command as add_backend
-    from bot.parse_cli import add_command as add_parse
-    from bot.rebuild import add_command as add_rebuild
-    from bot.sync_cli import add_command as add_sync
-    from scheduler.cli import add_commands as add_schedule
+    from bot.cli.ask import add_command as add_ask
+    from bot.cli.parse import add_command as add_parse
+    from bot.cli.rebuild import add_command as add_rebuild
+    from bot.cli.schedule import add_commands as add_schedule
+    from bot.cli.sync import add_command as add_sync
 
     add_parse(sub, common)
     add_ask(sub, common)
@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_backend(sub, common)
     add_sync(sub, common)
 
-    from bot.run import add_command as add_run
+    from bot.cli.run import add_command as add_run
 
     add_run(sub, common)
     return parser
@@ -143,6 +143,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     return code
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -154,7 +154,7 @@ def add_command(sub: Any, common: argparse.ArgumentParser) -> None:
 def _cmd(args: argparse.Namespace) -> int:
     config, database = args.config, args.database
     if args.demo:
-        from bot.demo import DEMO_DB, bundled_config
+        from bot.cli.demo import DEMO_DB, bundled_config
 
         config = config or str(bundled_config())
         database = database or f"sqlite:///{resolve_data_dir(args.data_dir) / DEMO_DB}"

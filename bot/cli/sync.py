@@ -54,7 +54,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     data = resolve_data_dir(args.data_dir)
     setup_logging(data, console=None)
     if args.demo:
-        from bot.demo import DEMO_DB
+        from bot.cli.demo import DEMO_DB
 
         database, url = args.database or f"sqlite:///{data / DEMO_DB}", args.url
     else:
