@@ -87,9 +87,7 @@ async def render_flash_digest(services: Services, row: QueuedRow) -> str | None:
     services.flash.told[row.id] = ("confirmed", [c.id for c in claims])
     left = await services.stock.left(flash_key(sale.id))
     unit = sale_unit(services.config, sale)
-    names = "、".join(f"{c.name}{c.qty}{unit}" for c in claims[:15]) + (
-        f" 等{len(claims)}位" if len(claims) > 15 else ""
-    )
+    names = _listing([f"{c.name}{c.qty}{unit}" for c in claims])
     tail = f",还剩{left}{unit}" if left else ",已抢光"
     return f"⚡ {sale.product}秒杀抢到:{names}{tail}"
 
@@ -107,7 +105,7 @@ async def render_waitlist(services: Services, row: QueuedRow) -> str | None:
     if not new:
         return None
     services.flash.told[row.id] = ("waiting", [c.id for _, c in new])
-    names = "、".join(f"{c.name}第{place}位" for place, c in new[:15]) + (f" 等{len(new)}位" if len(new) > 15 else "")
+    names = _listing([f"{c.name}第{place}位" for place, c in new])
     return f"{sale.product}已抢光啦,已登记候补:{names}。有人退出会按顺序递补~"
 
 
@@ -125,6 +123,11 @@ async def notice_sent(services: Services, row: QueuedRow) -> None:
     async with services.db.transaction() as session:
         await mark_claims_told(session, claim_ids, status)
         await _queue_notice(services, session, row.kind, *found, row.room_id, now)
+
+
+def _listing(parts: list[str]) -> str:
+    """The first 15 named, then how many in all: a notice stays one short message however many took part."""
+    return "、".join(parts[:15]) + (f" 等{len(parts)}位" if len(parts) > 15 else "")
 
 
 def _sale_and_group(services: Services, row: QueuedRow) -> tuple[FlashSale, str] | None:
