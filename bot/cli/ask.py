@@ -16,7 +16,7 @@ from bot.app import App, resolve_data_dir
 from bot.channels.sim import SimChannel
 from bot.clock import VirtualClock
 from bot.config import Config, ConfigError, load_config
-from bot.logs import setup_logging
+from bot.logs import REHEARSAL_LOG_FILE, setup_logging
 from bot.sender import SenderLimits
 from bot.settings import read_settings
 
@@ -71,7 +71,7 @@ async def run_ask(
 
     out = out or sys.stdout
     data = resolve_data_dir(data_dir)
-    setup_logging(data, console=None)
+    setup_logging(data, console=None, file=REHEARSAL_LOG_FILE)  # never into the live bot's operator log
     try:
         config = load_config(config_path)
         start = _moment(config, at)
