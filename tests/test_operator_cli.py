@@ -119,3 +119,19 @@ async def test_sync_says_why_nothing_was_sent(
         f"tuanbot sync: not sent: {refusing_backend}/slow did not answer in time (timeout): is it overloaded or "
         "unreachable?"
     )
+
+
+async def test_a_group_configured_by_room_id_talks_in_the_simulator_too(tmp_path: Path) -> None:
+    import io
+
+    from bot.cli.ask import run_ask
+
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(
+        CONFIG.replace("  - name: 阳光花园1号群\n", "  - name: 阳光花园1号群\n    room_id: '20998877@chatroom'\n"),
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    code = await run_ask(config_file, ["几点自提"], data_dir=tmp_path / "d", at="2026-11-26 10:00", out=out)
+    assert code == 0
+    assert out.getvalue().strip() == "自提时间17:00-20:00,自提点:东门快递柜旁"

@@ -93,7 +93,7 @@ async def run_ask(
     for stale in (db_path, data / "ask.db-wal", data / "ask.db-shm"):
         stale.unlink(missing_ok=True)
     clock = VirtualClock(start)
-    channel = SimChannel(clock, bot_name=config.bot.name)
+    channel = SimChannel.for_config(config, clock)
     # Each line is asked on its own: no repeat window, no identical-text suppression, no rate limit.
     app = App(
         config,

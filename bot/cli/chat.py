@@ -70,7 +70,7 @@ async def run_chat(
     for stale in (db_path, data / "chat.db-wal", data / "chat.db-shm"):
         stale.unlink(missing_ok=True)
     clock = VirtualClock(start.replace(tzinfo=start.tzinfo or config.tz) if start else datetime.now(config.tz))
-    channel = SimChannel(clock, bot_name=config.bot.name)
+    channel = SimChannel.for_config(config, clock)
     app = App(config, channel, clock, data, database=f"sqlite+aiosqlite:///{db_path}")
     await app.start()
     me = name or "邻居小王"

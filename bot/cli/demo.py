@@ -159,7 +159,7 @@ async def run_demo(config_path: str | None, *, data_dir: str | Path | None, out:
     for stale in (db_path, data / f"{DEMO_DB}-wal", data / f"{DEMO_DB}-shm"):
         stale.unlink(missing_ok=True)  # the demo's own database, fresh each run
     clock = VirtualClock(steps[0].at)
-    channel = SimChannel(clock, bot_name=config.bot.name)
+    channel = SimChannel.for_config(config, clock)
     app = App(config, channel, clock, data, database=f"sqlite+aiosqlite:///{db_path}")
     printer = Printer(out, config)
     get_logger("tuanbot.demo").info("demo_started", config=str(path), group=group_name, buy=buy.id)
