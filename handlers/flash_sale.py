@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from bot.core.events import DomainEvent, WaiterPromoted
 from bot.domain.flash import Take, Taken, cancel_claim, running_sales, take_batch
 from bot.domain.unit_of_work import UnitOfWork, unit_of_work
+from bot.domain.units import sale_unit
 from bot.events import Kind, Outbound
 from bot.parsing.quantity import parse_quantity
 from storage.batching import GroupCommit
@@ -116,6 +117,8 @@ class FlashSales:
             ctx.log.info("flash_claimed", sale=sale.id, qty=qty, left=taken.left, claim_id=taken.claim_id)
         elif taken.status == "waiting":
             ctx.log.info("flash_waiting", sale=sale.id, qty=qty, claim_id=taken.claim_id)
+        elif taken.status == "short":
+            ctx.log.info("flash_short", sale=sale.id, qty=qty, left=taken.left, claim_id=taken.claim_id)
         # "repeat": this message was recorded before the store failed last time; nothing more to do
 
     async def _write_takes(self, batch: list[_Take]) -> list[Taken]:
@@ -124,6 +127,15 @@ class FlashSales:
         services = batch[0].ctx.services
         async with unit_of_work(services) as uow:
             results, events = await take_batch(uow, [t.take() for t in batch])
+            for t, taken in zip(batch, results, strict=True):
+                if taken.status == "short":  # units are left, just not that many: say how many, not "sold out"
+                    await services.sender.enqueue(
+                        Outbound(t.ctx.event.room_id, _short_text(services.config, t, taken)),
+                        group=t.ctx.group.name,
+                        kind="reply",
+                        key=f"flash_short:{taken.claim_id}",
+                        session=uow.session,
+                    )
             await uow.publish(events)
         return results
 
@@ -167,6 +179,12 @@ async def _tell_promoted(replies: Replies, uow: UnitOfWork, events: list[DomainE
                 key=f"flash_promoted:{e.id}",
                 session=uow.session,
             )
+
+
+def _short_text(config: Config, take: _Take, taken: Taken) -> str:
+    unit = sale_unit(config, take.sale)
+    name, product = take.ctx.event.sender_name, take.sale.product
+    return f"{name} {product}只剩{taken.left}{unit}了,不够你要的{take.qty}{unit}~ 要的话回复「要{taken.left}{unit}」"
 
 
 def _names(config: Config, product: str) -> list[str]:

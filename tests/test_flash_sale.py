@@ -226,3 +226,24 @@ async def test_a_question_during_a_sale_is_still_answered(data_dir: Path) -> Non
         await bot.say("李姐", "抢")
         assert await _claims(bot) == [("李姐", 1, "confirmed")]
         bot.expect_said([re.compile(r".*李姐.*")])
+
+
+async def test_asking_for_more_than_is_left_says_how_many_are_left_not_sold_out(data_dir: Path, gate: str) -> None:
+    forty = SALE.replace("stock: 3", "stock: 40")
+    async with BotHarness(data_dir, config=forty, start=at("2026-11-26 20:00")) as bot:
+        await _fresh(bot, gate)
+        await bot.say("王阿姨", "要4箱")
+        bot.expect_said(["⚡ 砂糖橘秒杀抢到:王阿姨4箱,还剩36箱"])
+        too_many = bot.channel.message(G1, "李姐", "我要50箱砂糖橘")
+        await bot.app.handle(too_many)
+        await bot.settle()
+        bot.expect_said(["李姐 砂糖橘只剩36箱了,不够你要的50箱~ 要的话回复「要36箱」"])  # not "已抢光", no wait list
+        await bot.app.handle(too_many)  # the same message again (a redelivery): nothing new
+        await bot.settle()
+        bot.expect_silence()
+        await bot.say("李姐", "要36箱")
+        bot.expect_said(["⚡ 砂糖橘秒杀抢到:李姐36箱,已抢光", SOLD_OUT])
+        assert await _claims(bot) == [("王阿姨", 4, "confirmed"), ("李姐", 50, "refused"), ("李姐", 36, "confirmed")]
+        async with bot.app.db.sessions() as s:
+            synced = [k for k in await s.scalars(select(SyncOutbox.idempotency_key)) if k.startswith("flash:")]
+        assert sorted(synced) == ["flash:1:v1", "flash:3:v1"]  # the refused ask never reaches the backend

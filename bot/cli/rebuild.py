@@ -65,7 +65,7 @@ async def snapshot(db: Database, buy: str | None = None) -> Counter[OrderKey]:
             items = items_label(order.lines)
             found[(order.buy_id, group, order.participant, order.status, items)] += 1
         claims = select(FlashClaim, Group.name).join(Group, Group.id == FlashClaim.group_id)
-        claims = claims.where(FlashClaim.status != "cancelled")
+        claims = claims.where(FlashClaim.status.not_in(("cancelled", "refused")))  # refused: too many asked
         if buy is not None:
             claims = claims.where(FlashClaim.sale_id == buy)
         for claim, group in (await session.execute(claims)).all():

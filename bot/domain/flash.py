@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from bot.core.events import DomainEvent, FlashCancelled, FlashClaimed, SoldOut, WaiterPromoted
 from bot.domain.units import sale_unit
 from bot.logs import get_logger
-from storage.models import FlashClaim
+from storage.models import FlashClaim, StockCounter
 from storage.outbox import add_change, add_changes, order_payload
 from storage.stock import flash_key
 
@@ -40,7 +40,9 @@ class Take:
 
 @dataclass(frozen=True)
 class Taken:
-    status: str  # confirmed | waiting | repeat (a retried message whose claim was already recorded)
+    # confirmed | waiting | repeat (a retried message whose claim was already recorded) | short (fewer units are
+    # left than asked for, but some are: the member is told how many rather than "sold out"; nothing is recorded)
+    status: str
     claim_id: int | None = None
     left: int | None = None
 
@@ -75,6 +77,20 @@ async def take_batch(uow: UnitOfWork, batch: list[Take]) -> tuple[list[Taken], l
             results[i] = Taken("waiting" if left is None else "confirmed", claim_id, left)
             if left == 0 and sale_id not in sold_out:
                 sold_out.append(sale_id)
+        if any(left is None for left in lefts):
+            left_now = await session.scalar(select(StockCounter.left).where(StockCounter.key == flash_key(sale_id)))
+            for i, t, claim_id in mine:
+                if results[i].status == "waiting" and left_now and left_now < t.qty:
+                    results[i] = Taken("short", claim_id, int(left_now))
+    short = [claim_id for i, _, claim_id in fresh if results[i].status == "short"]
+    if short:  # kept (its message id makes a redelivery a repeat), never counted, synced or wait-listed
+        await session.execute(
+            update(FlashClaim)
+            .where(FlashClaim.id.in_(short))
+            .values(status="refused")
+            .execution_options(synchronize_session=False)
+        )
+    fresh = [(i, t, claim_id) for i, t, claim_id in fresh if results[i].status != "short"]
     confirmed = [claim_id for i, _, claim_id in fresh if results[i].status == "confirmed"]
     if confirmed:
         await session.execute(
