@@ -247,3 +247,20 @@ async def test_asking_for_more_than_is_left_says_how_many_are_left_not_sold_out(
         async with bot.app.db.sessions() as s:
             synced = [k for k in await s.scalars(select(SyncOutbox.idempotency_key)) if k.startswith("flash:")]
         assert sorted(synced) == ["flash:1:v1", "flash:3:v1"]  # the refused ask never reaches the backend
+
+
+async def test_a_jielong_for_the_sale_claims_each_senders_own_line(data_dir: Path) -> None:
+    """The alert says 接龙下单: a 接龙 naming the sale's product (and no open buy's) claims the sender's line."""
+    forty = SALE.replace("stock: 3", "stock: 40")
+    head = "#接龙 砂糖橘秒杀"
+    async with BotHarness(data_dir, config=forty, start=at("2026-11-26 20:00")) as bot:
+        await bot.say("王阿姨", f"{head}\n1. 3栋 王阿姨 砂糖橘4箱")
+        bot.expect_said(["⚡ 砂糖橘秒杀抢到:王阿姨4箱,还剩36箱"])
+        await bot.say("何姐", f"{head}\n1. 3栋 王阿姨 砂糖橘4箱\n2. 6号楼 何姐 砂糖橘2箱")
+        bot.expect_said(["⚡ 砂糖橘秒杀抢到:何姐2箱,还剩34箱"])
+        await bot.say("王阿姨", f"{head}\n1. 3栋 王阿姨 砂糖橘4箱\n2. 6号楼 何姐 砂糖橘2箱")  # a re-post: nothing new
+        bot.expect_silence()
+        # a 草莓 接龙 in the same hour is still the buy's, even with the sale in the header
+        await bot.say("陈叔", "#接龙 周六丹东草莓团(秒杀砂糖橘另接)\n1. 2栋 陈叔 草莓1盒")
+        bot.expect_said(["✅ 已记录:2栋 陈叔 草莓1盒\n合计:草莓1盒\n【周六丹东草莓团】已有1人,还差4人成团"])
+        assert await _claims(bot) == [("王阿姨", 4, "confirmed"), ("何姐", 2, "confirmed")]
