@@ -196,3 +196,13 @@ async def test_a_line_recorded_while_a_digest_is_on_its_way_is_confirmed_next(da
                 f"✅ 已记录:5-1201 李姐 草莓1盒\n合计:草莓3盒\n{progress(2)}",  # not lost between the two
             ]
         )
+
+
+async def test_a_fraction_of_a_unit_that_does_not_split_is_flagged_to_the_leader(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓4.5盒"))
+        bot.expect_said(
+            [f"✅ 已记录:3栋 王阿姨 草莓4.5盒\n❓ 请团长确认:3栋 王阿姨 草莓4.5盒\n合计:草莓4.5盒\n{progress(1)}"]
+        )
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓5盒"))  # she fixes it: nothing left to confirm
+        bot.expect_said([f"✏️ 已修改:3栋 王阿姨 草莓5盒\n合计:草莓5盒\n{progress(1)}"])
