@@ -144,6 +144,7 @@ class Sender:
             "group_name": group,
             "text": out.text,
             "mentions": list(out.mentions),
+            "file": out.file,
             "kind": kind,
             "key": key,
             "coalesce_key": coalesce_key,
@@ -181,7 +182,9 @@ class Sender:
         row_id = await session.scalar(statement.returning(OutboundMessage.id))
         if row_id is None:
             return Enqueued("duplicate", None), None  # a row already holds this key (another process, a replay)
-        row = QueuedRow(row_id, out.room_id, group, out.text, list(out.mentions), kind, coalesce_key, 0, not_before)
+        row = QueuedRow(
+            row_id, out.room_id, group, out.text, list(out.mentions), kind, coalesce_key, 0, not_before, out.file
+        )
         return Enqueued("queued", row_id), row
 
     # --- sending ----------------------------------------------------------------------------------------------
@@ -285,14 +288,15 @@ class Sender:
                 await self._suppress(row, "nothing_to_say")
                 return
             text = rendered
-        if not await self._texts.claim(row.room_id, text, now, self.limits.same_text_window):
+        if row.file is None and not await self._texts.claim(row.room_id, text, now, self.limits.same_text_window):
             await self._suppress(row, "same_text_window", text=text)
             return
-        out = Outbound(room_id=row.room_id, text=text, mentions=tuple(row.mentions))
+        out = Outbound(room_id=row.room_id, text=text, mentions=tuple(row.mentions), file=row.file)
         try:
             await self.channel.send(out)
         except Exception as exc:  # the channel could not take it: keep it queued and back off
-            await self._texts.release(row.room_id, text)
+            if row.file is None:
+                await self._texts.release(row.room_id, text)
             self._store_unknown = True  # it stays queued in the store, due after the backoff
             backoff = min(60.0, 2.0 ** min(row.attempts, 6))
             await self._mark(

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -92,6 +93,7 @@ class MessageLog(Base):
     ts: Mapped[datetime]
     received_at: Mapped[datetime]
     handled_at: Mapped[datetime | None]
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # one-to-one with the bot
 
 
 class GroupBuy(Base):
@@ -166,6 +168,7 @@ class OutboundMessage(Base):
     group_name: Mapped[str | None] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    file: Mapped[str | None] = mapped_column(Text)  # a file to send (its path), `text` then names it
     kind: Mapped[str] = mapped_column(String(40))  # reply | digest | summary | column | nudge | reminder | …
     key: Mapped[str | None] = mapped_column(String(300), unique=True)  # idempotency key of whoever queued it
     coalesce_key: Mapped[str | None] = mapped_column(String(300), index=True)  # a queued row with it is updated

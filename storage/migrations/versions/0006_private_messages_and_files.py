@@ -1,0 +1,32 @@
+"""private messages and files: a message knows it was one-to-one with the bot, an outbound row can carry a file
+
+Leaders talk to the bot privately (issue #15): the message log keeps which messages were private (a rebuild replays
+them as such), and the outbound queue keeps the file a message sends (the `导出` workbook to the leader).
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-03
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('private', sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table('outbound', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('file', sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('outbound', schema=None) as batch_op:
+        batch_op.drop_column('file')
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.drop_column('private')

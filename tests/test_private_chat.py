@@ -1,0 +1,83 @@
+"""A leader talks to the bot one to one (issue #15): commands work there as in the group, their answers come back
+privately, the 导出 workbook is sent to the leader as a file wherever it was asked for, and anyone else's private
+message is left alone."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from bot.cli import main
+from handlers.leader_commands import HELP
+from tests.harness import CONFIG, BotHarness, Starts, chain, to
+
+H = "#接龙 周六丹东草莓团"
+G1, G2 = "阳光花园1号群", "阳光花园2号群"
+SUMMARY = "\n".join(
+    [
+        "【汇总】周六丹东草莓团",
+        "合计:草莓5盒",
+        "1. 3栋 王阿姨 草莓2盒",
+        "2. 2栋 陈叔 草莓3盒",
+        "已有2人,还差3人成团",
+    ]
+)
+
+
+async def _two_groups_ordered(bot: BotHarness) -> None:
+    await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))
+    bot.expect_said(["✅ 已记录:3栋 王阿姨 草莓2盒\n合计:草莓2盒\n【周六丹东草莓团】已有1人,还差4人成团"])
+    await bot.say("陈叔", chain(H, "2栋 陈叔 草莓3盒"), G2)
+    bot.expect_said(["✅ 已记录:2栋 陈叔 草莓3盒\n合计:草莓5盒\n【周六丹东草莓团】已有2人,还差3人成团"], G2)
+
+
+async def test_a_leaders_private_summary_covers_the_whole_buy_and_stays_private(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await _two_groups_ordered(bot)
+        assert await bot.say_private("张姐", "汇总") == "handled"
+        bot.expect_said([SUMMARY], to("张姐"))
+        bot.expect_silence(G1)
+        bot.expect_silence(G2)
+        assert await bot.say_private("张姐", "草莓团今天怎么样") == "handled"  # no command: what the bot can do
+        bot.expect_said([HELP], to("张姐"))
+
+
+async def test_a_members_private_message_is_left_alone(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        assert await bot.say_private("王阿姨", "汇总") == "unserved"
+        assert await bot.say_private("王阿姨", "草莓还有吗") == "unserved"
+        bot.expect_silence()
+        assert [e["reason"] for e in bot.logged("message_ignored")] == ["private_not_a_leader"] * 2
+
+
+async def test_the_workbook_goes_to_the_leader_privately_wherever_it_was_asked_for(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await _two_groups_ordered(bot)
+        await bot.say("张姐", "导出")  # in the group: the group hears it went to the leader, nothing more
+        bot.expect_said(["📄 周六丹东草莓团 已导出(2条,含明细、汇总、自提三张表),文件已私发给团长。"])
+        [file_message] = bot.expect_said([Starts("caomei-")], to("张姐"))
+        [path] = bot.files(to("张姐"))
+        assert file_message == Path(path).name
+        assert not bot.files(G1)
+        rows = list(load_workbook(path)["明细"].iter_rows(values_only=True))
+        assert {r[0] for r in rows[1:]} == {"3栋 王阿姨", "2栋 陈叔"}
+        await bot.say_private("张姐", "导出 周六丹东草莓团")  # in private: the answer and the file, both there
+        bot.expect_said(
+            ["📄 周六丹东草莓团 已导出(2条,含明细、汇总、自提三张表),文件发给你了。", Starts("caomei-")], to("张姐")
+        )
+        assert len(bot.files(to("张姐"))) == 2
+
+
+async def test_a_private_message_delivered_twice_is_handled_once_and_rebuild_agrees(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await _two_groups_ordered(bot)
+        assert await bot.say_private("张姐", "汇总", msg_id="p-1") == "handled"
+        assert await bot.say_private("张姐", "汇总", msg_id="p-1") == "duplicate"
+        bot.expect_said([SUMMARY], to("张姐"))
+    database = f"sqlite:///{data_dir / 'test.db'}"
+    config = data_dir / "config.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    args = ["rebuild", "--config", str(config), "--data-dir", str(data_dir), "--database", database]
+    assert await asyncio.to_thread(main, args) == 0
