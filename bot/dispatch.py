@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.core.leaders import listed
 from bot.events import Inbound, Kind
 from bot.logs import get_logger
 from storage.errors import is_outage
@@ -92,7 +93,7 @@ class Dispatcher:
     async def _feed_private(self, event: Inbound) -> str:
         """A one-to-one message: a leader's is handled in the context of the first group they lead; anyone
         else's is left alone (the bot serves groups; a member's private chat is not its business)."""
-        led = [g for g in self.services.config.groups if is_leader_of(g, event)]
+        led = [g for g in self.services.config.groups if listed(g, event)]
         if not led:
             why = "private_not_a_leader"
             self.log.info("message_ignored", reason=why, member=event.sender_name, msg_id=event.msg_id)
@@ -117,7 +118,7 @@ class Dispatcher:
             group_id=self.services.groups.id_of(group.name),
             services=self.services,
             log=log,
-            is_leader=is_leader_of(group, event),
+            is_leader=listed(group, event),
             private=event.private,
         )
         handler = self._route(ctx)
@@ -163,5 +164,3 @@ class Dispatcher:
             raise
 
 
-def is_leader_of(group: Group, event: Inbound) -> bool:
-    return event.sender_id in group.leaders or event.sender_name in group.leaders

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.dispatch import is_leader_of
+from bot.core.leaders import listed
 from bot.domain.buys import buys_of_group, current_buy
 from bot.domain.export import export_xlsx
 from bot.domain.summary import format_summary, load_summary
@@ -42,13 +42,16 @@ class LeaderCommands:
 
     async def handle(self, ctx: Context) -> None:
         match = _COMMAND.match(ctx.event.text)
+        command, arg = (match.group("command"), match.group("arg")) if match else ("私聊", "")
+        services = ctx.services
+        if not ctx.is_leader or not await services.leaders.confirm(
+            ctx.group, ctx.event, services.clock.now(), services.sender, command
+        ):
+            ctx.log.info("command_refused", command=command, reason="not_a_leader", member_id=ctx.event.sender_id)
+            return
         if match is None:  # a leader's private message that is no command: what the bot can do
             ctx.log.info("command_unknown", member_id=ctx.event.sender_id, text=ctx.event.text[:60])
             await self._reply(ctx, HELP)
-            return
-        command, arg = match.group("command"), match.group("arg")
-        if not ctx.is_leader:
-            ctx.log.info("command_refused", command=command, reason="not_a_leader", member_id=ctx.event.sender_id)
             return
         if command == "帮助":
             await self._reply(ctx, HELP)
@@ -83,7 +86,7 @@ class LeaderCommands:
         """The groups a command is about: this one, or in private every group the leader leads."""
         if not ctx.private:
             return [ctx.group.name]
-        return [g.name for g in ctx.services.config.groups if is_leader_of(g, ctx.event)]
+        return [g.name for g in ctx.services.config.groups if listed(g, ctx.event)]
 
     def _buy(self, ctx: Context, arg: str) -> Buy | None:
         config, now = ctx.services.config, ctx.services.clock.now()

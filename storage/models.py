@@ -96,6 +96,15 @@ class MessageLog(Base):
     private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # one-to-one with the bot
 
 
+class LeaderBinding(Base):
+    """A leader named by display name in the config, bound to the wxid that first used the name as a leader."""
+
+    __tablename__ = "leader_bindings"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    wxid: Mapped[str] = mapped_column(String(200))
+    bound_at: Mapped[datetime]
+
+
 class GroupBuy(Base):
     """A 团购 from the config (its id is the config's buy id); rows are refreshed from the config at start."""
 

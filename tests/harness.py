@@ -286,10 +286,12 @@ class BotHarness:
         msg_id: str | None = None,
         kind: Kind = Kind.TEXT,
         settle: bool = True,
+        wxid: str | None = None,
     ) -> str:
-        """`who` says `text` in `group`; returns what dispatch did. With `settle`, lets the bot's replies out."""
+        """`who` says `text` in `group`; returns what dispatch did. With `settle`, lets the bot's replies out.
+        `wxid`: another account under the same display name (a member renamed after a leader)."""
         self.clock.advance(1)
-        result = await self.app.handle(self.channel.message(group, who, text, msg_id=msg_id, kind=kind))
+        result = await self.app.handle(self.channel.message(group, who, text, msg_id=msg_id, kind=kind, wxid=wxid))
         if settle:
             await self.settle()
         return result

@@ -81,3 +81,23 @@ async def test_a_private_message_delivered_twice_is_handled_once_and_rebuild_agr
     config.write_text(CONFIG, encoding="utf-8")
     args = ["rebuild", "--config", str(config), "--data-dir", str(data_dir), "--database", database]
     assert await asyncio.to_thread(main, args) == 0
+
+
+async def test_a_member_renamed_after_the_leader_is_refused_and_the_leader_told(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await _two_groups_ordered(bot)
+        await bot.say("张姐", "汇总")  # the real 张姐 first: her name is bound to her wxid
+        bot.expect_said([Starts("【汇总】周六丹东草莓团(阳光花园1号群)")])
+        assert [e["name"] for e in bot.logged("leader_bound")] == ["张姐"]
+        await bot.say("张姐", "汇总", wxid="wxid_fake")  # someone renamed 张姐: refused, nothing in the group
+        await bot.say("张姐", "导出", wxid="wxid_fake")
+        bot.expect_silence(G1)
+        refused = bot.logged("leader_refused")
+        assert [(e["member_id"], e["command"]) for e in refused] == [("wxid_fake", "汇总"), ("wxid_fake", "导出")]
+        bot.expect_said(  # the real 张姐 is told once, privately, with the impostor's wxid
+            ["⚠️ 有人改成了你的名字「张姐」,想用团长命令「汇总」,已拒绝。对方微信号:wxid_fake"], to("张姐")
+        )
+    async with BotHarness(data_dir) as bot:  # after a restart the binding holds
+        await bot.say("张姐", "汇总", wxid="wxid_fake", msg_id="after-restart")
+        bot.expect_silence(G1)
+        assert [e["member_id"] for e in bot.logged("leader_refused")] == ["wxid_fake"]

@@ -83,15 +83,18 @@ class SimChannel:
         kind: Kind = Kind.TEXT,
         msg_id: str | None = None,
         mentions: tuple[str, ...] = (),
+        wxid: str | None = None,
     ) -> Inbound:
-        """What a member saying `text` in room `topic` looks like to the bot (and the line in the transcript)."""
+        """What a member saying `text` in room `topic` looks like to the bot (and the line in the transcript).
+        `wxid` gives the sender another account than the one their name had so far (a member renamed after
+        someone else)."""
         rid = self.room(topic)
         now = self.clock.now()
         event = Inbound(
             msg_id=msg_id or f"sim-{next(self._ids)}",
             room_id=rid,
             room_topic=self.rooms[rid],
-            sender_id=self.wxid(who),
+            sender_id=wxid or self.wxid(who),
             sender_name=who,
             text=text,
             ts=now,

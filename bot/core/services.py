@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.core.events import Subscribers
+from bot.core.leaders import LeaderRegistry
 from bot.logs import get_logger
 from bot.parsing.chain_reader import ChainReader
 from bot.parsing.merge import ChainState
@@ -141,6 +142,7 @@ class Services:
     shared: SharedState  # handled marks, rate-limit slots: in process, or on Redis when processes share one
     stock: Stock  # SQL counters (the truth), with a Redis gate when configured
     journal: MessageJournal  # the inbound message log: stored before handling, marked after
+    leaders: LeaderRegistry  # who may run leader commands (display names bound to the wxid that first used them)
     self_id: str | None = None
     subscribers: Subscribers = field(default_factory=Subscribers)
     chain: ChainMemory = field(default_factory=ChainMemory)

@@ -1,7 +1,9 @@
-"""private messages and files: a message knows it was one-to-one with the bot, an outbound row can carry a file
+"""private messages, files and leader bindings: a message knows it was one-to-one with the bot, an outbound row can
+carry a file, and a leader's display name is bound to the wxid that first used it
 
 Leaders talk to the bot privately (issue #15): the message log keeps which messages were private (a rebuild replays
-them as such), and the outbound queue keeps the file a message sends (the `导出` workbook to the leader).
+them as such), the outbound queue keeps the file a message sends (the `导出` workbook to the leader), and
+`leader_bindings` keeps which wxid owns each leader name (a member renamed 张姐 is refused).
 
 Revision ID: 0006
 Revises: 0005
@@ -23,9 +25,17 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('private', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('outbound', schema=None) as batch_op:
         batch_op.add_column(sa.Column('file', sa.Text(), nullable=True))
+    op.create_table(
+        'leader_bindings',
+        sa.Column('name', sa.String(length=200), nullable=False),
+        sa.Column('wxid', sa.String(length=200), nullable=False),
+        sa.Column('bound_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('name', name=op.f('pk_leader_bindings')),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('leader_bindings')
     with op.batch_alter_table('outbound', schema=None) as batch_op:
         batch_op.drop_column('file')
     with op.batch_alter_table('messages', schema=None) as batch_op:
