@@ -88,6 +88,7 @@ class App:
             journal=MessageJournal(self.db, shared),
             leaders=LeaderRegistry(self.db),
         )
+        sender.is_paused = self.services.groups.is_paused
         self.dispatcher = Dispatcher(self.services, handlers if handlers is not None else default_handlers())
         wire(self.services)  # digests, nudges, flash notices: onto the domain's events and the sender's renderers
         self.log = get_logger("tuanbot.app")

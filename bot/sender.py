@@ -30,7 +30,7 @@ from bot.core.ports import AfterSent, Renderer
 from bot.events import Outbound
 from bot.logs import get_logger
 from bot.outbound_rows import Enqueued, QueuedRow
-from bot.send_policy import MINUTE, QUIET_KINDS, RecentTexts, SenderLimits, Slots
+from bot.send_policy import LEADER_KINDS, MINUTE, QUIET_KINDS, RecentTexts, SenderLimits, Slots
 from storage.db import Database
 from storage.models import OutboundMessage
 from storage.shared_state import SharedState
@@ -57,6 +57,7 @@ class Sender:
         self.clock = clock
         self.limits = limits
         self.in_quiet_hours = in_quiet_hours
+        self.is_paused: Callable[[str], bool] = lambda _group: False  # the groups a leader paused (set by the app)
         self.rng = rng or random.Random()
         self.log = get_logger("tuanbot.sender")
         self._slots = Slots(shared)
@@ -279,6 +280,11 @@ class Sender:
         now = self.clock.now()
         if row.kind in QUIET_KINDS and self.in_quiet_hours(now):
             await self._suppress(row, "quiet_hours")
+            return
+        if row.group_name is not None and row.kind not in LEADER_KINDS and self.is_paused(row.group_name):
+            # The leader paused the bot in this group: it says nothing there but answers to the leader's own
+            # commands (orders are still recorded; a digest not said now names its orders in the next one).
+            await self._suppress(row, "paused")
             return
         text = row.text
         renderer = self.renderers.get(row.kind)

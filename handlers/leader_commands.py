@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bot.dispatch import Context
 
 #: `汇总`, `汇总 caomei-1128`, `@小团 汇总`, `#导出`
-_COMMAND = re.compile(r"^\s*(?:@\S+\s+)?[#＃]?(?P<command>汇总|导出|帮助)\s*(?P<arg>\S*)\s*$")
+_COMMAND = re.compile(r"^\s*(?:@\S+\s+)?[#＃]?(?P<command>汇总|导出|帮助|暂停|恢复)\s*(?P<arg>\S*)\s*$")
 
 
 HELP = "\n".join(
@@ -26,6 +26,7 @@ HELP = "\n".join(
         "我能帮团长做这些(群里或私聊我都行):",
         "汇总 [团名/商品] — 这个团的订单汇总",
         "导出 [团名/商品] — 导出表格,私发给你",
+        "暂停 / 恢复 [群名] — 我在群里先不说话(接龙照常记录)/ 恢复",
         "帮助 — 看这张表",
     ]
 )
@@ -57,6 +58,9 @@ class LeaderCommands:
             await self._reply(ctx, HELP)
             ctx.log.info("command_run", command=command, member_id=ctx.event.sender_id)
             return
+        if command in ("暂停", "恢复"):
+            await self._pause(ctx, command == "暂停", arg)
+            return
         buy = self._buy(ctx, arg)
         if buy is None:
             where = "你带的群" if ctx.private else "本群"
@@ -76,6 +80,26 @@ class LeaderCommands:
                 key=f"export_file:{ctx.event.msg_id}",
             )
         ctx.log.info("command_run", command=command, buy=buy.id if buy else None, member_id=ctx.event.sender_id)
+
+    async def _pause(self, ctx: Context, pause: bool, arg: str) -> None:
+        """`暂停` / `恢复` this group (in private: the group named, or the only one the leader leads)."""
+        verb = "暂停" if pause else "恢复"
+        groups = [arg] if arg else self._groups(ctx)
+        if arg and arg not in self._groups(ctx):
+            await self._reply(ctx, f"你带的群里没有「{arg}」。")
+            return
+        if len(groups) != 1:
+            await self._reply(ctx, "你带了几个群,请说是哪个群:" + "、".join(f"「{verb} {g}」" for g in groups))
+            return
+        [group] = groups
+        await ctx.services.groups.set_paused(group, pause)
+        where = "本群" if not ctx.private else group
+        if pause:
+            text = f"⏸ 已暂停:我在{where}先不发消息、不回答问题,接龙照常记录。发「恢复」我就回来~"
+        else:
+            text = f"▶️ 已恢复:我在{where}继续为大家服务~"
+        await self._reply(ctx, text)
+        ctx.log.info("command_run", command=verb, group_paused=group, member_id=ctx.event.sender_id)
 
     async def _reply(self, ctx: Context, text: str) -> None:
         await ctx.services.sender.enqueue(

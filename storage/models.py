@@ -66,6 +66,7 @@ class Group(Base):
     room_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     topic: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # a leader's 暂停
 
 
 class Member(Base):

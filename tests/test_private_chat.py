@@ -101,3 +101,28 @@ async def test_a_member_renamed_after_the_leader_is_refused_and_the_leader_told(
         await bot.say("张姐", "汇总", wxid="wxid_fake", msg_id="after-restart")
         bot.expect_silence(G1)
         assert [e["member_id"] for e in bot.logged("leader_refused")] == ["wxid_fake"]
+
+
+async def test_a_paused_group_hears_only_its_leader_and_still_records_orders(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("张姐", "暂停")
+        bot.expect_said(["⏸ 已暂停:我在本群先不发消息、不回答问题,接龙照常记录。发「恢复」我就回来~"])
+        await bot.say("王阿姨", "几点自提?")
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))
+        bot.expect_silence(G1)
+        assert await bot.orders() == [("3栋 王阿姨", ["草莓2盒"])]
+        assert {e["reason"] for e in bot.logged("message_suppressed")} == {"paused"}
+        await bot.say("张姐", "汇总")  # the leader's own commands still answer
+        bot.expect_said([Starts("【汇总】周六丹东草莓团(阳光花园1号群)\n合计:草莓2盒")])
+    async with BotHarness(data_dir) as bot:  # a restart keeps the group paused
+        await bot.say("李姐", chain(H, "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒"), msg_id="after-restart-1")
+        bot.expect_silence(G1)
+        await bot.say_private("张姐", "恢复", msg_id="after-restart-2")  # from private: her only group
+        bot.expect_said(["▶️ 已恢复:我在阳光花园1号群继续为大家服务~"], to("张姐"))
+        await bot.say("何姐", chain(H, "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒", "6号楼 何姐 草莓1盒"), msg_id="a-3")
+        bot.expect_said(  # back: the digest names every order the paused group was not told of
+            [
+                "✅ 已记录:3栋 王阿姨 草莓2盒;5-1201 李姐 草莓1盒;6号楼 何姐 草莓1盒\n合计:草莓4盒\n"
+                "【周六丹东草莓团】已有3人,还差2人成团"
+            ]
+        )

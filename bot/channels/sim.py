@@ -72,7 +72,8 @@ class SimChannel:
         self.rooms[room_id] = topic
 
     def wxid(self, name: str) -> str:
-        return self._members.setdefault(name, f"wxid_{len(self._members) + 1:04d}")
+        """A member's account id, the same for the same name in every run (a restart meets the same people)."""
+        return self._members.setdefault(name, f"wxid_{hashlib.sha1(name.encode()).hexdigest()[:10]}")
 
     def message(
         self,
