@@ -140,6 +140,8 @@ class Chaos:
         self.recover: list[float] = []
         self.messages = self.kills = 0
         self.log: list[str] = []
+        self.details: dict[str, Any] = {}
+        self.kill_times: list[tuple[float, str]] = []  # epoch ms (the gateway's clock is this machine's)
         self.redis: OwnRedis | None = None
         self.db_url = f"sqlite+aiosqlite:///{work / 'data' / 'tuanbot.db'}"
         self.gw = GatewayProcess(log_path=work / "gateway.log")
@@ -189,6 +191,7 @@ class Chaos:
         self.bot.proc.wait(10)
         self.kills += 1
         self.log.append(f"kill {self.kills}: {why}")
+        self.kill_times.append((time.time() * 1000, f"kill {self.kills} ({why})"))
 
     def collect_said(self) -> list[dict[str, Any]]:
         items = self.gw.said(ROOM)
@@ -216,7 +219,7 @@ class Chaos:
                 pending = None
             if isinstance(step, Msg):
                 if step.kind == "final" and finals == 0:
-                    self.settle(3.0)  # the burst is over: the full copies come to a bot that is up and quiet
+                    self.settle(2.0)  # the burst is over: the full copies come to a bot that is up and quiet
                 finals += step.kind == "final"
                 self.say(step)
                 down -= 1
@@ -230,7 +233,7 @@ class Chaos:
             if pending is not None and down <= 0:
                 self.spawn(startup_kills=pending.startup)
                 pending = None
-        self.settle(3.0)
+        self.settle(2.0)
 
     def kill(self, step: Kill) -> None:
         if step.mode == "mid_burst":
@@ -290,22 +293,22 @@ class Chaos:
     # --- the verdict -----------------------------------------------------------------------------------------------
 
     def verdict(self) -> dict[str, Any]:
-        orders, stored_ids, unhandled = asyncio.run(_read_store(self.db_url))
+        orders, stored_ids, unhandled, lines = asyncio.run(_read_store(self.db_url))
         ids = {s: f"chaos-{self.args.seed}-{s}" for s in range(len(self.script.msgs))}
         missed = {s for s, mid in ids.items() if mid not in stored_ids}
         counts, defects = judge(self.script, orders, missed)
         doubled = {d.member.replace(" ", "") for d in defects if d.kind == "duplicated"}
-        repeats, samples = repeated_digests(self.script, sorted(self.said), self.said_at, doubled)
+        repeats = repeated_digests(self.script, sorted(self.said), self.said_at, doubled)
         rebuild = self.rebuild()
         recover = self.recover or [0.0]
-        self.details = {"defects": defects, "repeats": samples, "rebuild": rebuild, "missed": missed}
+        self.details = {"defects": defects, "repeats": repeats, "rebuild": rebuild, "missed": missed, "lines": lines}
         return {
             "kills": self.kills,
             "messages": self.messages,
             "expected": sum(q is not None for q in self.script.truth().values()),
             **{k: counts[k] for k in ("lost", "duplicated", "wrong_qty", "cancel_missed", "wrongly_cancelled")},
             "never_handled": unhandled,
-            "repeated_digests": repeats,
+            "repeated_digests": len(repeats),
             "rebuild_differences": len(rebuild),
             "recover_p50_s": round(statistics.median(recover), 2),
             "recover_max_s": round(max(recover), 2),
@@ -337,7 +340,7 @@ async def _admin(sql: str) -> None:
         await engine.dispose()
 
 
-async def _read_store(url: str) -> tuple[list[StoredOrder], set[str], int]:
+async def _read_store(url: str) -> tuple[list[StoredOrder], set[str], int, list[Any]]:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
@@ -350,6 +353,11 @@ async def _read_store(url: str) -> tuple[list[StoredOrder], set[str], int]:
                 )
             ).all()
             msgs = (await conn.execute(text("SELECT msg_id, handled_at FROM messages"))).all()
+            chain = (
+                await conn.execute(
+                    text("SELECT who, raw, author_id, first_msg_id, status FROM chain_lines ORDER BY id")
+                )
+            ).all()
     finally:
         await engine.dispose()
     by_id: dict[int, StoredOrder] = {}
@@ -359,7 +367,7 @@ async def _read_store(url: str) -> tuple[list[StoredOrder], set[str], int]:
         if got is not None and add is not None:
             add += got.qty or 0.0
         by_id[oid] = StoredOrder(who, status, add if add is not None else (got.qty if got else None))
-    return list(by_id.values()), {m for m, _ in msgs}, sum(1 for _, h in msgs if h is None)
+    return list(by_id.values()), {m for m, _ in msgs}, sum(1 for _, h in msgs if h is None), list(chain)
 
 
 def report(chaos: Chaos, result: dict[str, Any]) -> None:
@@ -367,10 +375,20 @@ def report(chaos: Chaos, result: dict[str, Any]) -> None:
     print(f"backend {chaos.args.backend}, seed {chaos.args.seed}, {len(chaos.script.members)} members")
     print(f"faults: {'; '.join(chaos.log)}")
     print(f"messages the bot never saw: {len(d['missed'])}")
+    names = {m.wxid: m.name for m in chaos.script.members}
     for defect in d["defects"]:
         print(f"  {defect.kind:18} {defect.member}: wants {defect.want}, stored {defect.stored}; {defect.story}")
-    for sample in d["repeats"]:
-        print(f"  repeated digest: {sample}")
+        for who, raw, author, first, status in d["lines"]:
+            if who.replace(" ", "") == defect.member.replace(" ", ""):
+                seq = str(first).rsplit("-", 1)[-1]
+                line = raw.replace(who, "").strip() or "(bare label)"
+                print(f"  {'':18}   line {line!r} {status}, author {names.get(author, author)}, first in #{seq}")
+    for r in d["repeats"]:
+        kills = [k for t, k in chaos.kill_times if r.told_at < t < r.at]
+        print(
+            f"  repeated digest: {r.again}/{r.facts} members told again {(r.at - r.told_at) / 1000:.1f} s later"
+            f" ({', '.join(kills) or 'no kill between'}), e.g. {r.example}"
+        )
     for line in d["rebuild"][:20]:
         print(f"  rebuild: {line}")
     for k, v in result.items():

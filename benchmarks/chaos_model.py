@@ -70,6 +70,7 @@ class Msg:
     member: int | None = None  # the member whose line it changes (CHANGING kinds)
     again: int | None = None  # redeliver: the seq of the message delivered again (same id)
     qty: int | None = None  # join/edit: the quantity the member now wants
+    stale: dict[int, str] = field(default_factory=dict)  # race: member -> the old text of their line this copy shows
 
 
 @dataclass
@@ -151,12 +152,16 @@ class Script:
         m.line = f"{m.label} 草莓{m.qty}盒"
         lag = self.rng.choice([1, 2, 3]) if len(self.history) > 3 and self.rng.random() < 0.12 else 0
         base = self.history[-1 - lag] if lag else self._group_list()
+        # an old copy shows the old text of lines edited since: remember whose (the stories name it)
+        stale = {self.order[k]: old for k, old in enumerate(base) if old != self.members[self.order[k]].line}
         self.order.append(m.idx)
-        self._say("race" if lag else "join", m.wxid, chain_text([*base, m.line]), m.idx)
+        self._say("race" if lag else "join", m.wxid, chain_text([*base, m.line]), m.idx).stale = stale
 
-    def _edit(self, m: Member) -> None:
+    def _edit(self, m: Member, back: bool | None = None) -> None:
         assert m.qty is not None
-        back = len(m.history) >= 2 and m.history[-2] != m.qty and self.rng.random() < 0.5
+        if back is None:
+            back = self.rng.random() < 0.5
+        back = back and len(m.history) >= 2 and m.history[-2] != m.qty
         m.qty = m.history[-2] if back else self.rng.choice([q for q in range(1, 6) if q != m.qty])
         m.history.append(m.qty)
         m.line = f"{m.label} 草莓{m.qty}盒"
@@ -178,11 +183,13 @@ class Script:
                 self._edit(rng.choice(active()[-40:]))
             if rng.random() < 0.08 and len(active()) > 3:
                 self._cancel(rng.choice(active()[:-1]))
-            if rng.random() < 0.05 and self.last_chain:
-                who = rng.choice(sorted(self.last_chain))
-                self._say("repeat", who, self.msgs[self.last_chain[who]].text)
+            recent = self.msgs[-4:]  # a repeat or a redelivery comes soon after the message (never hours later)
+            copies = [x for x in recent if x.kind in CHANGING]
+            if rng.random() < 0.05 and copies:
+                mine = rng.choice(copies)
+                self._say("repeat", mine.talker, mine.text)
             if rng.random() < 0.06:
-                old = rng.choice(self.msgs)
+                old = rng.choice(recent)
                 self._say("redeliver", old.talker, old.text, again=old.seq if old.again is None else old.again)
             if rng.random() < 0.12:
                 self._say("chatter", rng.choice(self.members[: m.idx + 1]).wxid, rng.choice(CHATTER))
@@ -190,7 +197,7 @@ class Script:
                 self._say("summary", LEADER["id"], "汇总")
         edited = [m for m in active() if len(m.history) >= 2]
         for m in rng.sample(edited, min(4, len(edited))):  # late edits back to an earlier text, no kill involved
-            self._edit(m)
+            self._edit(m, back=True)
         self._say("summary", LEADER["id"], "汇总")
 
     def _with_faults(self, kills: int, gateway_kills: int, redis_kills: int) -> list[Step]:
@@ -290,12 +297,17 @@ def judge(script: Script, orders: Iterable[StoredOrder], missed: set[int]) -> tu
 
 
 def story(script: Script, key: str, missed: set[int]) -> str:
-    """The member's messages, oldest first: `join 2 → edit 3 (missed) → cancel`."""
+    """The member's messages, oldest first, and old copies showing an old text of their line:
+    `join 2 → edit 3 (missed) → #41 race copy shows 草莓2盒 → cancel`."""
     parts = []
-    for seq in script.changes_of(key):
-        msg = script.msgs[seq]
-        what = msg.kind if msg.qty is None else f"{msg.kind} {msg.qty}"
-        parts.append(what + (" (missed)" if seq in missed else ""))
+    idx = next(m.idx for m in script.members if m.key == key)
+    for msg in script.msgs:
+        gone = " (missed)" if msg.seq in missed else ""
+        if msg.kind in CHANGING and msg.member == idx:
+            parts.append((msg.kind if msg.qty is None else f"{msg.kind} {msg.qty}") + gone)
+        elif idx in msg.stale:
+            old = msg.stale[idx].split()[-1]
+            parts.append(f"#{msg.seq} race copy shows {old}{gone}")
     return " → ".join(parts)
 
 
@@ -325,22 +337,31 @@ def digest_facts(text: str, labels: Sequence[str]) -> set[tuple[str, str, str]]:
 
 def repeated_digests(
     script: Script, digests: Sequence[tuple[float, str]], said_at: dict[int, float], doubled: set[str]
-) -> tuple[int, list[str]]:
+) -> list[Repeat]:
     """Digests that tell a member's order again when nothing of theirs changed since it was told (the same section,
     the same text, no message of theirs in between); members with two orders (told twice rightly) are left out.
     `digests`: (gateway ms, text) in order; `said_at`: seq -> gateway ms of each message said."""
     labels = [m.key for m in script.members]
     changes = {m.key: sorted(said_at[s] for s in script.changes_of(m.key) if s in said_at) for m in script.members}
     told: dict[tuple[str, str, str], float] = {}
-    count, samples = 0, []
+    repeats = []
     for at, text in digests:
         facts = digest_facts(text, labels)
         again = [
             f for f in facts if f in told and f[1] not in doubled and not any(told[f] < t <= at for t in changes[f[1]])
         ]
         if again:
-            count += 1
-            samples.append(f"{len(again)}/{len(facts)} told again, e.g. {sorted(again)[0]}")
+            first = min(told[f] for f in again)
+            repeats.append(Repeat(first, at, len(again), len(facts), " ".join(sorted(again)[0][1:])))
         for f in facts:
             told[f] = at
-    return count, samples
+    return repeats
+
+
+@dataclass(frozen=True)
+class Repeat:
+    told_at: float  # gateway ms when an earlier digest told it
+    at: float  # gateway ms of the digest telling it again
+    again: int  # members told again
+    facts: int  # members this digest names
+    example: str
