@@ -240,14 +240,14 @@ class Chaos:
             time.sleep(self.rng.uniform(0, 0.2))
         elif step.mode == "after_digest":
             before = len(self.collect_said())
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + 3
             while time.monotonic() < deadline:
                 items = self.gw.said(ROOM)
                 if any(is_digest(x["text"]) for x in items[before:]):
                     break
                 time.sleep(0.003)
             else:
-                step.mode = "after_digest (none came in 5 s)"
+                step.mode = "after_digest (none came in 3 s)"
         self.kill_bot(step.mode)
 
     def kill_gateway(self, step: GatewayKill) -> None:
