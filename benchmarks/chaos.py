@@ -141,7 +141,11 @@ class Chaos:
         self.messages = self.kills = 0
         self.log: list[str] = []
         self.details: dict[str, Any] = {}
-        self.kill_times: list[tuple[float, str]] = []  # epoch ms (the gateway's clock is this machine's)
+        self.kill_times: list[tuple[float, str]] = []
+        self.up = False  # the bot is connected (else what members say now is not delivered to it)
+        self.said_down: set[int] = (
+            set()
+        )  # message ids (by seq) said while it was not  # epoch ms (the gateway's clock is this machine's)
         self.redis: OwnRedis | None = None
         self.db_url = f"sqlite+aiosqlite:///{work / 'data' / 'tuanbot.db'}"
         self.gw = GatewayProcess(log_path=work / "gateway.log")
@@ -182,6 +186,7 @@ class Chaos:
         self.bot.start()
         if not self.tail.wait("channel_connected", 90, self.bot):
             raise RuntimeError(f"the bot did not connect within 90 s:\n{self.bot.tail()}")
+        self.up = True
         if measure:
             self.recover.append(time.monotonic() - began)
 
@@ -189,6 +194,7 @@ class Chaos:
         assert self.bot.proc is not None
         self.bot.proc.kill()
         self.bot.proc.wait(10)
+        self.up = False
         self.kills += 1
         self.log.append(f"kill {self.kills}: {why}")
         self.kill_times.append((time.time() * 1000, f"kill {self.kills} ({why})"))
@@ -206,6 +212,8 @@ class Chaos:
         mid = f"chaos-{self.args.seed}-{msg.again if msg.again is not None else msg.seq}"
         answer = self.gw.say_raw(ROOM, msg.talker, msg.text, message_id=mid)
         self.said_at.setdefault(msg.seq, float(answer["at"]))
+        if not self.up:
+            self.said_down.add(msg.again if msg.again is not None else msg.seq)
         self.messages += 1
         time.sleep(self.args.gap * self.rng.uniform(0.5, 1.5))
 
@@ -253,6 +261,7 @@ class Chaos:
     def kill_gateway(self, step: GatewayKill) -> None:
         self.collect_said()
         self.gw.kill()
+        self.up = False
         self.log.append("gateway killed")
         time.sleep(self.rng.uniform(0.5, 1.5))
         self.gw.restart()
@@ -262,6 +271,7 @@ class Chaos:
             self.say(msg)
         if not self.tail.wait("channel_reconnected", 60, self.bot):
             raise RuntimeError(f"the bot did not reconnect to the gateway:\n{self.bot.tail()}")
+        self.up = True
 
     def kill_redis(self, step: RedisKill) -> None:
         assert self.redis is not None
@@ -374,7 +384,14 @@ def report(chaos: Chaos, result: dict[str, Any]) -> None:
     d = chaos.details
     print(f"backend {chaos.args.backend}, seed {chaos.args.seed}, {len(chaos.script.members)} members")
     print(f"faults: {'; '.join(chaos.log)}")
-    print(f"messages the bot never saw: {len(d['missed'])}")
+    down = {f"chaos-{chaos.args.seed}-{s}" for s in chaos.said_down}
+    ids = {f"chaos-{chaos.args.seed}-{s}" for s in d["missed"]} & {
+        f"chaos-{chaos.args.seed}-{m.again if m.again is not None else m.seq}" for m in chaos.script.msgs
+    }
+    print(
+        f"messages (distinct ids) the bot never stored: {len(ids)}: {len(ids & down)} said while it was down or"
+        f" reconnecting, {len(ids - down)} delivered to a running bot and lost with it at a kill"
+    )
     names = {m.wxid: m.name for m in chaos.script.members}
     for defect in d["defects"]:
         print(f"  {defect.kind:18} {defect.member}: wants {defect.want}, stored {defect.stored}; {defect.story}")
@@ -404,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kills", type=int, default=22, help="bot SIGKILLs")
     p.add_argument("--gateway-kills", type=int, default=3)
     p.add_argument("--redis-kills", type=int, default=None, help="default: 2 on pg, none on sqlite")
-    p.add_argument("--gap", type=float, default=0.06, help="mean seconds between two member messages")
+    p.add_argument("--gap", type=float, default=0.12, help="mean seconds between two member messages")
     p.add_argument("--keep", action="store_true", help="keep the work dir (logs, store) and print where")
     args = p.parse_args(argv)
     if args.redis_kills is None:
