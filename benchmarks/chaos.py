@@ -11,10 +11,14 @@ up front from the seed; what the bot misses depends on timing). The faults, at p
   start-up, before it connects. After a kill the next 0-3 member messages are said while the bot is down (the
   gateway does not replay them: the bot never sees them), then the bot is started again;
 - gateway SIGKILL: back on the same ports after ~1 s with a fresh mock world (the room is made again); the bot
-  reconnects by itself; 1-2 messages are said meanwhile;
-- on PostgreSQL, Redis (a redis-server of our own on a spare port) SIGKILLed under traffic and started again.
+  reconnects by itself; 1-2 recent messages are delivered again meanwhile;
+- on PostgreSQL, Redis (a redis-server of our own on a spare port) SIGKILLed under traffic, two recent messages
+  delivered again at once, and Redis started again 6-12 member messages later.
 
-Then two members post the group's whole list, the bot is stopped with SIGTERM, and the store is read.
+Members speak every ~0.12 s (`--gap`), the pace of a busy 接龙; a bot still working through a backlog loses the
+messages it had received but not yet journaled when it is killed (the report counts those apart from the ones said
+while it was down). Then two members post the group's whole list, the bot is stopped with SIGTERM, and the store is
+read.
 Counts (`--json`, last line): the model's five defect counters per member, `never_handled` (messages stored and never
 marked handled), `repeated_digests` (digests telling a member's unchanged order again, `chaos_model.repeated_digests`),
 `rebuild_differences` (lines `tuanbot rebuild` prints), `recover_*_s` (from spawning a killed bot's successor to its
@@ -26,11 +30,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,8 +44,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from benchmarks.chaos_model import (  # noqa: E402
     LEADER,
@@ -52,80 +52,16 @@ from benchmarks.chaos_model import (  # noqa: E402
     Msg,
     RedisKill,
     Script,
-    StoredOrder,
     is_digest,
     judge,
     repeated_digests,
 )
+from benchmarks.chaos_support import PG_ADMIN, LogTail, OwnRedis, admin, read_store  # noqa: E402
 from tests.e2e.bot_process import BotProcess, e2e_config  # noqa: E402
 from tests.e2e.gateway_process import GatewayProcess  # noqa: E402
 
 GROUP = "阳光花园团购群"
 ROOM = "chaos@chatroom"
-PG_ADMIN = os.environ.get("TUANBOT_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-
-
-class LogTail:
-    """The bot's operator log, read on from where we stopped (it outlives every bot process)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path, self.offset = path, 0
-
-    def new(self) -> list[dict[str, Any]]:
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.offset)
-                data = f.read()
-        except OSError:
-            return []
-        end = data.rfind(b"\n") + 1
-        self.offset += end
-        out = []
-        for line in data[:end].splitlines():
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                continue
-        return out
-
-    def wait(self, event: str, timeout: float, bot: BotProcess | None = None) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(r.get("event") == event for r in self.new()):
-                return True
-            if bot is not None and not bot.running():
-                raise RuntimeError(f"the bot exited ({bot.proc and bot.proc.returncode}):\n{bot.tail()}")
-            time.sleep(0.02)
-        return False
-
-
-class OwnRedis:
-    def __init__(self, work: Path) -> None:
-        self.binary = shutil.which("redis-server")
-        if self.binary is None:
-            raise SystemExit("redis-server not found: the pg run kills a Redis of its own")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.url = f"redis://127.0.0.1:{self.port}/3"
-
-    def start(self) -> None:
-        cmd = [str(self.binary), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}  # libfaketime crashes redis-server
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        for _ in range(250):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError("own redis-server did not start")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
 
 
 class Chaos:
@@ -159,7 +95,7 @@ class Chaos:
         drop: tuple[str, ...] = ("TUANBOT_REDIS_URL",)
         if self.args.backend == "pg":
             name = f"chaos_{uuid.uuid4().hex[:10]}"
-            asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+            asyncio.run(admin(f'CREATE DATABASE "{name}"'))
             self.db_name = name
             self.db_url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
             self.redis = OwnRedis(self.work)
@@ -221,7 +157,10 @@ class Chaos:
         down = 0  # messages left to say before the killed bot is started again
         pending: Kill | None = None  # the kill the bot is down from
         finals = 0
+        redis_left = 0  # messages left to say before the killed Redis is started again
         for step in self.script.steps:
+            if redis_left > 0 and isinstance(step, Msg) and step.kind == "final":
+                redis_left = self.redis_back()
             if pending is not None and (not isinstance(step, Msg) or step.kind == "final"):
                 self.spawn(startup_kills=pending.startup)  # nothing but member messages happens while it is down
                 pending = None
@@ -231,13 +170,20 @@ class Chaos:
                 finals += step.kind == "final"
                 self.say(step)
                 down -= 1
+                redis_left -= 1
+                if redis_left == 0:
+                    redis_left = self.redis_back()
             elif isinstance(step, Kill):
                 self.kill(step)
                 pending, down = step, step.down
             elif isinstance(step, GatewayKill):
                 self.kill_gateway(step)
-            elif isinstance(step, RedisKill):
-                self.kill_redis(step)
+            elif isinstance(step, RedisKill) and self.redis is not None and redis_left <= 0:
+                self.redis.kill()
+                self.log.append("redis killed")
+                for msg in self.next_messages(2):  # redeliveries too, with no handled marks to answer them
+                    self.say(msg)
+                redis_left = step.down
             if pending is not None and down <= 0:
                 self.spawn(startup_kills=pending.startup)
                 pending = None
@@ -273,13 +219,11 @@ class Chaos:
             raise RuntimeError(f"the bot did not reconnect to the gateway:\n{self.bot.tail()}")
         self.up = True
 
-    def kill_redis(self, step: RedisKill) -> None:
+    def redis_back(self) -> int:
         assert self.redis is not None
-        self.redis.kill()
-        self.log.append("redis killed")
-        for msg in self.next_messages(step.down):
-            self.say(msg)
         self.redis.start()
+        self.log.append("redis back")
+        return 0
 
     def next_messages(self, n: int) -> list[Msg]:
         """Filler said during an outage: chatter and repeats only, so the script's own steps keep their places."""
@@ -303,10 +247,13 @@ class Chaos:
     # --- the verdict -----------------------------------------------------------------------------------------------
 
     def verdict(self) -> dict[str, Any]:
-        orders, stored_ids, unhandled, lines = asyncio.run(_read_store(self.db_url))
+        orders, stored_ids, unhandled, lines = asyncio.run(read_store(self.db_url))
         ids = {s: f"chaos-{self.args.seed}-{s}" for s in range(len(self.script.msgs))}
         missed = {s for s, mid in ids.items() if mid not in stored_ids}
-        counts, defects = judge(self.script, orders, missed)
+        notes = {s: "missed" for s in missed} | {
+            s: "stored, never handled" for s, mid in ids.items() if mid in unhandled
+        }
+        counts, defects = judge(self.script, orders, notes)
         doubled = {d.member.replace(" ", "") for d in defects if d.kind == "duplicated"}
         repeats = repeated_digests(self.script, sorted(self.said), self.said_at, doubled)
         rebuild = self.rebuild()
@@ -317,7 +264,7 @@ class Chaos:
             "messages": self.messages,
             "expected": sum(q is not None for q in self.script.truth().values()),
             **{k: counts[k] for k in ("lost", "duplicated", "wrong_qty", "cancel_missed", "wrongly_cancelled")},
-            "never_handled": unhandled,
+            "never_handled": len(unhandled),
             "repeated_digests": len(repeats),
             "rebuild_differences": len(rebuild),
             "recover_p50_s": round(statistics.median(recover), 2),
@@ -339,45 +286,6 @@ class Chaos:
         self.gw.stop()
         if self.redis is not None:
             self.redis.kill()
-
-
-async def _admin(sql: str) -> None:
-    engine = create_async_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
-async def _read_store(url: str) -> tuple[list[StoredOrder], set[str], int, list[Any]]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    text(
-                        "SELECT o.id, o.participant, o.status, ol.product, ol.qty FROM orders o "
-                        "LEFT JOIN order_lines ol ON ol.order_id = o.id ORDER BY o.id"
-                    )
-                )
-            ).all()
-            msgs = (await conn.execute(text("SELECT msg_id, handled_at FROM messages"))).all()
-            chain = (
-                await conn.execute(
-                    text("SELECT who, raw, author_id, first_msg_id, status FROM chain_lines ORDER BY id")
-                )
-            ).all()
-    finally:
-        await engine.dispose()
-    by_id: dict[int, StoredOrder] = {}
-    for oid, who, status, product, qty in rows:
-        got = by_id.get(oid)
-        add = float(qty) if product == "草莓" and qty is not None else None
-        if got is not None and add is not None:
-            add += got.qty or 0.0
-        by_id[oid] = StoredOrder(who, status, add if add is not None else (got.qty if got else None))
-    return list(by_id.values()), {m for m, _ in msgs}, sum(1 for _, h in msgs if h is None), list(chain)
 
 
 def report(chaos: Chaos, result: dict[str, Any]) -> None:
@@ -438,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         chaos.teardown()
         if args.backend == "pg" and hasattr(chaos, "db_name") and not args.keep:
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{chaos.db_name}" WITH (FORCE)'))
+            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{chaos.db_name}" WITH (FORCE)'))
         if args.keep:
             print(f"work dir: {work}", file=sys.stderr)
         else:

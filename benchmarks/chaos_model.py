@@ -87,7 +87,7 @@ class GatewayKill:
 
 @dataclass
 class RedisKill:
-    down: int  # messages said while Redis is down
+    down: int  # member messages said while Redis is down
 
 
 Step = Msg | Kill | GatewayKill | RedisKill
@@ -212,7 +212,7 @@ class Script:
                 plan.append(Kill(mode if mode != "startup" else "mid_burst", rng.choice([0, 1, 1, 2, 3])))
         faults: list[Step] = [*plan]
         faults += [GatewayKill(rng.choice([1, 2])) for _ in range(gateway_kills)]
-        faults += [RedisKill(rng.choice([2, 3, 4])) for _ in range(redis_kills)]
+        faults += [RedisKill(rng.randint(6, 12)) for _ in range(redis_kills)]
         rng.shuffle(faults)
         n = len(self.msgs)
         # spread over the burst (not in its first messages: the bot has something to lose by then)
@@ -265,8 +265,9 @@ class Defect:
 COUNTERS = ("lost", "duplicated", "wrong_qty", "cancel_missed", "wrongly_cancelled")
 
 
-def judge(script: Script, orders: Iterable[StoredOrder], missed: set[int]) -> tuple[Counter[str], list[Defect]]:
-    """Compare the store with the truth; `missed`: seqs the bot never saw (said while it was down)."""
+def judge(script: Script, orders: Iterable[StoredOrder], notes: dict[int, str]) -> tuple[Counter[str], list[Defect]]:
+    """Compare the store with the truth; `notes`: seq -> what became of a message the bot did not handle
+    (`missed`: never stored; `stored, never handled`)."""
     by_member: dict[str, list[StoredOrder]] = {}
     for o in orders:
         by_member.setdefault(squash(o.participant), []).append(o)
@@ -288,7 +289,7 @@ def judge(script: Script, orders: Iterable[StoredOrder], missed: set[int]) -> tu
         if kind:
             counts[kind] += 1
             stored = [f"{o.status}:{o.qty}" for o in mine]
-            defects.append(Defect(kind, names[key].label, want, stored, story(script, key, missed)))
+            defects.append(Defect(kind, names[key].label, want, stored, story(script, key, notes)))
     for key, mine in by_member.items():
         if key not in names and any(o.status != "cancelled" for o in mine):
             counts["duplicated"] += 1
@@ -296,13 +297,13 @@ def judge(script: Script, orders: Iterable[StoredOrder], missed: set[int]) -> tu
     return counts, defects
 
 
-def story(script: Script, key: str, missed: set[int]) -> str:
+def story(script: Script, key: str, notes: dict[int, str]) -> str:
     """The member's messages, oldest first, and old copies showing an old text of their line:
     `join 2 → edit 3 (missed) → #41 race copy shows 草莓2盒 → cancel`."""
     parts = []
     idx = next(m.idx for m in script.members if m.key == key)
     for msg in script.msgs:
-        gone = " (missed)" if msg.seq in missed else ""
+        gone = f" ({notes[msg.seq]})" if msg.seq in notes else ""
         if msg.kind in CHANGING and msg.member == idx:
             parts.append((msg.kind if msg.qty is None else f"{msg.kind} {msg.qty}") + gone)
         elif idx in msg.stale:
