@@ -31,7 +31,7 @@ KEYS = {
 
 def test_a_small_chaos_run_loses_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     _need_node()
-    args = ["--json", "--seed", "5", "--members", "10", "--kills", "3", "--gateway-kills", "0"]
+    args = ["--json", "--seed", "5", "--members", "10", "--kills", "3", "--gateway-kills", "0", "--gap", "0.05"]
     assert chaos.main(args) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     result = json.loads(last)
