@@ -121,3 +121,16 @@ async def read_store(url: str) -> tuple[list[StoredOrder], set[str], set[str], l
             add += got.qty or 0.0
         by_id[oid] = StoredOrder(who, status, add if add is not None else (got.qty if got else None))
     return list(by_id.values()), {m for m, _ in msgs}, {m for m, h in msgs if h is None}, list(chain)
+
+
+async def handled_ids(url: str, ids: set[str]) -> set[str]:
+    """Which of these messages the bot has stored and marked handled."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT msg_id FROM messages WHERE handled_at IS NOT NULL"))).all()
+    except Exception:  # not created yet, or busy: ask again
+        return set()
+    finally:
+        await engine.dispose()
+    return {r[0] for r in rows} & ids
