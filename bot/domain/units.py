@@ -44,6 +44,26 @@ def units(qty: Decimal) -> int:
     return max(1, math.ceil(qty))
 
 
+#: The finest quantity each unit can be ordered in. A member can say half of anything (`半盒`, `一斤半`: the only
+#: fraction Chinese numerals give, and `units` already counts half a box as a box taken); what is weighed reads to a
+#: tenth (`0.3kg`, `1.2斤`, as a scale shows it); grams are whole. Anything finer (0.0000001) is a typo or a probe.
+_WEIGHED = {"斤": Decimal("0.1"), "kg": Decimal("0.1"), "公斤": Decimal("0.1"), "千克": Decimal("0.1")}
+_WHOLE = {"g": Decimal(1), "克": Decimal(1)}
+_HALF = Decimal("0.5")
+
+
+def qty_step(unit: str | None) -> Decimal:
+    """The finest step a quantity in `unit` may take (see above)."""
+    name = (unit or "").strip()
+    key = name.lower() if name.lower() in ("kg", "g") else name
+    return _WEIGHED.get(key) or _WHOLE.get(key) or _HALF
+
+
+def qty_allowed(qty: Decimal, unit: str | None) -> bool:
+    """Is `qty` a whole number of `unit`'s steps (and positive)?"""
+    return qty > 0 and qty % qty_step(unit) == 0
+
+
 def stocked(buy: Buy) -> dict[str, int]:
     """The buy's products with a stock limit, and the limit."""
     return {item.product: item.stock for item in buy.items if item.stock is not None}
