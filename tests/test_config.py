@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import resource
 import subprocess
 import sys
@@ -30,7 +32,10 @@ from bot.config import (
     parse_offset,
     parse_weekly,
 )
+from bot.lifecycle import Lifecycle
 from tests.conftest import CONTRACT
+from tests.harness import CONFIG as HARNESS_CONFIG
+from tests.harness import BotHarness, chain
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "config"
@@ -605,3 +610,28 @@ def test_tuanbot_check_refuses_hostile_yaml_within_bounded_memory(
     assert proc.returncode == 1, proc.stderr
     assert f"{path}{says}" in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+async def test_a_running_bot_keeps_answering_while_an_alias_bomb_is_reloaded(data_dir: Path, tmp_path: Path) -> None:
+    """The file watch sees a bomb: the reload is refused at its line, the running config stays, members are answered."""
+    path = tmp_path / "config.yaml"
+    path.write_text(HARNESS_CONFIG, encoding="utf-8")
+    async with BotHarness(data_dir, config=load_config(path)) as bot:
+        life = Lifecycle(bot.app)
+        assert not await life.check_file()  # the watch's first look: nothing changed
+        bomb = HARNESS_CONFIG + BILLION_LAUGHS.removeprefix("timezone: Asia/Shanghai\n")
+        path.write_text(bomb, encoding="utf-8")
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        reload = asyncio.create_task(life.check_file())  # one step of the file watch
+        await bot.say("张姐", chain("#接龙 周六丹东草莓团\n例 3栋 王阿姨 草莓1盒", "张姐 草莓1盒"))
+        bot.expect_said(["✅ 已记录:张姐 草莓1盒\n合计:草莓1盒\n【周六丹东草莓团】已有1人,还差4人成团"])
+        assert not await reload
+        line = bomb.splitlines().index("f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]") + 1
+        (failed,) = bot.logged("config_reload_failed")
+        assert failed["problems"] == [
+            f"{path}:{line}: aliases (*e) would expand the file past 100,000 values (a YAML alias bomb); "
+            "write the values out or use fewer aliases"
+        ]
+        assert bot.app.services.config.source == path.resolve()
+        assert [b.id for b in bot.app.services.config.buys] == ["caomei"]
