@@ -206,3 +206,11 @@ async def test_path_tricks_on_the_export_find_nothing(client: Client, path: str)
     status, _, body = await raw_http(client, raw_get(path))
     assert status == 404
     assert "error" in json.loads(body)
+
+
+@pytest.mark.parametrize("key", [b"\xff\xfe", "钥匙".encode("gbk")])
+async def test_an_idempotency_key_that_is_not_printable_text_is_400(client: Client, db: Database, key: bytes) -> None:
+    body = json.dumps(order_body("王", ("草莓", 1, "盒"))).encode()
+    status, _, answer = await raw_http(client, raw_post(body, key=key))
+    assert (status, json.loads(answer)) == (400, {"error": "the Idempotency-Key must be printable text"})
+    assert await nothing_stored(db)
