@@ -2,7 +2,7 @@
 
 A real 接龙 has at most a few hundred lines and a member a handful of orders per buy; the probe of issue 17 sent one
 100,000-character chain of fake lines and got 5,617 orders in three seconds. Two caps (`chain:` in config.yaml):
-- `max_lines` (500): the lines of one message past the 500th are not read (not even looked at);
+- `max_lines` (1000): the lines of one message past the 1000th are not read (not even looked at);
 - `max_orders_per_member` (20): the new orders one member's messages may create in one buy (in one group). A new
   line counts for its author; a line healed from a message the bot missed has no author, so it counts for the
   member whose copy carried it. The sender's own lines are counted first, so a member whose copy also carries

@@ -15,7 +15,7 @@ SMALL_CAPS = CONFIG.replace(
 )
 
 
-def note(who: str, lines: int, *, max_lines: int = 500, max_orders: int = 20) -> str:
+def note(who: str, lines: int, *, max_lines: int = 1000, max_orders: int = 20) -> str:
     return (
         f"@张姐 团长请注意:{who}发的接龙有{lines}行超过上限(每条最多{max_lines}行,每人每团最多{max_orders}单),"
         "没有记录,请核对~"
@@ -29,8 +29,8 @@ async def test_one_member_flooding_a_chain_gets_her_cap_and_the_leader_is_told_o
     async with BotHarness(data_dir) as bot:
         await bot.say("王阿姨", flood)
         await bot.settle(horizon=timedelta(minutes=1))
-        # 500 lines read; her own line (the copy's last new one) first, then 19 of the lines it carried
-        kept = [*fake[:19], fake[499]]
+        # 1000 lines read; her own line (the copy's last new one) first, then 19 of the lines it carried
+        kept = [*fake[:19], fake[999]]
         assert await bot.orders() == [(line.removesuffix(" 草莓1盒"), ["草莓1盒"]) for line in kept]
         listed = ";".join(kept[:8])
         bot.expect_said(
