@@ -58,19 +58,17 @@ def units(qty: Decimal) -> int:
     return max(1, math.ceil(qty))
 
 
-#: The finest quantity each unit can be ordered in. A member can say half of anything (`半盒`, `一斤半`: the only
-#: fraction Chinese numerals give, and `units` already counts half a box as a box taken); what is weighed reads to a
-#: tenth (`0.3kg`, `1.2斤`, as a scale shows it); grams are whole. Anything finer (0.0000001) is a typo or a probe.
-_WEIGHED = {"斤": Decimal("0.1"), "kg": Decimal("0.1"), "公斤": Decimal("0.1"), "千克": Decimal("0.1")}
-_WHOLE = {"g": Decimal(1), "克": Decimal(1)}
+#: The finest quantity the backend stores (`qty_step`), by the same classes. A unit that counts whole things takes
+#: halves: whole is the norm, and a half (半盒, 4.5盒) is the one fraction a member can say in words, which the chat
+#: records as written and flags (`odd_quantity`), so the backend must hold it too. A unit that splits (斤, kg, 克, or
+#: one not known) takes hundredths (1.25斤, 0.35kg). Anything finer (0.0000001) is a slip or a probe, never an order.
 _HALF = Decimal("0.5")
+_HUNDREDTH = Decimal("0.01")
 
 
 def qty_step(unit: str | None) -> Decimal:
     """The finest step a quantity in `unit` may take (see above)."""
-    name = (unit or "").strip()
-    key = name.lower() if name.lower() in ("kg", "g") else name
-    return _WEIGHED.get(key) or _WHOLE.get(key) or _HALF
+    return _HALF if whole_only((unit or "").strip()) else _HUNDREDTH
 
 
 def qty_allowed(qty: Decimal, unit: str | None) -> bool:

@@ -164,7 +164,13 @@ async def test_a_crlf_buy_id_stored_before_the_rule_still_exports_with_safe_head
 
 @pytest.mark.parametrize(
     ("qty", "unit", "step"),
-    [(0.0000001, "盒", "0.5"), ("0.0000001", None, "0.5"), (1.25, "斤", "0.1"), (0.05, "kg", "0.1"), (2.5, "g", "1")],
+    [
+        (0.0000001, "盒", "0.5"),
+        (3.33, "盒", "0.5"),
+        ("0.0000001", None, "0.01"),
+        (1.255, "斤", "0.01"),
+        (0.001, "kg", "0.01"),
+    ],
 )
 async def test_a_quantity_finer_than_its_unit_allows_is_422(
     client: Client, db: Database, qty: Any, unit: str | None, step: str
@@ -176,7 +182,10 @@ async def test_a_quantity_finer_than_its_unit_allows_is_422(
     assert await nothing_stored(db)
 
 
-@pytest.mark.parametrize(("qty", "unit"), [(0.5, "盒"), (3, "盒"), (1.5, "斤"), (1.2, "斤"), (0.3, "kg"), (500, "g")])
+@pytest.mark.parametrize(
+    ("qty", "unit"),
+    [(0.5, "盒"), (3, "盒"), (4.5, "盒"), (1.5, "斤"), (1.25, "斤"), (0.35, "kg"), (500, "g"), (2.5, "克")],
+)
 async def test_a_quantity_its_unit_allows_is_stored(client: Client, qty: Any, unit: str) -> None:
     status, body = await client.post_order(f"ok-{qty}-{unit}", order_body("王", ("草莓", qty, unit)))
     assert (status, body["order"]["items"]) == (201, [{"product": "草莓", "qty": qty, "unit": unit}])
