@@ -1,13 +1,16 @@
 """Commands a group's leaders type in the group: `汇总` (the buy's summary) and `导出` (its xlsx workbook).
-Anyone else typing them gets nothing."""
+Anyone else typing them gets nothing.
+
+`汇总 X` means the buy X names: its id or title, a word of its title, or a product it sells (`汇总 脐橙`); a bare
+`汇总` with several buys open answers for each (one summary each, soonest cutoff first)."""
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
 
-from bot.domain.buys import buys_of_group, current_buy
 from bot.domain.export import export_xlsx
+from bot.domain.subject import buys_for_command
 from bot.domain.summary import format_summary, load_summary
 from bot.events import Kind, Outbound
 
@@ -32,23 +35,19 @@ class LeaderCommands:
         if not ctx.is_leader:
             ctx.log.info("command_refused", command=command, reason="not_a_leader")
             return
-        buy = self._buy(ctx, arg)
-        if buy is None:
-            text = "本群现在没有进行中的团购。" if not arg else f"本群没有叫「{arg}」的团购。"
+        buys = buys_for_command(ctx.services.config, ctx.group.name, arg, ctx.services.clock.now())
+        if not buys:
+            texts = ["本群现在没有进行中的团购。" if not arg else f"本群没有叫「{arg}」的团购。"]
         elif command == "汇总":
-            text = await self._summary(ctx, buy)
+            texts = [await self._summary(ctx, buy) for buy in buys]
         else:
-            text = await self._export(ctx, buy)
-        await ctx.services.sender.enqueue(
-            Outbound(ctx.event.room_id, text), group=ctx.group.name, kind="summary", key=f"reply:{ctx.event.msg_id}"
-        )
-        ctx.log.info("command_run", command=command, buy=buy.id if buy else None)
-
-    def _buy(self, ctx: Context, arg: str) -> Buy | None:
-        config = ctx.services.config
-        if arg:
-            return next((b for b in buys_of_group(config, ctx.group.name) if arg in (b.id, b.title)), None)
-        return current_buy(config, ctx.group.name, ctx.services.clock.now())
+            texts = [await self._export(ctx, buy) for buy in buys]
+        for i, text in enumerate(texts):
+            key = f"reply:{ctx.event.msg_id}" + (f":{i}" if i else "")
+            await ctx.services.sender.enqueue(
+                Outbound(ctx.event.room_id, text), group=ctx.group.name, kind="summary", key=key
+            )
+        ctx.log.info("command_run", command=command, buys=[b.id for b in buys])
 
     async def _summary(self, ctx: Context, buy: Buy) -> str:
         async with ctx.services.db.sessions() as session:

@@ -8,7 +8,7 @@ from pathlib import Path
 from handlers.chain_orders import ChainOrders
 from handlers.leader_commands import LeaderCommands
 from handlers.questions import Questions
-from tests.harness import BotHarness, at, chain
+from tests.harness import BotHarness, Starts, at, chain
 
 CONFIG = """
 timezone: Asia/Shanghai
@@ -165,5 +165,10 @@ async def test_a_mention_is_answered_but_mentioned_chatter_is_not(data_dir: Path
 
 async def test_leader_commands_are_not_questions(data_dir: Path) -> None:
     async with harness(data_dir) as bot:
-        await bot.say("张姐", "汇总")
-        bot.expect_said(["【汇总】周六丹东草莓团(阳光花园1号群)\n合计:暂无订单\n已有0人,还差5人成团"])
+        await bot.say("张姐", "汇总")  # two buys open: a summary each, the soonest cutoff first
+        bot.expect_said(
+            [
+                "【汇总】周六丹东草莓团(阳光花园1号群)\n合计:暂无订单\n已有0人,还差5人成团",
+                Starts("【汇总】五常大米阶梯团(阳光花园1号群)\n合计:暂无订单"),
+            ]
+        )
