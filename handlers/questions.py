@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import select
 
-from bot.domain.question_answers import answer, subject
+from bot.domain.question_answers import Asker, answer, subject_of
 from bot.events import Kind, Outbound
 from bot.parsing.question import Understanding, question_reader
 from storage.models import OutboundMessage
@@ -89,10 +89,12 @@ class Questions:
                     )
             return
         now = services.clock.now()
-        _, product = subject(services.config, ctx.group.name, understanding.product, now)
-        topic = f"q:{ctx.group.name}:{understanding.intent}:{product or ''}"
-        if understanding.intent == "after_sales":
-            topic += f":{event.sender_id}"  # two members' complaints are two complaints
+        about = subject_of(services.config, ctx.group.name, now, understanding.product, event.text)
+        product = about.product or (about.buy.items[0].product if about.buy and about.buy.items else None)
+        buys = ",".join(b.id for b in about.buys)
+        topic = f"q:{ctx.group.name}:{understanding.intent}:{product or ''}:{buys}"
+        if understanding.intent in ("after_sales", "my_orders"):
+            topic += f":{event.sender_id}"  # two members' complaints are two complaints, and their orders their own
         async with services.db.sessions() as session:
             recent = await session.scalar(
                 select(OutboundMessage.id)
@@ -102,7 +104,14 @@ class Questions:
         if recent is not None:
             ctx.log.info("question_deduped", intent=understanding.intent, product=product)
             return
-        text = await answer(services, ctx.group.name, understanding, now)
+        text = await answer(
+            services,
+            ctx.group.name,
+            understanding,
+            now,
+            text=event.text,
+            asker=Asker(event.sender_id, event.sender_name),
+        )
         if text is None:
             ctx.log.info("question_unanswerable", intent=understanding.intent, product=product)
             return
