@@ -64,6 +64,7 @@ def _closed(buy: Buy, now: datetime, tz: ZoneInfo) -> str:
 
 # ------------------------------------------------------------------------------------------- the leader's FAQ words
 
+_ASKED = 0.3  # below this the reader heard no question at all (a statement scores its intent's strength × 0.3)
 Covered = tuple[frozenset[tuple[str, str | None]], ...]  # per FAQ entry: the (intent, product) pairs it covers
 _OVERLAPS: weakref.WeakKeyDictionary[ProductMatcher, dict[tuple[object, ...], Covered]] = weakref.WeakKeyDictionary()
 
@@ -76,7 +77,10 @@ def _overlaps(matcher: ProductMatcher, faq: list[FaqEntry], bot_name: str) -> Co
     if found is None:
         reader = question_reader(matcher, (), bot_name)
         readings = [[reader.understand(v) for v in entry.question] for entry in faq]
-        found = tuple(frozenset((u.intent, u.product) for u in rs if u.answerable and u.intent) for rs in readings)
+        # the leader's own question variants are questions: an intent read at any confidence that asks counts
+        found = tuple(
+            frozenset((u.intent, u.product) for u in rs if u.intent and u.confidence >= _ASKED) for rs in readings
+        )
         if len(per_matcher) >= 8:
             per_matcher.clear()
         per_matcher[key] = found
