@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.domain.answer_text import NO_BUY, item_of, price_now, unit, when, yuan
 from bot.domain.buys import buys_of_group, is_open
+from bot.domain.subject import FLASH_WORDS
 from bot.domain.summary import fmt_qty, load_summary
 from bot.domain.units import sale_unit
 from storage.stock import flash_key
@@ -63,7 +64,7 @@ async def flash_answer(
     running = [s for s in subject.sales if s.start <= now < s.end]
     if intent in ("stock", "price") and subject.product is not None and running:
         return await sale_line(services, running[0], now)
-    named = bool(re.search(r"秒杀|抢购|开抢|限时", text))
+    named = bool(FLASH_WORDS.search(text))
     if named and intent not in ("pickup_time", "pickup_place", "after_sales", "arrival", "how_to_order", "spec"):
         if intent in ("stock", "price") or ASKS_TIME.search(text):
             return "\n".join([await sale_line(services, s, now) for s in subject.sales[:_MAX_LINES]])
@@ -157,7 +158,8 @@ async def spec_answer(services: Services, subject: Subject) -> str | None:
     price in force; a product without a spec says so in a few words."""
     config = services.config
     if subject.product is not None:
-        products = [(subject.buy, subject.product)]
+        buy = subject.buy if subject.buy and item_of(subject.buy, subject.product) else None
+        products = [(buy, subject.product)]
     else:
         products = [(buy, item.product) for buy in subject.buys for item in buy.items]
     lines: list[str] = []
@@ -165,13 +167,15 @@ async def spec_answer(services: Services, subject: Subject) -> str | None:
         catalogue = config.product(product)
         if catalogue is None:
             continue
-        price, ladder = await price_now(services, buy, product) if buy else (Decimal(catalogue.price), False)
-        price_text = f"{'现价' if ladder else ''}{yuan(price, unit(config, buy, product))}" if price is not None else ""
-        if catalogue.spec:
-            lines.append(f"{product}规格:{catalogue.spec}" + (f",{price_text}" if price_text else ""))
+        if buy is None:
+            price = f"参考价{yuan(Decimal(catalogue.price), catalogue.unit)},这期团购里没有"
         else:
-            lines.append(f"{product}" + (f"{price_text}," if price_text else "") + "规格团长还没写,可以问下团长~")
+            now, ladder = await price_now(services, buy, product)
+            price = f"{'现价' if ladder else ''}{yuan(now, unit(config, buy, product))}" if now is not None else ""
+        if catalogue.spec:
+            lines.append(f"{product}规格:{catalogue.spec}" + (f",{price}" if price else ""))
+        else:
+            lines.append(f"{product}" + (f"{price}," if price else "") + "规格团长还没写,可以问下团长~")
     if not lines:
         return None if subject.product is not None or subject.buys else NO_BUY
     return "\n".join(lines)
-

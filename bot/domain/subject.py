@@ -18,7 +18,7 @@ from bot.domain.buys import buys_of_group, current_buy, has_started, is_open
 if TYPE_CHECKING:
     from bot.config import Buy, Config, FlashSale
 
-__all__ = ["Subject", "buys_for_command", "buys_named", "sells", "subject_of"]
+__all__ = ["FLASH_WORDS", "Subject", "buys_for_command", "buys_named", "sells", "subject_of"]
 
 #: words that name the flash sales of a group (`秒杀几点开始`, `抢购还有吗`)
 FLASH_WORDS = re.compile(r"秒杀|抢购|开抢|限时")
@@ -50,8 +50,10 @@ def _core(title: str) -> str:
 
 
 def _names_buy(buy: Buy, text: str) -> bool:
-    folded = text.lower()
-    if buy.id.lower() in folded or buy.title in text:
+    if buy.title in text:
+        return True
+    ident = re.escape(buy.id.lower())  # a whole word: the id `a` is not in `hao`
+    if len(buy.id) >= 3 and re.search(rf"(?<![a-z0-9]){ident}(?![a-z0-9])", text.lower()):
         return True
     core = _core(buy.title)
     return len(core) >= 2 and core in text
