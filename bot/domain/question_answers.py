@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from bot.domain.answer_text import NO_BUY, item_of, remaining, unit, when
 from bot.domain.my_orders import my_orders, my_orders_text
 from bot.domain.offer_answers import flash_answer, price_answer, spec_answer, whats_on_answer
-from bot.domain.subject import Subject, subject_of
+from bot.domain.subject import Subject, sales_of, subject_of
 from bot.domain.summary import load_summary, status_line
 from bot.domain.units import units_left
 from bot.parsing.question import question_reader
@@ -147,9 +147,12 @@ async def answer(
     if intent == "my_orders":
         if asker is None:
             return None
-        if not subject.buys and not subject.sales:
+        # the sales that have started: a claim is an order too (unless the question names a buy)
+        sales = [] if subject.named and not subject.product else sales_of(config, group_name, now, subject.product)
+        sales = [s for s in sales if s.start <= now]
+        if not subject.buys and not sales:
             return NO_BUY
-        found = await my_orders(services, group_name, subject.buys, subject.sales, asker.wxid, asker.name)
+        found = await my_orders(services, group_name, subject.buys, sales, asker.wxid, asker.name)
         return my_orders_text(found, subject.buys)
     if not subject.buys:
         if understanding.product is not None and intent in ("stock", "how_to_order"):

@@ -18,7 +18,7 @@ from bot.domain.buys import buys_of_group, current_buy, has_started, is_open
 if TYPE_CHECKING:
     from bot.config import Buy, Config, FlashSale
 
-__all__ = ["FLASH_WORDS", "Subject", "buys_for_command", "buys_named", "sells", "subject_of"]
+__all__ = ["FLASH_WORDS", "Subject", "buys_for_command", "buys_named", "sales_of", "sells", "subject_of"]
 
 #: words that name the flash sales of a group (`秒杀几点开始`, `抢购还有吗`)
 FLASH_WORDS = re.compile(r"秒杀|抢购|开抢|限时")
@@ -81,7 +81,9 @@ def buys_named(config: Config, group: str, text: str, now: datetime) -> list[Buy
     return _prefer_open([b for b in buys_of_group(config, group) if _names_buy(b, text)], now)
 
 
-def _sales_of(config: Config, group: str, now: datetime, product: str | None) -> tuple[FlashSale, ...]:
+def sales_of(config: Config, group: str, now: datetime, product: str | None) -> tuple[FlashSale, ...]:
+    """The group's flash sales (of `product`, when named) worth talking about now: running, coming, the last one
+    that ended today."""
     mine = [s for s in config.flash_sales if group in {g.name for g in config.groups_of(s.groups)}]
     if product is not None:
         mine = [s for s in mine if s.product == product]
@@ -98,9 +100,9 @@ def subject_of(config: Config, group: str, now: datetime, product: str | None, t
     """What a question in `group` at `now` is about, from the product the reader found and the text itself."""
     sales: tuple[FlashSale, ...] = ()
     if FLASH_WORDS.search(text):
-        sales = _sales_of(config, group, now, product)
+        sales = sales_of(config, group, now, product)
     elif product is not None:
-        sales = tuple(s for s in _sales_of(config, group, now, product) if s.start <= now < s.end)
+        sales = tuple(s for s in sales_of(config, group, now, product) if s.start <= now < s.end)
     named = buys_named(config, group, text, now) if text else []
     if named:
         return Subject(tuple(named), product, sales, named=True)
