@@ -62,8 +62,11 @@ async def flash_answer(
     if not subject.sales:
         return None
     running = [s for s in subject.sales if s.start <= now < s.end]
-    if intent in ("stock", "price") and subject.product is not None and running:
-        return await sale_line(services, running[0], now)
+    if intent in ("stock", "price") and subject.product is not None:
+        if running:
+            return await sale_line(services, running[0], now)
+        if not subject.buys:  # sold only by a sale that is coming or has ended: say when
+            return await sale_line(services, subject.sales[0], now)
     named = bool(FLASH_WORDS.search(text))
     if named and intent not in ("pickup_time", "pickup_place", "after_sales", "arrival", "how_to_order", "spec"):
         if intent in ("stock", "price") or ASKS_TIME.search(text):

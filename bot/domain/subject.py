@@ -32,7 +32,7 @@ _TITLE_TAIL = re.compile(r"(?:阶梯团|拼团|团购|接龙|团)$")
 class Subject:
     buys: tuple[Buy, ...]  # several only when nothing was named and several are open (soonest cutoff first)
     product: str | None  # the product named (canonical name), None when none was
-    sales: tuple[FlashSale, ...] = ()  # the flash sales asked about: running first, then the coming ones
+    sales: tuple[FlashSale, ...] = ()  # the flash sales asked about (by 秒杀 or their product): running, coming, ended
     named: bool = False  # the text named a buy or a product
 
     @property
@@ -102,7 +102,7 @@ def subject_of(config: Config, group: str, now: datetime, product: str | None, t
     if FLASH_WORDS.search(text):
         sales = sales_of(config, group, now, product)
     elif product is not None:
-        sales = tuple(s for s in sales_of(config, group, now, product) if s.start <= now < s.end)
+        sales = sales_of(config, group, now, product)
     named = buys_named(config, group, text, now) if text else []
     if named:
         return Subject(tuple(named), product, sales, named=True)

@@ -72,10 +72,15 @@ async def test_a_flash_sale_product_is_on_offer_during_the_sale(data_dir: Path) 
         bot.expect_said(["砂糖橘秒杀价19.9元/箱(原价29.9元),还剩36箱,今天12:00结束,先到先得~"])
         await bot.say("王阿姨", "砂糖橘多少钱一箱")
         bot.expect_said(["砂糖橘秒杀价19.9元/箱(原价29.9元),还剩36箱,今天12:00结束,先到先得~"])
+        bot.clock.advance_to(at("2026-11-26 12:30"))
+        await bot.say("陈叔", "砂糖橘还有吗")
+        bot.expect_said(["砂糖橘秒杀已于今天12:00结束,下次早点来哦~"])
 
 
 async def test_when_the_flash_sale_starts_is_not_the_pickup_faq(data_dir: Path) -> None:
     async with harness(data_dir) as bot:  # 10:00, an hour before the sale
+        await bot.say("王阿姨", "砂糖橘多少钱")
+        bot.expect_said(["砂糖橘秒杀价19.9元/箱(原价29.9元),今天11:00开抢,12:00结束,限量50箱"])
         await bot.say("小周", "秒杀几点开始")
         bot.expect_said(["砂糖橘秒杀价19.9元/箱(原价29.9元),今天11:00开抢,12:00结束,限量50箱"])
 
