@@ -62,6 +62,9 @@ INTENTS = (
     "after_sales",
     "group_status",
     "faq",
+    "my_orders",  # the asker's own orders and amount: "我订了几盒?", "我接龙了吗"
+    "whats_on",  # the open buys: "今天有什么团?"
+    "spec",  # the catalogue's spec of a product: "车厘子几斤一箱?"
 )
 
 #: the bot answers a question at or above this confidence; below it stays silent (or notes it for the leader)
