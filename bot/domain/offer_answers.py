@@ -24,6 +24,7 @@ __all__ = ["flash_answer", "price_answer", "spec_answer", "whats_on_answer"]
 
 #: a question about a flash sale's times (`秒杀几点开始`, `抢购什么时候结束`)
 ASKS_TIME = re.compile(r"几点|什么时候|啥时候|什么时间|几时|几号|哪天|开始|开抢|结束|截止|多久")
+_PICKUP = re.compile(r"自提|提货|取货|拿货|到货|发货|送货|取|拿|领|提")
 _MAX_LINES = 6  # a long list is an announcement, not an answer
 
 
@@ -67,10 +68,13 @@ async def flash_answer(
             return await sale_line(services, running[0], now)
         if not subject.buys:  # sold only by a sale that is coming or has ended: say when
             return await sale_line(services, subject.sales[0], now)
-    named = bool(FLASH_WORDS.search(text))
-    if named and intent not in ("pickup_time", "pickup_place", "after_sales", "arrival", "how_to_order", "spec"):
-        if intent in ("stock", "price") or ASKS_TIME.search(text):
-            return "\n".join([await sale_line(services, s, now) for s in subject.sales[:_MAX_LINES]])
+    if not FLASH_WORDS.search(text) or intent in ("after_sales", "how_to_order", "spec", "my_orders"):
+        return None
+    # `秒杀几点开始` is about the sale's times whatever the reader heard in 几点 (pickup, arrival, a pickup FAQ);
+    # `秒杀的橘子几点能取` is still a pickup question
+    times = bool(ASKS_TIME.search(text)) and not _PICKUP.search(text)
+    if intent in ("stock", "price", "whats_on") or times:
+        return "\n".join([await sale_line(services, s, now) for s in subject.sales[:_MAX_LINES]])
     return None
 
 

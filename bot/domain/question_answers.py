@@ -23,7 +23,7 @@ from bot.parsing.question import question_reader
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from bot.config import Buy, Config, FaqEntry, Group
+    from bot.config import Buy, Config, Group
     from bot.core.services import Services
     from bot.parsing.products import ProductMatcher
     from bot.parsing.question import Understanding
@@ -69,8 +69,9 @@ Covered = tuple[frozenset[tuple[str, str | None]], ...]  # per FAQ entry: the (i
 _OVERLAPS: weakref.WeakKeyDictionary[ProductMatcher, dict[tuple[object, ...], Covered]] = weakref.WeakKeyDictionary()
 
 
-def _overlaps(matcher: ProductMatcher, faq: list[FaqEntry], bot_name: str) -> Covered:
+def _overlaps(services: Services) -> Covered:
     """Per FAQ entry: the built-in (intent, product) its own question variants read as, by the reader without FAQ."""
+    matcher, faq, bot_name = services.product_matcher(), services.config.faq, services.config.bot.name
     key = (bot_name, tuple((tuple(e.question), e.answer) for e in faq))
     per_matcher = _OVERLAPS.setdefault(matcher, {})
     found = per_matcher.get(key)
@@ -93,11 +94,15 @@ def leader_faq(services: Services, intent: str | None, product: str | None) -> s
     config = services.config
     if intent is None or intent == "faq" or not config.faq:
         return None
-    overlaps = _overlaps(services.product_matcher(), list(config.faq), config.bot.name)
-    for entry, covered in zip(config.faq, overlaps, strict=True):
+    for entry, covered in zip(config.faq, _overlaps(services), strict=True):
         if any(i == intent and (p is None or product is None or p == product) for i, p in covered):
             return entry.answer
     return None
+
+
+def covered_intents(services: Services) -> list[set[str]]:
+    """Per FAQ entry: the built-in intents its questions read as."""
+    return [{intent for intent, _ in covered} for covered in _overlaps(services)]
 
 
 # ---------------------------------------------------------------------------------------------------------- answers
@@ -122,10 +127,13 @@ async def answer(
     flash = await flash_answer(services, subject, intent, text, now)
     if flash is not None:
         return flash
+    leaders = group.leaders if group else []
     if intent == "faq":
         index = understanding.faq_index
-        return config.faq[index].answer if index is not None and 0 <= index < len(config.faq) else None
-    leaders = group.leaders if group else []
+        if index is None or not 0 <= index < len(config.faq):
+            return None
+        complaint = "after_sales" in covered_intents(services)[index]  # the leader hears of it as of any complaint
+        return config.faq[index].answer + (_notify(leaders) if complaint else "")
     words = leader_faq(services, intent, understanding.product)
     if words is not None:
         return words + (_notify(leaders) if intent == "after_sales" else "")

@@ -83,6 +83,8 @@ async def test_when_the_flash_sale_starts_is_not_the_pickup_faq(data_dir: Path) 
         bot.expect_said(["砂糖橘秒杀价19.9元/箱(原价29.9元),今天11:00开抢,12:00结束,限量50箱"])
         await bot.say("小周", "秒杀几点开始")
         bot.expect_said(["砂糖橘秒杀价19.9元/箱(原价29.9元),今天11:00开抢,12:00结束,限量50箱"])
+        await bot.say("陈叔", "秒杀的砂糖橘几点能取")  # a pickup question about the sale's goods stays one
+        bot.expect_said(["每天下午5点开始取货,东门快递柜旁。"])
 
 
 async def test_the_leaders_faq_beats_the_built_in_answer_it_covers(data_dir: Path) -> None:
