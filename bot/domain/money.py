@@ -89,22 +89,35 @@ class Prices:
         price = self.price_of(product, unit)
         return None if price is None else to_cents(price * Decimal(qty))
 
+    def _label(self, it: Itemish) -> str:
+        """An unpriced item as the leader reads it: the product, with the unit when the product has a price."""
+        return f"{it.product}({it.unit})" if it.product.strip() in self.by_product else it.product
+
     def amount(self, items: Iterable[Itemish]) -> Amount:
         """An order's amount: the sum of its items' rounded amounts."""
         total = Amount()
         for it in items:
             value = self.item_amount(it.product, it.qty, it.unit)
-            label = f"{it.product}{it.unit or ''}"
-            total = total + (Amount(value) if value is not None else Amount(unpriced=(label,)))
+            total = total + (Amount(value) if value is not None else Amount(unpriced=(self._label(it),)))
         return total
 
 
 def total(amounts: Iterable[Amount]) -> Amount:
-    """A buy's total: the sum of its orders' amounts."""
+    """A buy's total: the sum of its orders' amounts (each unpriced product named once)."""
     out = Amount()
     for a in amounts:
         out = out + a
-    return out
+    return Amount(out.value, tuple(dict.fromkeys(out.unpriced)))
+
+
+def amount_text(amount: Amount) -> str:
+    """`79.80元`; `39.90元(礼盒未计价)` when part of it has no price; `未计价` when none of it has."""
+    if not amount.unpriced:
+        return f"{fmt_money(amount.value)}元"
+    names = "、".join(dict.fromkeys(amount.unpriced))
+    if amount.value == 0:
+        return f"{names}未计价"
+    return f"{fmt_money(amount.value)}元({names}未计价)"
 
 
 def ladder_price(buy: Buy, members: int) -> Decimal | None:

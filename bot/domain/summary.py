@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.buys import GroupStatus, group_status
+from bot.domain.money import Amount, Prices, amount_text, buy_prices, total
 from storage.models import Group, Order
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class ParticipantLine:
     group: str
     items: tuple[ItemQty, ...]
     remark: str
+    amount: Amount = Amount()  # what the order costs at the price in force (bot.domain.money); 0 while waiting
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class BuySummary:
     unknown: tuple[ParticipantLine, ...]  # lines naming a product the catalogue does not know
     pickup: tuple[tuple[str, tuple[ParticipantLine, ...]], ...]  # address → its lines, addresses in order
     waiting: tuple[ParticipantLine, ...] = ()  # lines past the stock, in the order they came
+    total: Amount = Amount()  # the sum of `lines`' amounts
 
 
 def fmt_qty(q: Decimal) -> str:
@@ -84,15 +87,24 @@ def address_of(participant: str) -> str:
     return token if len(token) <= 12 else m.group(0)
 
 
-def summarize(config: Config, buy: Buy, orders: Sequence[OrderView], group: str | None = None) -> BuySummary:
+def summarize(
+    config: Config, buy: Buy, orders: Sequence[OrderView], group: str | None = None, prices: Prices | None = None
+) -> BuySummary:
+    """The summary of `buy` (of one group's lines when `group` is given). Amounts are at `prices` when given (a
+    flash sale's), else at the buy's prices in force for its members across every group (the ladder tier reached)."""
     active = [o for o in orders if o.status == "active"]
+    status = buy_status(config, buy, [o.participant for o in active])
+    if prices is None:
+        prices = buy_prices(config, buy, status.members)
     totals: OrderedDict[tuple[str, str | None], Decimal] = OrderedDict()
     known_of: dict[str, bool] = {}
     lines: list[ParticipantLine] = []
     for order in active:
         if group is not None and order.group != group:
             continue
-        lines.append(ParticipantLine(order.participant, order.group, order.items, order.remark))
+        lines.append(
+            ParticipantLine(order.participant, order.group, order.items, order.remark, prices.amount(order.items))
+        )
         for it in order.items:
             totals[(it.product, it.unit)] = totals.get((it.product, it.unit), Decimal(0)) + it.qty
             known_of[it.product] = it.known
@@ -110,10 +122,11 @@ def summarize(config: Config, buy: Buy, orders: Sequence[OrderView], group: str 
         group=group,
         totals=tuple(ItemQty(p, q, u, known_of.get(p, True)) for (p, u), q in totals.items()),
         lines=tuple(lines),
-        status=buy_status(config, buy, [o.participant for o in active]),
+        status=status,
         unknown=tuple(ln for ln in lines if any(not it.known for it in ln.items)),
         pickup=tuple((addr, tuple(ls)) for addr, ls in pickup.items()),
         waiting=waiting,
+        total=total(ln.amount for ln in lines),
     )
 
 
@@ -182,13 +195,15 @@ def format_summary(summary: BuySummary, buy: Buy) -> str:
     head = f"【汇总】{summary.title}" + (f"({summary.group})" if summary.group else "")
     out = [head]
     if summary.totals:
-        out.append("合计:" + ",".join(str(t) + ("(?)" if not t.known else "") for t in summary.totals))
+        products = ",".join(str(t) + ("(?)" if not t.known else "") for t in summary.totals)
+        out.append(f"合计:{products},共{amount_text(summary.total)}")
     else:
         out.append("合计:暂无订单")
     for i, line in enumerate(summary.lines, 1):
         items = " ".join(str(it) for it in line.items) or "(未写数量)"
+        amount = f" {amount_text(line.amount)}" if line.items else ""
         remark = f" 备注:{line.remark}" if line.remark else ""
-        out.append(f"{i}. {line.participant} {items}{remark}")
+        out.append(f"{i}. {line.participant} {items}{amount}{remark}")
     if summary.waiting:
         out.append("候补:" + "、".join(w.participant for w in summary.waiting))
     out.append(status_line(summary.status, buy))

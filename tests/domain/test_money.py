@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.config import parse_config_text
-from bot.domain.money import Amount, buy_prices, fmt_money, ladder_price, sale_prices, to_cents, total
+from bot.domain.money import Amount, amount_text, buy_prices, fmt_money, ladder_price, sale_prices, to_cents, total
 from bot.domain.summary import ItemQty
 from tests.conftest import CONTRACT
 
@@ -31,7 +31,7 @@ def test_an_item_costs_its_buy_price_rounded_to_the_fen() -> None:
 def test_an_item_outside_the_buy_or_in_another_unit_is_unpriced() -> None:
     assert CAOMEI is not None
     got = buy_prices(CONFIG, CAOMEI, 1).amount(items(("草莓", "1", "盒"), ("苹果", "2", "个"), ("草莓", "2", "斤")))
-    assert got == Amount(Decimal("39.90"), ("苹果个", "草莓斤"))
+    assert got == Amount(Decimal("39.90"), ("苹果", "草莓(斤)"))
     assert not got.complete
 
 
@@ -51,8 +51,10 @@ def test_a_flash_claim_costs_the_sale_price_not_the_catalogue_price() -> None:
 
 
 def test_totals_are_the_sum_of_rounded_amounts() -> None:
-    got = total([Amount(Decimal("13.29")), Amount(Decimal("0.01"), ("苹果个",)), Amount(Decimal("59.85"))])
-    assert got == Amount(Decimal("73.15"), ("苹果个",))
+    got = total([Amount(Decimal("13.29")), Amount(Decimal("0.01"), ("苹果",)), Amount(Decimal("59.85"), ("苹果",))])
+    assert got == Amount(Decimal("73.15"), ("苹果",))
+    assert amount_text(got) == "73.15元(苹果未计价)"
+    assert amount_text(Amount(unpriced=("苹果", "梨"))) == "苹果、梨未计价"
     assert isinstance(got.value, Decimal)
     assert to_cents(Decimal("0.005")) == Decimal("0.01")
     assert fmt_money(Decimal("110")) == "110.00"
