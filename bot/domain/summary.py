@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Buy, BuyItem
 from bot.domain.buys import GroupStatus, group_status
 from bot.domain.money import Amount, Prices, amount_text, buy_prices, total
-from storage.models import Group, Order
+from storage.models import FlashClaim, Group, Order
 
 if TYPE_CHECKING:
-    from bot.config import Buy, Config
+    from bot.config import Config, FlashSale
 
 NO_ADDRESS = "未写地址"
 # The address part of a participant label: a token with a digit that names a building, unit or room (3栋, 5-1201,
@@ -72,6 +73,8 @@ class BuySummary:
     pickup: tuple[tuple[str, tuple[ParticipantLine, ...]], ...]  # address → its lines, addresses in order
     waiting: tuple[ParticipantLine, ...] = ()  # lines past the stock, in the order they came
     total: Amount = Amount()  # the sum of `lines`' amounts
+    prices: Prices = Prices()  # the prices in force the amounts are at
+    amounts: tuple[Amount, ...] = ()  # what each of `totals` comes to, in the same order
 
 
 def fmt_qty(q: Decimal) -> str:
@@ -97,6 +100,7 @@ def summarize(
     if prices is None:
         prices = buy_prices(config, buy, status.members)
     totals: OrderedDict[tuple[str, str | None], Decimal] = OrderedDict()
+    amounts: dict[tuple[str, str | None], Amount] = {}
     known_of: dict[str, bool] = {}
     lines: list[ParticipantLine] = []
     for order in active:
@@ -107,6 +111,7 @@ def summarize(
         )
         for it in order.items:
             totals[(it.product, it.unit)] = totals.get((it.product, it.unit), Decimal(0)) + it.qty
+            amounts[(it.product, it.unit)] = amounts.get((it.product, it.unit), Amount()) + prices.amount([it])
             known_of[it.product] = it.known
     pickup: OrderedDict[str, list[ParticipantLine]] = OrderedDict()
     for line in sorted(lines, key=lambda ln: _address_key(address_of(ln.participant))):
@@ -127,6 +132,8 @@ def summarize(
         pickup=tuple((addr, tuple(ls)) for addr, ls in pickup.items()),
         waiting=waiting,
         total=total(ln.amount for ln in lines),
+        prices=prices,
+        amounts=tuple(total([amounts[key]]) for key in totals),
     )
 
 
@@ -164,6 +171,41 @@ async def load_views(session: AsyncSession, buy_id: str) -> list[OrderView]:
             status=order.status,
         )
         for order, group_name in rows
+    ]
+
+
+def sale_buy(config: Config, sale: FlashSale) -> Buy:
+    """A flash sale summarized as a buy: its one product at the sale's price (never the catalogue's), its stock,
+    its groups, no 成团 rules. Its id is the sale's, as the claims' `buy` is in the backend and in replay."""
+    product = config.product(sale.product)
+    item = BuyItem(product=sale.product, price=sale.price, stock=sale.stock, unit=product.unit if product else "份")
+    return Buy.model_construct(
+        id=sale.id, title=f"{sale.product}限时秒杀", groups=sale.groups, items=[item], min_members=None, ladder=[]
+    )
+
+
+async def load_flash_views(session: AsyncSession, config: Config, sale: FlashSale) -> list[OrderView]:
+    """A flash sale's claims as orders (confirmed → active), in the order they came."""
+    product = config.product(sale.product)
+    unit = product.unit if product else "份"
+    rows = (
+        await session.execute(
+            select(FlashClaim, Group.name)
+            .join(Group, Group.id == FlashClaim.group_id)
+            .where(FlashClaim.sale_id == sale.id)
+            .order_by(FlashClaim.id)
+        )
+    ).all()
+    status = {"confirmed": "active", "waiting": "waiting", "cancelled": "cancelled"}
+    return [
+        OrderView(
+            participant=claim.name,
+            group=group_name,
+            items=(ItemQty(sale.product, Decimal(claim.qty), unit),),
+            remark="限时秒杀",
+            status=status.get(claim.status, claim.status),
+        )
+        for claim, group_name in rows
     ]
 
 
