@@ -49,6 +49,9 @@ async def test_a_second_summary_within_minutes_is_answered(data_dir: Path) -> No
         bot.expect_said([summary])
 
 
+ORANGES = "【汇总】周末水果团(阳光花园1号群)\n合计:赣南脐橙2箱,共118.00元\n1. 3栋 王阿姨 赣南脐橙2箱 118.00元\n已有1人"
+
+
 async def test_a_summary_names_its_buy_by_a_product_or_a_word_of_its_title(data_dir: Path) -> None:
     async with harness(data_dir) as bot:
         await bot.say("王阿姨", chain("#接龙 周末水果团", "3栋 王阿姨 脐橙2箱"))
@@ -57,7 +60,7 @@ async def test_a_summary_names_its_buy_by_a_product_or_a_word_of_its_title(data_
         bot.expect_said([Starts("✅ 已记录:3栋 王阿姨 赣南脐橙2箱"), Starts("✅ 已记录:5栋 小周 草莓1盒")])
         for command in ("汇总 脐橙", "汇总 赣南脐橙", "汇总 水果", "汇总 orange-1128"):
             await bot.say("张姐", command)
-            bot.expect_said([Starts("【汇总】周末水果团(阳光花园1号群)\n合计:赣南脐橙2箱\n1. 3栋 王阿姨 赣南脐橙2箱")])
+            bot.expect_said([ORANGES])
         await bot.say("张姐", "汇总 蓝莓")
         bot.expect_said(["本群没有叫「蓝莓」的团购。"])
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from bot.domain.money import buy_prices
 from bot.domain.summary import fmt_qty, load_status
 
 if TYPE_CHECKING:
@@ -55,31 +56,18 @@ def unit(config: Config, buy: Buy | None, product: str) -> str:
     return (item.unit if item else None) or (catalogue.unit if catalogue else None) or "份"
 
 
-def unit_price(config: Config, buy: Buy, product: str, tier_price: Decimal | None = None) -> Decimal | None:
-    """The price in force of one unit of `product` in `buy`: for a ladder buy its first item (the one the tiers
-    price) at the tier reached (`tier_price`), else the item's price, else the catalogue's.
-
-    The smallest correct calculation, kept in this one place until `bot/domain/money.py` (#14) owns amounts."""
-    item = item_of(buy, product)
-    if item is not None and buy.ladder and item is buy.items[0] and tier_price is not None:
-        return Decimal(tier_price)
-    if item is not None and item.price is not None:
-        return Decimal(item.price)
-    catalogue = config.product(product)
-    return Decimal(catalogue.price) if catalogue else None
-
-
 def is_laddered(buy: Buy, product: str) -> bool:
     return bool(buy.ladder) and bool(buy.items) and buy.items[0].product == product
 
 
 async def price_now(services: Services, buy: Buy, product: str) -> tuple[Decimal | None, bool]:
     """The price in force for `product` in `buy` now, and whether it is a ladder's tier (it may still drop)."""
-    if not is_laddered(buy, product):
-        return unit_price(services.config, buy, product), False
-    async with services.db.sessions() as session:
-        status = await load_status(session, services.config, buy)
-    return unit_price(services.config, buy, product, status.price), True
+    laddered = is_laddered(buy, product)
+    members = 0
+    if laddered:
+        async with services.db.sessions() as session:
+            members = (await load_status(session, services.config, buy)).members
+    return buy_prices(services.config, buy, members).price_of(product), laddered
 
 
 def yuan(price: Decimal, unit_name: str) -> str:

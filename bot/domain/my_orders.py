@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 
-from bot.domain.answer_text import is_laddered, unit, unit_price
+from bot.domain.answer_text import is_laddered, unit
+from bot.domain.money import buy_prices, fmt_money, sale_prices
 from bot.domain.summary import fmt_qty, load_status
 from bot.domain.units import item_label, sale_unit
 from storage.models import FlashClaim, Member, Order
@@ -23,10 +24,7 @@ if TYPE_CHECKING:
     from bot.config import Buy, Config, FlashSale
     from bot.core.services import Services
 
-__all__ = ["Mine", "money", "my_orders", "my_orders_text"]
-
-CENT = Decimal("0.01")
-
+__all__ = ["Mine", "my_orders", "my_orders_text"]
 
 @dataclass(frozen=True)
 class Mine:
@@ -37,11 +35,6 @@ class Mine:
     amount: Decimal | None  # None when a product has no price (unknown to the catalogue)
     waiting: bool  # past the stock: on the wait list, not counted in the total
     ladder_price: str | None = None  # `62元/袋` when the amount is at a ladder's current tier
-
-
-def money(value: Decimal) -> str:
-    """`79.8`, `124`, `0.5`: yuan to the cent, no trailing zeros."""
-    return fmt_qty(value.quantize(CENT))
 
 
 async def my_orders(
@@ -74,7 +67,7 @@ async def my_orders(
             for claim in claims:
                 sale = by_id[claim.sale_id]
                 label = item_label(sale.product, Decimal(claim.qty), sale_unit(config, sale))
-                amount = Decimal(sale.price) * claim.qty
+                amount = sale_prices(config, sale).item_amount(sale.product, Decimal(claim.qty))
                 out.append(Mine(f"{sale.product}秒杀", label, amount, claim.status == "waiting"))
     return out
 
@@ -97,13 +90,13 @@ async def _orders_of(
     )
     if not orders:
         return []
-    tier = (await load_status(session, config, buy)).price if buy.ladder else None
+    status = await load_status(session, config, buy)
+    prices = buy_prices(config, buy, status.members)  # the price in force: the ladder's tier the buy reached
+    tier = status.price if buy.ladder else None
     out: list[Mine] = []
     for order in orders:
-        amount: Decimal | None = Decimal(0)
-        for line in order.lines:
-            price = unit_price(config, buy, line.product, tier) if line.known else None
-            amount = None if price is None or amount is None else amount + price * Decimal(line.qty)
+        cost = prices.amount(order.lines)
+        amount = cost.value if cost.complete else None
         label = " ".join(item_label(ln.product, Decimal(ln.qty), ln.unit) for ln in order.lines) or "(未写数量)"
         ladder = None
         if tier is not None and any(is_laddered(buy, ln.product) for ln in order.lines):
@@ -123,7 +116,7 @@ def my_orders_text(found: Sequence[Mine], buys: Sequence[Buy]) -> str:
     lines = [_line(m) for m in found]
     counted = [m.amount for m in found if not m.waiting]
     known = [a for a in counted if a is not None]
-    total = f"\n共{money(sum(known, Decimal(0)))}元" if known and len(known) == len(counted) else ""
+    total = f"\n共{fmt_money(sum(known, Decimal(0)))}元" if known and len(known) == len(counted) else ""
     return "您接龙了:\n" + "\n".join(lines) + total
 
 
@@ -133,5 +126,5 @@ def _line(m: Mine, lead: str = "") -> str:
         return text + ",候补中(有人取消会按顺序补上)"
     if m.amount is None:
         return text
-    text += f",{lead}{money(m.amount)}元"
+    text += f",{lead}{fmt_money(m.amount)}元"
     return text + (f"(按现在的阶梯价{m.ladder_price}算)" if m.ladder_price else "")

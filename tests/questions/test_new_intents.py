@@ -60,7 +60,7 @@ async def test_my_orders_lists_the_askers_orders_with_their_amounts(data_dir: Pa
         await bot.settle(horizon=timedelta(minutes=5))
         bot.expect_said([Starts("✅ 已记录:3栋 王阿姨 草莓2盒 豆浆1份;2栋 老陈 草莓1盒")])
         await bot.say("王阿姨", "我订了几盒?")
-        bot.expect_said(["您接龙了【周四草莓团】草莓2盒 豆浆1份,共84.8元"])
+        bot.expect_said(["您接龙了【周四草莓团】草莓2盒 豆浆1份,共84.80元"])
         await bot.say("小周", "我接龙了吗")
         bot.expect_said(["您现在还没有接龙哦,要的话复制群里最新的接龙加一行就行~"])
 
@@ -86,14 +86,14 @@ async def test_my_orders_counts_a_ladder_at_the_tier_reached_and_a_flash_claim_a
         bot.expect_said(
             [
                 "您接龙了:\n"
-                "【周四草莓团】草莓1盒,39.9元\n"
-                "【五常大米阶梯团】五常大米2袋,124元(按现在的阶梯价62元/袋算)\n"
-                "【砂糖橘秒杀】砂糖橘2箱,39.8元\n"
-                "共203.7元"
+                "【周四草莓团】草莓1盒,39.90元\n"
+                "【五常大米阶梯团】五常大米2袋,124.00元(按现在的阶梯价62元/袋算)\n"
+                "【砂糖橘秒杀】砂糖橘2箱,39.80元\n"
+                "共203.70元"
             ]
         )
         await bot.say("王阿姨", "我大米订了几袋")  # a product named: that buy only
-        bot.expect_said(["您接龙了【五常大米阶梯团】五常大米2袋,共124元(按现在的阶梯价62元/袋算)"])
+        bot.expect_said(["您接龙了【五常大米阶梯团】五常大米2袋,共124.00元(按现在的阶梯价62元/袋算)"])
 
 
 async def test_whats_on_lists_the_open_buys_and_todays_flash_sale(data_dir: Path) -> None:
