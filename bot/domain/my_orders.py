@@ -75,7 +75,8 @@ async def my_orders(
 async def _orders_of(
     session: AsyncSession, config: Config, buy: Buy, group_id: int, member_id: int | None, name: str
 ) -> list[Mine]:
-    mine = Order.member_id.is_(None) & Order.participant.contains(name) if name.strip() else None
+    # a one-character name (`李`) would claim every neighbour's line that holds it
+    mine = Order.member_id.is_(None) & Order.participant.contains(name.strip()) if len(name.strip()) >= 2 else None
     owner = Order.member_id == member_id if member_id is not None else None
     conditions = [c for c in (owner, mine) if c is not None]
     if not conditions:
