@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import re
+from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import load_workbook
 
 from bot.config import parse_config_text
+from bot.domain.export import export_xlsx
 from bot.domain.money import Amount, amount_text, buy_prices, fmt_money, ladder_price, sale_prices, to_cents, total
-from bot.domain.summary import ItemQty
+from bot.domain.summary import ItemQty, format_summary, load_flash_views, sale_buy, summarize
 from tests.conftest import CONTRACT
+from tests.harness import CONFIG as HARNESS_CONFIG
+from tests.harness import BotHarness, at, with_flash_sale
 
 CONFIG = parse_config_text(CONTRACT.read_text(encoding="utf-8"), base_dir=CONTRACT.parent)
 CAOMEI = CONFIG.buy("caomei-1128")
@@ -58,3 +67,31 @@ def test_totals_are_the_sum_of_rounded_amounts() -> None:
     assert isinstance(got.value, Decimal)
     assert to_cents(Decimal("0.005")) == Decimal("0.01")
     assert fmt_money(Decimal("110")) == "110.00"
+
+
+async def test_flash_claims_are_summarized_and_exported_at_the_sales_price(data_dir: Path) -> None:
+    sale_config = with_flash_sale(HARNESS_CONFIG, stock=3, start="2026-11-26 20:00", end="2026-11-26 20:30")
+    async with BotHarness(data_dir, config=sale_config, start=at("2026-11-26 20:00")) as bot:
+        for who, text in (("王阿姨", "抢"), ("李姐", "砂糖橘+2"), ("何姐", "我要一箱")):
+            await bot.say(who, text, settle=False)
+        await bot.settle(horizon=timedelta(minutes=1))
+        assert len(bot.expect_said([re.compile(".+", re.S)] * 3)) == 3  # sold out, who got it, the wait list
+        config = bot.app.services.config
+        sale = config.flash_sales[0]
+        async with bot.app.db.sessions() as session:
+            views = await load_flash_views(session, config, sale)
+    summary = summarize(config, sale_buy(config, sale), views)
+    assert [(ln.participant, ln.amount.value) for ln in summary.lines] == [
+        ("王阿姨", Decimal("19.90")),  # the sale's 19.9, not the catalogue's 29.9
+        ("李姐", Decimal("39.80")),
+    ]
+    assert [w.participant for w in summary.waiting] == ["何姐"]
+    assert summary.total == Amount(Decimal("59.70"))
+    assert format_summary(summary, sale_buy(config, sale)).splitlines()[1:4] == [
+        "合计:砂糖橘3箱,共59.70元",
+        "1. 王阿姨 砂糖橘1箱 19.90元 备注:限时秒杀",
+        "2. 李姐 砂糖橘2箱 39.80元 备注:限时秒杀",
+    ]
+    detail = load_workbook(io.BytesIO(export_xlsx(summary, sale_buy(config, sale))))["明细"]
+    rows = [[(c.value, c.data_type) for c in row[5:7]] for row in detail.iter_rows(min_row=2)]
+    assert rows == [[(19.9, "n"), (19.9, "n")], [(19.9, "n"), (39.8, "n")]]
