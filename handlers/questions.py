@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy import select
 
 from bot.domain.question_answers import Asker, answer, subject_of
+from bot.domain.subject import buys_named
 from bot.events import Kind, Outbound
 from bot.parsing.question import Understanding, question_reader
 from storage.models import OutboundMessage
@@ -35,8 +36,15 @@ def mentions_bot(services: Services, event: Inbound) -> bool:
 def read_question(services: Services, group: Group, event: Inbound) -> Understanding:
     """The classifier on one message, as the handler runs it (also used by `tuanbot ask`)."""
     config = services.config
-    reader = question_reader(services.product_matcher(), config.faq, config.bot.name)
-    return reader.understand(event.text, mentioned=mentions_bot(services, event), leaders=group.leaders)
+    matcher = services.product_matcher()
+    reader = question_reader(matcher, config.faq, config.bot.name)
+    text = event.text
+    # A buy's title that holds no word the catalogue knows (`早餐组合几点截单`) is read as 这个团: the reader knows
+    # products, not titles, and would take it for another topic. The answer finds the buy in the text as written.
+    for buy in buys_named(config, group.name, text, services.clock.now()):
+        if buy.title in text and not matcher.find_all(buy.title):
+            text = text.replace(buy.title, "这个团")
+    return reader.understand(text, mentioned=mentions_bot(services, event), leaders=group.leaders)
 
 
 class Questions:

@@ -18,7 +18,7 @@ from bot.domain.offer_answers import flash_answer, price_answer, spec_answer, wh
 from bot.domain.subject import Subject, sales_of, subject_of
 from bot.domain.summary import load_summary, status_line
 from bot.domain.units import units_left
-from bot.parsing.question import question_reader
+from bot.parsing.question import QuestionReader
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -64,7 +64,7 @@ def _closed(buy: Buy, now: datetime, tz: ZoneInfo) -> str:
 
 # ------------------------------------------------------------------------------------------- the leader's FAQ words
 
-_ASKED = 0.3  # below this the reader heard no question at all (a statement scores its intent's strength × 0.3)
+_ASKED = 0.3  # below this the keyword rules heard no question (a statement scores its rule's strength × 0.3)
 Covered = tuple[frozenset[tuple[str, str | None]], ...]  # per FAQ entry: the (intent, product) pairs it covers
 _OVERLAPS: weakref.WeakKeyDictionary[ProductMatcher, dict[tuple[object, ...], Covered]] = weakref.WeakKeyDictionary()
 
@@ -76,9 +76,11 @@ def _overlaps(services: Services) -> Covered:
     per_matcher = _OVERLAPS.setdefault(matcher, {})
     found = per_matcher.get(key)
     if found is None:
-        reader = question_reader(matcher, (), bot_name)
+        # The keyword rules alone (no trained decision, no FAQ): an entry covers an intent when its own words are
+        # that intent's keywords (`水果坏了怎么办`: 坏了). A trained decision puts every question in some intent, so an
+        # invoice FAQ (`能开发票吗`) would cover after-sales. The variants are questions: any reading that asks counts.
+        reader = QuestionReader(matcher, (), bot_name, model=False)
         readings = [[reader.understand(v) for v in entry.question] for entry in faq]
-        # the leader's own question variants are questions: an intent read at any confidence that asks counts
         found = tuple(
             frozenset((u.intent, u.product) for u in rs if u.intent and u.confidence >= _ASKED) for rs in readings
         )
