@@ -4,7 +4,8 @@ silence on chatter, product accuracy, per-intent precision and recall, and the p
     python benchmarks/questions_eval.py [--config C] [--data TSV ...] [--errors] [--json]
 
 The sets (text, intent or `none`, product named or empty) are written from how neighbours talk in these groups:
-- tuning part: `questions_eval.tsv` + `questions_tuning.tsv` — rule changes may be tuned on these;
+- tuning part: `questions_eval.tsv` + `questions_tuning.tsv` + `questions_tuning_extra.tsv` — the rules and the model
+  (`benchmarks/train_question_model.py`) may be tuned on these;
 - holdout part: `questions_holdout.tsv` — never tuned on; the targets are judged on it.
 `--data` (repeatable) evaluates the given files as one part instead. Labels are checked against the fixed list below,
 not against the reader's intents: an intent the reader does not know yet counts as a miss until it learns it.
@@ -31,7 +32,7 @@ from bot.parsing.question import INTENTS, QuestionReader
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 PARTS = {
-    "tuning": [DATA / "questions_eval.tsv", DATA / "questions_tuning.tsv"],
+    "tuning": [DATA / "questions_eval.tsv", DATA / "questions_tuning.tsv", DATA / "questions_tuning_extra.tsv"],
     "holdout": [DATA / "questions_holdout.tsv"],
 }
 # The intents members ask for (issue #16), whether or not the reader knows them yet.

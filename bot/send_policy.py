@@ -14,6 +14,10 @@ from storage.shared_state import MemoryState, SharedState
 QUIET_KINDS = frozenset({"nudge", "reminder"})
 #: kinds that still go out in a group its leader paused (`暂停`): the answers to the leader's own commands
 LEADER_KINDS = frozenset({"summary", "file"})
+#: kinds that answer a person's own message (a question, a 接龙 line, a leader's command): the same-text window never
+#: holds them back, because the person asked and is waiting (a leader's second `汇总` within minutes gets its answer).
+#: Scheduled posts, digests and notices keep the window; replies neither wait on it nor claim it.
+REPLY_KINDS = frozenset({"reply", "summary"})
 MINUTE = timedelta(minutes=1)
 
 

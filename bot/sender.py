@@ -30,7 +30,7 @@ from bot.core.ports import AfterSent, Renderer
 from bot.events import Outbound
 from bot.logs import get_logger
 from bot.outbound_rows import Enqueued, QueuedRow
-from bot.send_policy import LEADER_KINDS, MINUTE, QUIET_KINDS, RecentTexts, SenderLimits, Slots
+from bot.send_policy import LEADER_KINDS, MINUTE, QUIET_KINDS, REPLY_KINDS, RecentTexts, SenderLimits, Slots
 from storage.db import Database
 from storage.models import OutboundMessage
 from storage.shared_state import SharedState
@@ -197,16 +197,20 @@ class Sender:
         async with self.db.sessions() as session:
             rows = await session.execute(
                 select(
-                    OutboundMessage.group_name, OutboundMessage.room_id, OutboundMessage.text, OutboundMessage.sent_at
+                    OutboundMessage.group_name,
+                    OutboundMessage.room_id,
+                    OutboundMessage.text,
+                    OutboundMessage.sent_at,
+                    OutboundMessage.kind,
                 ).where(OutboundMessage.status == "sent", OutboundMessage.sent_at >= since)
             )
-            for group_name, room_id, text, sent_at in rows:
+            for group_name, room_id, text, sent_at, kind in rows:
                 if sent_at is None:
                     continue
                 if sent_at >= now - MINUTE:  # counted, whatever the limits: they were sent
                     await self._slots.take([f"group:{group_name or room_id}", "account"], [10**9, 10**9], sent_at)
                 remaining = self.limits.same_text_window - (now - sent_at)
-                if remaining > timedelta(0):
+                if remaining > timedelta(0) and kind not in REPLY_KINDS:
                     await self._texts.claim(room_id, text, now, remaining)
         self._loaded = True
 
@@ -294,14 +298,15 @@ class Sender:
                 await self._suppress(row, "nothing_to_say")
                 return
             text = rendered
-        if row.file is None and not await self._texts.claim(row.room_id, text, now, self.limits.same_text_window):
+        windowed = row.kind not in REPLY_KINDS and row.file is None  # a reply to a person is never held back
+        if windowed and not await self._texts.claim(row.room_id, text, now, self.limits.same_text_window):
             await self._suppress(row, "same_text_window", text=text)
             return
         out = Outbound(room_id=row.room_id, text=text, mentions=tuple(row.mentions), file=row.file)
         try:
             await self.channel.send(out)
         except Exception as exc:  # the channel could not take it: keep it queued and back off
-            if row.file is None:
+            if windowed:
                 await self._texts.release(row.room_id, text)
             self._store_unknown = True  # it stays queued in the store, due after the backoff
             backoff = min(60.0, 2.0 ** min(row.attempts, 6))

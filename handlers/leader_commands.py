@@ -1,5 +1,9 @@
-"""Commands a group's leaders type in the group: `汇总` (the buy's summary) and `导出` (its xlsx workbook).
-Anyone else typing them gets nothing."""
+"""Commands a group's leaders type in the group or in a private chat with the bot: `汇总` (the buy's summary),
+`导出` (its xlsx workbook, sent to the leader privately), `到货` (the arrival post), `暂停`/`恢复`, `帮助`.
+Anyone else typing them gets nothing; a leader's private message that is no command gets the help.
+
+`汇总 X` means the buy X names: its id or title, a word of its title, or a product it sells (`汇总 脐橙`); a bare
+`汇总` with several buys open answers for each (one summary each, soonest cutoff first)."""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.core.leaders import listed
-from bot.domain.buys import buys_of_group, current_buy
 from bot.domain.export import export_xlsx
+from bot.domain.subject import buys_for_command
 from bot.domain.summary import format_summary, load_summary
 from bot.events import Kind, Outbound
 from bot.notices.arrival import queue_arrival
@@ -63,28 +67,32 @@ class LeaderCommands:
         if command in ("暂停", "恢复"):
             await self._pause(ctx, command == "暂停", arg)
             return
-        buy = self._buy(ctx, arg)
-        if buy is None:
-            where = "你带的群" if ctx.private else "本群"
-            text = f"{where}现在没有进行中的团购。" if not arg else f"{where}没有叫「{arg}」的团购。"
+        buys = self._buys(ctx, arg)
+        where = "你带的群" if ctx.private else "本群"
+        files: list[Path] = []
+        if not buys:
+            texts = [f"{where}现在没有进行中的团购。" if not arg else f"{where}没有叫「{arg}」的团购。"]
+        elif command == "到货" and len(buys) > 1:  # one arrival post per buy: ask which rather than post several
+            texts = ["现在有几个团,请说是哪个:" + "、".join(f"「到货 {b.title}」" for b in buys)]
         elif command == "到货":
-            text = await self._arrival(ctx, buy)
+            texts = [await self._arrival(ctx, buys[0])]
         elif command == "汇总":
-            text = await self._summary(ctx, buy)
+            texts = [await self._summary(ctx, buy) for buy in buys]
         else:
-            text, workbook = await self._export(ctx, buy)
-        if text:  # 到货 in the group: the post is the answer
-            await self._reply(ctx, text)
-        if buy is not None and command == "导出":
+            exported = [await self._export(ctx, buy) for buy in buys]
+            texts, files = [t for t, _ in exported], [f for _, f in exported]
+        for i, text in enumerate(t for t in texts if t):  # 到货 in the group: the post is the answer
+            await self._reply(ctx, text, i)
+        for workbook in files:
             # The workbook goes to the leader who asked, one to one, whichever conversation they asked in: the
             # group sees neither the file nor its name (every neighbour's order and phone is in it).
             await ctx.services.sender.enqueue(
                 Outbound(ctx.event.sender_id, workbook.name, file=str(workbook)),
                 group=None,
                 kind="file",
-                key=f"export_file:{ctx.event.msg_id}",
+                key=f"export_file:{ctx.event.msg_id}:{workbook.name}",
             )
-        ctx.log.info("command_run", command=command, buy=buy.id if buy else None, member_id=ctx.event.sender_id)
+        ctx.log.info("command_run", command=command, buys=[b.id for b in buys], member_id=ctx.event.sender_id)
 
     async def _pause(self, ctx: Context, pause: bool, arg: str) -> None:
         """`暂停` / `恢复` this group (in private: the group named, or the only one the leader leads)."""
@@ -106,9 +114,10 @@ class LeaderCommands:
         await self._reply(ctx, text)
         ctx.log.info("command_run", command=verb, group_paused=group, member_id=ctx.event.sender_id)
 
-    async def _reply(self, ctx: Context, text: str) -> None:
+    async def _reply(self, ctx: Context, text: str, i: int = 0) -> None:
+        key = f"reply:{ctx.event.msg_id}" + (f":{i}" if i else "")
         await ctx.services.sender.enqueue(
-            Outbound(ctx.event.room_id, text), group=ctx.reply_group, kind="summary", key=f"reply:{ctx.event.msg_id}"
+            Outbound(ctx.event.room_id, text), group=ctx.reply_group, kind="summary", key=key
         )
 
     def _groups(self, ctx: Context) -> list[str]:
@@ -117,13 +126,14 @@ class LeaderCommands:
             return [ctx.group.name]
         return [g.name for g in ctx.services.config.groups if listed(g, ctx.event)]
 
-    def _buy(self, ctx: Context, arg: str) -> Buy | None:
+    def _buys(self, ctx: Context, arg: str) -> list[Buy]:
+        """The buys `arg` names (id, title, a word of it, a product sold) in the command's groups; none named:
+        the open ones (bot.domain.subject.buys_for_command)."""
         config, now = ctx.services.config, ctx.services.clock.now()
-        groups = self._groups(ctx)
-        if arg:
-            candidates = [b for g in groups for b in buys_of_group(config, g)]
-            return next((b for b in candidates if arg in (b.id, b.title)), None)
-        return next((b for g in groups if (b := current_buy(config, g, now)) is not None), None)
+        found: list[Buy] = []
+        for group in self._groups(ctx):
+            found += [b for b in buys_for_command(config, group, arg, now) if b not in found]
+        return found
 
     async def _arrival(self, ctx: Context, buy: Buy) -> str:
         """The arrival post in each of the buy's groups this leader leads (in the group: that group)."""

@@ -150,8 +150,9 @@ async def test_the_leader_gets_the_summary_and_members_get_nothing(data_dir: Pat
         await bot.say("张姐", "汇总")
         bot.expect_said(
             [
-                "【汇总】周六丹东草莓团(阳光花园1号群)\n合计:草莓4盒\n"
-                "1. 张姐 草莓1盒\n2. 3栋 王阿姨 草莓2盒\n3. 5-1201 李姐 草莓1盒\n已有3人,还差2人成团"
+                "【汇总】周六丹东草莓团(阳光花园1号群)\n合计:草莓4盒,共159.60元\n"
+                "1. 张姐 草莓1盒 39.90元\n2. 3栋 王阿姨 草莓2盒 79.80元\n3. 5-1201 李姐 草莓1盒 39.90元\n"
+                "已有3人,还差2人成团"
             ]
         )
 
@@ -176,7 +177,13 @@ async def test_the_leader_exports_the_buy_to_a_workbook(data_dir: Path) -> None:
         assert workbook.sheetnames == ["明细", "汇总", "自提"]
         rows = list(workbook["明细"].iter_rows(values_only=True))
         assert {r[0] for r in rows[1:]} == {"张姐", "3栋 王阿姨", "2栋 陈叔"}
-        assert ("草莓", 6, "盒") in [tuple(r[:3]) for r in workbook["汇总"].iter_rows(values_only=True)]
+        assert ("草莓", 6, "盒", 239.4) in [tuple(r[:4]) for r in workbook["汇总"].iter_rows(values_only=True)]
+        amounts = [row[6] for row in workbook["明细"].iter_rows(min_row=2)]  # 金额: numbers the leader's Excel sums
+        assert [(c.value, c.data_type, c.number_format) for c in amounts] == [
+            (39.9, "n", "#,##0.00"),
+            (79.8, "n", "#,##0.00"),
+            (119.7, "n", "#,##0.00"),
+        ]
 
 
 async def test_a_line_recorded_while_a_digest_is_on_its_way_is_confirmed_next(data_dir: Path) -> None:

@@ -209,6 +209,7 @@ def test_catalogue_only_is_valid_and_defaults_hold(monkeypatch: pytest.MonkeyPat
 def test_other_timezone_makes_times_aware_there() -> None:
     config = parse_config_text(
         "timezone: Europe/Berlin\n"
+        "catalogue: [{name: x, unit: 件, price: 2}]\n"
         "flash_sales:\n"
         "  - {id: f, product: x, price: 1, stock: 1, groups: all, start: 2026-11-29 20:00, end: 2026-11-29 20:30}\n"
     )
@@ -248,12 +249,15 @@ def test_empty_sections_mean_defaults() -> None:
     assert config.limits.per_group_per_minute == 6
 
 
-def test_empty_file_is_valid_with_a_warning(tmp_path: Path) -> None:
+@pytest.mark.parametrize("text", ["", "# nothing yet\n", "\n\n"])
+def test_an_empty_file_is_refused(tmp_path: Path, text: str) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text("# nothing yet\n", encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     result = check_config(path)
-    assert result.config is not None
-    assert [str(p) for p in result.warnings] == [f"{path}:1: the file holds no settings"]
+    assert result.config is None
+    assert [str(p) for p in result.errors] == [
+        f"{path}:1: the file holds no settings (only comments or nothing): a config needs at least catalogue:"
+    ]
 
 
 # ------------------------------------------------------------------------------------------- errors with file:line
@@ -275,7 +279,9 @@ ERROR_CASES = {
         "bad_values.yaml:2: limits.same_text_window: expected a duration like 30s, 10m, 2h or 1d, got 10",
         "bad_values.yaml:4: reminders.cutoff[1]: expected an offset like -10m, -2h, 0 or +5m, got '30 minutes'",
         "bad_values.yaml:7: nudges.cooldown: expected a duration like 30s, 10m, 2h or 1d, got '2 hours'",
-        "bad_values.yaml:12: columns[0].at: expected a weekly time like 周一 09:00 or mon 09:00, got '周八 09:00'",
+        "bad_values.yaml:12: columns[0].at: expected a weekly time like 周一 09:00 or mon 09:00, or a daily one like"
+        " 每天 07:45 or daily 07:45, got '周八 09:00'; for any other pattern use cron: instead of at:"
+        ' (e.g. cron: "45 7 * * mon-fri" for weekdays at 07:45)',
         "bad_values.yaml:16: columns[1].cron: bad cron expression '30 19 * * fri *':"
         " expected five cron fields (minute hour day month weekday), got 6",
         "bad_values.yaml:20: columns[2].cron: bad cron expression '30 25 * * fri':"

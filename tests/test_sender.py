@@ -53,19 +53,19 @@ async def test_per_account_limit_holds_across_groups(data_dir: Path) -> None:
         assert sent[3].at - sent[0].at >= timedelta(minutes=1)
 
 
-async def test_identical_text_is_not_sent_twice_inside_the_window(data_dir: Path) -> None:
+async def test_identical_text_is_not_posted_twice_inside_the_window(data_dir: Path) -> None:
     async with BotHarness(data_dir, handlers=[]) as bot:
         room = await _room(bot, G1)
         sender = bot.app.sender
-        await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply")
-        await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply")
+        await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="arrival")
+        await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="arrival")
         other = await _room(bot, G2)
-        await sender.enqueue(Outbound(other, "草莓到货啦"), group=G2, kind="reply")  # another room: its own window
+        await sender.enqueue(Outbound(other, "草莓到货啦"), group=G2, kind="arrival")  # another room: its own window
         await bot.settle()
         bot.expect_said(["草莓到货啦"], G1)
         bot.expect_said(["草莓到货啦"], G2)
         bot.clock.advance(11 * 60)
-        await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="reply")
+        await sender.enqueue(Outbound(room, "草莓到货啦"), group=G1, kind="arrival")
         await bot.settle()
         bot.expect_said(["草莓到货啦"], G1)
         async with bot.app.db.sessions() as s:
@@ -75,17 +75,36 @@ async def test_identical_text_is_not_sent_twice_inside_the_window(data_dir: Path
         assert reasons == ["same_text_window"]
 
 
+async def test_a_reply_to_a_person_is_never_held_by_the_same_text_window(data_dir: Path) -> None:
+    """A member asking what another asked a minute ago, a leader's second `汇总`: each asked and waits. Replies
+    neither wait on the window nor claim it (a post with the same text still goes out)."""
+    async with BotHarness(data_dir, handlers=[]) as bot:
+        room = await _room(bot, G1)
+        sender = bot.app.sender
+        await sender.enqueue(Outbound(room, "草莓39.9元/盒"), group=G1, kind="reply")
+        await sender.enqueue(Outbound(room, "草莓39.9元/盒"), group=G1, kind="reply")
+        await sender.enqueue(Outbound(room, "【汇总】草莓团"), group=G1, kind="summary")
+        await sender.enqueue(Outbound(room, "【汇总】草莓团"), group=G1, kind="summary")
+        await sender.enqueue(Outbound(room, "草莓39.9元/盒"), group=G1, kind="column")
+        await sender.enqueue(Outbound(room, "草莓39.9元/盒"), group=G1, kind="column")
+        await bot.settle()
+        bot.expect_said(["草莓39.9元/盒", "草莓39.9元/盒", "【汇总】草莓团", "【汇总】草莓团", "草莓39.9元/盒"])
+
+
 async def test_the_same_text_window_holds_across_a_restart(data_dir: Path) -> None:
     async with BotHarness(data_dir, handlers=[]) as bot:
         room = await _room(bot, G1)
-        await bot.app.sender.enqueue(Outbound(room, "今晚8点截单"), group=G1, kind="reply")
+        await bot.app.sender.enqueue(Outbound(room, "今晚8点截单"), group=G1, kind="reminder")
+        await bot.app.sender.enqueue(Outbound(room, "草莓39.9元/盒"), group=G1, kind="reply")
         await bot.settle()
-        bot.expect_said(["今晚8点截单"])
+        bot.expect_said(["今晚8点截单", "草莓39.9元/盒"])
         clock = bot.clock
     async with BotHarness(data_dir, handlers=[], start=clock.now() + timedelta(minutes=3)) as bot:
-        await bot.app.sender.enqueue(Outbound(room, "今晚8点截单"), group=G1, kind="reply")
+        await bot.app.sender.enqueue(Outbound(room, "今晚8点截单"), group=G1, kind="reminder")
+        await bot.app.sender.enqueue(Outbound(room, "草莓39.9元/盒"), group=G1, kind="column")
         await bot.settle()
-        bot.expect_silence()  # said 3 minutes ago, before the restart
+        # the reminder was posted 3 minutes ago, before the restart; the reply before it claimed no window
+        bot.expect_said(["草莓39.9元/盒"], group=None)
 
 
 async def test_random_spacing_between_sends(data_dir: Path) -> None:

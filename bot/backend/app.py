@@ -31,7 +31,8 @@ from bot.backend.store import (
 )
 from bot.config import Buy, BuyItem, Config
 from bot.domain.export import XLSX_MIME, export_xlsx
-from bot.domain.summary import BuySummary, ItemQty, ParticipantLine, format_summary, summarize
+from bot.domain.money import Amount
+from bot.domain.summary import BuySummary, ItemQty, ParticipantLine, format_summary, sale_buy, summarize
 from bot.logs import get_logger
 from storage.db import Database
 
@@ -162,7 +163,7 @@ async def _summary(request: web.Request) -> tuple[BuySummary, Buy, str] | web.Re
         # no order can hold such an id (`bot.backend.body`); PostgreSQL would refuse to even look for it
         return error(404, f"no orders for buy {buy_id!r}, and no config that knows it")
     config = request.app[CONFIG_KEY]
-    known_buy = config.buy(buy_id) if request.app[RULES_KEY] else None
+    known_buy = _configured_buy(config, buy_id) if request.app[RULES_KEY] else None
     rows = await list_orders(request.app[DB_KEY], buy=buy_id)
     if known_buy is None and not rows:
         return error(404, f"no orders for buy {buy_id!r}, and no config that knows it")
@@ -230,6 +231,12 @@ def _product_names(config: Config, buy: Buy) -> set[str]:
     return names
 
 
+def _configured_buy(config: Config, buy_id: str) -> Buy | None:
+    """The configured buy with this id, or the configured flash sale as a buy (its claims at the sale's price)."""
+    sale = next((s for s in config.flash_sales if s.id == buy_id), None)
+    return config.buy(buy_id) or (sale_buy(config, sale) if sale is not None else None)
+
+
 def _minimal_buy(buy_id: str, rows: list[Any]) -> Buy:
     """A buy the config does not describe: its id as title, its products from the orders, no 成团 rules."""
     products = dict.fromkeys(str(it["product"]) for row in rows for it in row.items)
@@ -237,20 +244,31 @@ def _minimal_buy(buy_id: str, rows: list[Any]) -> Buy:
     return Buy.model_construct(id=buy_id, title=buy_id, groups="all", items=items, min_members=None, ladder=[])
 
 
-def _item(it: ItemQty) -> dict[str, Any]:
+def _item(it: ItemQty, amount: Amount | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"product": it.product, "qty": number(it.qty), "unit": it.unit}
     if not it.known:
         out["known"] = False
+    if amount is not None:
+        out.update(_amount(amount))
     return out
 
 
-def _line(line: ParticipantLine) -> dict[str, Any]:
-    return {
+def _amount(amount: Amount) -> dict[str, Any]:
+    """`amount` in yuan as a JSON number (exact to the 分), and what has no price when something has none."""
+    out: dict[str, Any] = {"amount": number(amount.value)}
+    if amount.unpriced:
+        out["unpriced"] = list(amount.unpriced)
+    return out
+
+
+def _line(line: ParticipantLine, priced: bool = True) -> dict[str, Any]:
+    out = {
         "participant": line.participant,
         "group": line.group,
         "items": [_item(it) for it in line.items],
         "remark": line.remark,
     }
+    return out | _amount(line.amount) if priced else out
 
 
 def summary_json(summary: BuySummary, buy: Buy, rules: str) -> dict[str, Any]:
@@ -260,9 +278,11 @@ def summary_json(summary: BuySummary, buy: Buy, rules: str) -> dict[str, Any]:
         "title": summary.title,
         "group": summary.group,
         "rules": rules,
-        "totals": [_item(t) for t in summary.totals],
+        "totals": [_item(t, a) for t, a in zip(summary.totals, summary.amounts, strict=True)],
+        "total": number(summary.total.value),
+        "unpriced": list(summary.total.unpriced),
         "lines": [_line(ln) for ln in summary.lines],
-        "waiting": [_line(ln) for ln in summary.waiting],
+        "waiting": [_line(ln, priced=False) for ln in summary.waiting],
         "unknown": [_line(ln) for ln in summary.unknown],
         "pickup": [{"address": addr, "lines": [_line(ln) for ln in lines]} for addr, lines in summary.pickup],
         "status": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from bot.config.section import JobKey, Section, at_field
 from bot.config.values import AwareDatetime, GroupsSpec, Price, one_or_many
@@ -32,6 +32,14 @@ class Group(Section):
     room_id: str | None = None
     leaders: Annotated[list[str], BeforeValidator(one_or_many), Field(description="display names or wxids")] = []
     pickup: Pickup | None = None
+
+    @field_validator("leaders")
+    @classmethod
+    def _someone_leads(cls, value: list[str]) -> list[str]:
+        # Only a list written out is checked: `leaders: []` names nobody, so nobody could run 汇总 or 导出 here.
+        if not [name for name in value if name.strip()]:
+            raise ValueError("names nobody, so nobody can run 汇总 or 导出 in this group: give a leader's name or wxid")
+        return value
 
 
 class BuyItem(Section):

@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from bot.config.root import Config, cross_check
+from bot.config.root import Config, cross_check, duplicates
 from bot.config.section import Finding, PathKey
 from bot.config.values import current_base_dir
 from bot.config.yaml_guard import Refused, guard
@@ -298,10 +298,9 @@ def _check_text(text: str, file: str, base_dir: Path | None, source: Path | None
         return CheckResult(None, [Problem(file, line, "", message)], [])
     warnings: list[Problem] = []
     if root is None:
-        data: Any = {}
-        warnings.append(Problem(file, 1, "", "the file holds no settings"))
-    else:
-        data = _Builder(tree).build(root, ())
+        message = "the file holds no settings (only comments or nothing): a config needs at least catalogue:"
+        return CheckResult(None, [Problem(file, 1, "", message)], [])
+    data: Any = _Builder(tree).build(root, ())
     if tree.issues:
         issues = [Problem(file, line, format_path(path), message) for line, path, message in tree.issues]
         return CheckResult(None, _by_line(issues), [])
@@ -319,6 +318,8 @@ def _check_text(text: str, file: str, base_dir: Path | None, source: Path | None
         config = Config.model_validate(data)
     except ValidationError as exc:
         errors.extend(_validation_problems(exc, tree, file))
+        # A field error stops the checks across sections; duplicates are still worth knowing in the same run.
+        errors.extend(p for p in _finding_problems(duplicates(data), tree, file) if p not in errors)
         return CheckResult(None, _by_line(errors), warnings)
     finally:
         current_base_dir.reset(token)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import re
 import string
 from pathlib import Path
 from typing import Annotated, Any
@@ -69,7 +71,7 @@ class QuietHours(Section):
 
 
 class WeeklyTime(Section):
-    weekday: int = Field(ge=0, le=6, description="0 = Monday")
+    weekday: int | None = Field(ge=0, le=6, description="0 = Monday; None = every day (每天 07:45, daily 07:45)")
     time: dt.time
 
     @model_validator(mode="before")
@@ -78,7 +80,54 @@ class WeeklyTime(Section):
         return coerce_weekly(value)
 
     def __str__(self) -> str:
-        return f"{WEEKDAY_NAMES_ZH[self.weekday]} {self.time:%H:%M}"
+        day = "每天" if self.weekday is None else WEEKDAY_NAMES_ZH[self.weekday]
+        return f"{day} {self.time:%H:%M}"
+
+
+# The placeholders a column's text may hold (bot/notices/posts.py fills them, with its pattern built from these):
+# {buys} the group's open buys, {date} 12月3日, {weekday} 周四, {product:NAME} 土鸡蛋(36元/盒), {stock:NAME} 还剩几件.
+COLUMN_PLACEHOLDERS = ("buys", "date", "weekday")
+COLUMN_PRODUCT_PLACEHOLDERS = ("product", "stock")
+_BRACED = re.compile(r"\{([^{}\n]*)\}")
+
+
+def _placeholder_list() -> str:
+    names = [f"{{{n}}}" for n in COLUMN_PLACEHOLDERS] + [f"{{{k}:商品名}}" for k in COLUMN_PRODUCT_PLACEHOLDERS]
+    return ", ".join(names)
+
+
+def column_placeholder_problems(text: str) -> list[str]:
+    """What is wrong with the placeholders of a column's text: each `{…}` must be one the bot fills, as written."""
+    problems = []
+    for inner in dict.fromkeys(m.group(1) for m in _BRACED.finditer(text)):
+        kind, colon, arg = inner.partition(":")
+        if inner in COLUMN_PLACEHOLDERS or (colon and kind in COLUMN_PRODUCT_PLACEHOLDERS and arg.strip()):
+            continue
+        if colon and kind in COLUMN_PRODUCT_PLACEHOLDERS:
+            problems.append(f"{{{inner}}} names no product; write {{{kind}:商品名}}")
+            continue
+        names = COLUMN_PLACEHOLDERS + COLUMN_PRODUCT_PLACEHOLDERS
+        close = difflib.get_close_matches((kind if colon else inner).strip(), names, 1)
+        hint = ""
+        if close and close[0] in COLUMN_PLACEHOLDERS:
+            hint = f" (did you mean {{{close[0]}}}?)"
+        elif close:
+            hint = f" (did you mean {{{close[0]}:{arg.strip() or '商品名'}}}?)"
+        problems.append(
+            f"unknown placeholder {{{inner}}}{hint}: it would be posted as written; "
+            f"a column can use {_placeholder_list()}"
+        )
+    return problems
+
+
+def column_product_placeholders(text: str) -> list[tuple[str, str]]:
+    """(kind, product name) of each `{product:NAME}` / `{stock:NAME}` in a column's text."""
+    found = []
+    for m in _BRACED.finditer(text):
+        kind, colon, arg = m.group(1).partition(":")
+        if colon and kind in COLUMN_PRODUCT_PLACEHOLDERS and arg.strip():
+            found.append((kind, arg.strip()))
+    return list(dict.fromkeys(found))
 
 
 class Column(Section):
@@ -110,6 +159,9 @@ class Column(Section):
             except (OSError, UnicodeDecodeError) as exc:
                 raise at_field("file", f"cannot read {path}: {exc}") from None
             self._path = path.resolve()
+        problems = column_placeholder_problems(self.read_text())
+        if problems:
+            raise at_field("text" if self.text is not None else "file", "; ".join(problems))
         return self
 
     @property

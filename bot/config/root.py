@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -13,7 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from bot.config.behaviour import BackendSync, BotSettings, ChainSettings, FaqEntry, Limits, QuestionSettings, WeChat
 from bot.config.catalogue import Buy, Group, Product
-from bot.config.posts import Column, FlashSale, Nudges, QuietHours, Reminders
+from bot.config.posts import Column, FlashSale, Nudges, QuietHours, Reminders, column_product_placeholders
 from bot.config.section import Finding, PathKey
 from bot.config.values import DEFAULT_TIMEZONE, WEEKDAY_NAMES_ZH, cron_trigger, current_timezone, format_offset
 
@@ -172,33 +173,68 @@ def cross_check(config: Config) -> tuple[list[Finding], list[Finding]]:
 
 
 def _check_unique(config: Config, errors: list[Finding]) -> None:
+    errors.extend(duplicates(config.model_dump(include=set(_UNIQUE_KEYS) | {"catalogue"})))
+
+
+_UNIQUE_KEYS = {
+    "groups": (("name", "group name"), ("room_id", "room_id")),
+    "buys": (("id", "buy id"),),
+    "columns": (("name", "column name"),),
+    "flash_sales": (("id", "flash sale id"),),
+}
+
+
+def _entries(data: Mapping[str, Any], section: str) -> list[Mapping[str, Any]]:
+    value = data.get(section)
+    if not isinstance(value, list):
+        return []
+    return [e if isinstance(e, Mapping) else {} for e in value]
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+def duplicates(data: Mapping[str, Any]) -> list[Finding]:
+    """Products, aliases, group names, room ids, buy, column and flash sale ids given twice. Works on the raw
+    YAML data as well as on a validated config's dump, so a duplicate is reported even when a field error
+    elsewhere stops the other checks."""
+    errors: list[Finding] = []
+    catalogue = _entries(data, "catalogue")
     owner: dict[str, int] = {}
-    for i, product in enumerate(config.catalogue):
-        if product.name in owner:
-            j = owner[product.name]
-            errors.append(Finding(("catalogue", i, "name"), f"duplicate product {product.name} (also catalogue[{j}])"))
-        owner.setdefault(product.name, i)
-    for i, product in enumerate(config.catalogue):
-        for k, alias in enumerate(product.aliases):
+    for i, product in enumerate(catalogue):
+        name = _text(product.get("name"))
+        if name is None:
+            continue
+        if name in owner:
+            j = owner[name]
+            errors.append(Finding(("catalogue", i, "name"), f"duplicate product {name} (also catalogue[{j}])"))
+        owner.setdefault(name, i)
+    for i, product in enumerate(catalogue):
+        aliases = product.get("aliases") or []
+        for k, alias in enumerate(aliases if isinstance(aliases, list) else [aliases]):
+            alias = _text(alias)
+            if alias is None:
+                continue
             j = owner.setdefault(alias, i)
             if j != i:
-                message = f"alias {alias} already names catalogue[{j}] ({config.catalogue[j].name})"
+                name = _text(catalogue[j].get("name")) or alias
+                message = f"alias {alias} already names catalogue[{j}] ({name})"
                 errors.append(Finding(("catalogue", i, "aliases", k), message))
-
-    def unique(section: str, key: str, values: list[str | None], what: str) -> None:
-        seen: dict[str, int] = {}
-        for i, value in enumerate(values):
-            if value is None:
-                continue
-            if value in seen:
-                errors.append(Finding((section, i, key), f"duplicate {what} {value} (also {section}[{seen[value]}])"))
-            seen.setdefault(value, i)
-
-    unique("groups", "name", [g.name for g in config.groups], "group name")
-    unique("groups", "room_id", [g.room_id for g in config.groups], "room_id")
-    unique("buys", "id", [b.id for b in config.buys], "buy id")
-    unique("columns", "name", [c.name for c in config.columns], "column name")
-    unique("flash_sales", "id", [f.id for f in config.flash_sales], "flash sale id")
+    for section, keys in _UNIQUE_KEYS.items():
+        entries = _entries(data, section)
+        for key, what in keys:
+            seen: dict[str, int] = {}
+            for i, entry in enumerate(entries):
+                value = _text(entry.get(key))
+                if value is None:
+                    continue
+                if value in seen:
+                    errors.append(
+                        Finding((section, i, key), f"duplicate {what} {value} (also {section}[{seen[value]}])")
+                    )
+                seen.setdefault(value, i)
+    return errors
 
 
 def _check_references(config: Config, errors: list[Finding], warnings: list[Finding]) -> None:
@@ -215,10 +251,10 @@ def _check_references(config: Config, errors: list[Finding], warnings: list[Find
                 message = f"unknown group {name}{_hint(name, group_names)}: not in groups:, so nothing is sent there"
                 warnings.append(Finding((*path, "groups", k), message))
 
-    def check_product(path: PathKey, name: str) -> bool:
+    def check_product(path: PathKey, name: str, found: list[Finding] = warnings) -> bool:
         if config.product(name) is None:
             message = f"unknown product {name}{_hint(name, product_names)}: not in the catalogue"
-            warnings.append(Finding((*path, "product"), message))
+            found.append(Finding((*path, "product"), message))
             return False
         return True
 
@@ -230,9 +266,17 @@ def _check_references(config: Config, errors: list[Finding], warnings: list[Find
                 errors.append(Finding(("buys", i, "items", j), message))
     for i, column in enumerate(config.columns):
         check_groups(("columns", i), column.groups)
+        key = "text" if column.text is not None else "file"
+        for kind, name in column_product_placeholders(column.read_text()):
+            if config.product(name) is None:
+                message = (
+                    f"unknown product {name} in {{{kind}:{name}}}{_hint(name, product_names)}: not in the catalogue"
+                )
+                errors.append(Finding(("columns", i, key), message))
     for i, sale in enumerate(config.flash_sales):
         check_groups(("flash_sales", i), sale.groups)
-        check_product(("flash_sales", i), sale.product)
+        # a sale of a product the catalogue does not know has no unit, and 接龙 lines cannot name it: refused
+        check_product(("flash_sales", i), sale.product, errors)
 
 
 _REFERENCE_WEEK = dt.datetime(2026, 1, 5)  # a Monday: weekly and cron firings are sampled from here

@@ -155,13 +155,24 @@ for _i, _en in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday"
 _WEEKDAY_WORDS.update({"tues": 1, "thur": 3, "thurs": 3})
 
 
-def parse_weekly(value: object) -> tuple[int, time]:
-    """ "周一 09:00", "星期日 21:30", "mon 09:00", "Friday 19:30" -> (weekday 0=Mon, time)."""
+_DAILY_WORDS = frozenset({"每天", "每日", "天天", "daily", "everyday", "every day"})
+
+
+def parse_weekly(value: object) -> tuple[int | None, time]:
+    """ "周一 09:00", "星期日 21:30", "mon 09:00", "Friday 19:30" -> (weekday 0=Mon, time);
+    "每天 07:45", "daily 07:45" -> (None, time): every day."""
     if isinstance(value, str):
-        m = re.fullmatch(r"\s*([^\d\s]+?)\s*(\d{1,2}[:：]\d{2})\s*", value)
-        if m and m.group(1).lower() in _WEEKDAY_WORDS:
-            return _WEEKDAY_WORDS[m.group(1).lower()], parse_clock(m.group(2))
-    raise ValueError(f"expected a weekly time like 周一 09:00 or mon 09:00, got {value!r}")
+        m = re.fullmatch(r"\s*([^\d]+?)\s*(\d{1,2}[:：]\d{2})\s*", value)
+        word = " ".join(m.group(1).lower().split()) if m else ""
+        if m and word in _DAILY_WORDS:
+            return None, parse_clock(m.group(2))
+        if m and word in _WEEKDAY_WORDS:
+            return _WEEKDAY_WORDS[word], parse_clock(m.group(2))
+    raise ValueError(
+        f"expected a weekly time like 周一 09:00 or mon 09:00, or a daily one like 每天 07:45 or daily 07:45, "
+        f'got {value!r}; for any other pattern use cron: instead of at: (e.g. cron: "45 7 * * mon-fri" '
+        "for weekdays at 07:45)"
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------- cron

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Buy, BuyItem
 from bot.domain.buys import GroupStatus, group_status
-from storage.models import Group, Order
+from bot.domain.money import Amount, Prices, amount_text, buy_prices, total
+from storage.models import FlashClaim, Group, Order
 
 if TYPE_CHECKING:
-    from bot.config import Buy, Config
+    from bot.config import Config, FlashSale
 
 NO_ADDRESS = "未写地址"
 # The address part of a participant label: a token with a digit that names a building, unit or room (3栋, 5-1201,
@@ -56,6 +58,7 @@ class ParticipantLine:
     group: str
     items: tuple[ItemQty, ...]
     remark: str
+    amount: Amount = Amount()  # what the order costs at the price in force (bot.domain.money); 0 while waiting
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class BuySummary:
     unknown: tuple[ParticipantLine, ...]  # lines naming a product the catalogue does not know
     pickup: tuple[tuple[str, tuple[ParticipantLine, ...]], ...]  # address → its lines, addresses in order
     waiting: tuple[ParticipantLine, ...] = ()  # lines past the stock, in the order they came
+    total: Amount = Amount()  # the sum of `lines`' amounts
+    prices: Prices = Prices()  # the prices in force the amounts are at
+    amounts: tuple[Amount, ...] = ()  # what each of `totals` comes to, in the same order
 
 
 def fmt_qty(q: Decimal) -> str:
@@ -84,17 +90,28 @@ def address_of(participant: str) -> str:
     return token if len(token) <= 12 else m.group(0)
 
 
-def summarize(config: Config, buy: Buy, orders: Sequence[OrderView], group: str | None = None) -> BuySummary:
+def summarize(
+    config: Config, buy: Buy, orders: Sequence[OrderView], group: str | None = None, prices: Prices | None = None
+) -> BuySummary:
+    """The summary of `buy` (of one group's lines when `group` is given). Amounts are at `prices` when given (a
+    flash sale's), else at the buy's prices in force for its members across every group (the ladder tier reached)."""
     active = [o for o in orders if o.status == "active"]
+    status = buy_status(config, buy, [o.participant for o in active])
+    if prices is None:
+        prices = buy_prices(config, buy, status.members)
     totals: OrderedDict[tuple[str, str | None], Decimal] = OrderedDict()
+    amounts: dict[tuple[str, str | None], Amount] = {}
     known_of: dict[str, bool] = {}
     lines: list[ParticipantLine] = []
     for order in active:
         if group is not None and order.group != group:
             continue
-        lines.append(ParticipantLine(order.participant, order.group, order.items, order.remark))
+        lines.append(
+            ParticipantLine(order.participant, order.group, order.items, order.remark, prices.amount(order.items))
+        )
         for it in order.items:
             totals[(it.product, it.unit)] = totals.get((it.product, it.unit), Decimal(0)) + it.qty
+            amounts[(it.product, it.unit)] = amounts.get((it.product, it.unit), Amount()) + prices.amount([it])
             known_of[it.product] = it.known
     pickup: OrderedDict[str, list[ParticipantLine]] = OrderedDict()
     for line in sorted(lines, key=lambda ln: _address_key(address_of(ln.participant))):
@@ -110,10 +127,13 @@ def summarize(config: Config, buy: Buy, orders: Sequence[OrderView], group: str 
         group=group,
         totals=tuple(ItemQty(p, q, u, known_of.get(p, True)) for (p, u), q in totals.items()),
         lines=tuple(lines),
-        status=buy_status(config, buy, [o.participant for o in active]),
+        status=status,
         unknown=tuple(ln for ln in lines if any(not it.known for it in ln.items)),
         pickup=tuple((addr, tuple(ls)) for addr, ls in pickup.items()),
         waiting=waiting,
+        total=total(ln.amount for ln in lines),
+        prices=prices,
+        amounts=tuple(total([amounts[key]]) for key in totals),
     )
 
 
@@ -154,6 +174,41 @@ async def load_views(session: AsyncSession, buy_id: str) -> list[OrderView]:
     ]
 
 
+def sale_buy(config: Config, sale: FlashSale) -> Buy:
+    """A flash sale summarized as a buy: its one product at the sale's price (never the catalogue's), its stock,
+    its groups, no 成团 rules. Its id is the sale's, as the claims' `buy` is in the backend and in replay."""
+    product = config.product(sale.product)
+    item = BuyItem(product=sale.product, price=sale.price, stock=sale.stock, unit=product.unit if product else "份")
+    return Buy.model_construct(
+        id=sale.id, title=f"{sale.product}限时秒杀", groups=sale.groups, items=[item], min_members=None, ladder=[]
+    )
+
+
+async def load_flash_views(session: AsyncSession, config: Config, sale: FlashSale) -> list[OrderView]:
+    """A flash sale's claims as orders (confirmed → active), in the order they came."""
+    product = config.product(sale.product)
+    unit = product.unit if product else "份"
+    rows = (
+        await session.execute(
+            select(FlashClaim, Group.name)
+            .join(Group, Group.id == FlashClaim.group_id)
+            .where(FlashClaim.sale_id == sale.id)
+            .order_by(FlashClaim.id)
+        )
+    ).all()
+    status = {"confirmed": "active", "waiting": "waiting", "cancelled": "cancelled"}
+    return [
+        OrderView(
+            participant=claim.name,
+            group=group_name,
+            items=(ItemQty(sale.product, Decimal(claim.qty), unit),),
+            remark="限时秒杀",
+            status=status.get(claim.status, claim.status),
+        )
+        for claim, group_name in rows
+    ]
+
+
 async def load_summary(session: AsyncSession, config: Config, buy: Buy, group: str | None = None) -> BuySummary:
     return summarize(config, buy, await load_views(session, buy.id), group)
 
@@ -182,13 +237,15 @@ def format_summary(summary: BuySummary, buy: Buy) -> str:
     head = f"【汇总】{summary.title}" + (f"({summary.group})" if summary.group else "")
     out = [head]
     if summary.totals:
-        out.append("合计:" + ",".join(str(t) + ("(?)" if not t.known else "") for t in summary.totals))
+        products = ",".join(str(t) + ("(?)" if not t.known else "") for t in summary.totals)
+        out.append(f"合计:{products},共{amount_text(summary.total)}")
     else:
         out.append("合计:暂无订单")
     for i, line in enumerate(summary.lines, 1):
         items = " ".join(str(it) for it in line.items) or "(未写数量)"
+        amount = f" {amount_text(line.amount)}" if line.items else ""
         remark = f" 备注:{line.remark}" if line.remark else ""
-        out.append(f"{i}. {line.participant} {items}{remark}")
+        out.append(f"{i}. {line.participant} {items}{amount}{remark}")
     if summary.waiting:
         out.append("候补:" + "、".join(w.participant for w in summary.waiting))
     out.append(status_line(summary.status, buy))

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from bot.config.posts import COLUMN_PLACEHOLDERS, COLUMN_PRODUCT_PLACEHOLDERS
 from bot.domain.buys import buys_of_group, is_open
 from bot.domain.summary import BuySummary, fmt_qty, format_summary, status_line
 from bot.domain.units import configured_stock
@@ -184,7 +185,10 @@ def sold_out_text(sale: FlashSale) -> str:
 
 # ------------------------------------------------------------------------------------------------------ columns
 
-_PLACEHOLDER = re.compile(r"\{(buys|date|weekday|product:[^{}\n]+|stock:[^{}\n]+)\}")
+# The placeholders `tuanbot check` lets through (bot/config/posts.py lists them), and nothing else.
+_PLACEHOLDER = re.compile(
+    r"\{(" + "|".join([*COLUMN_PLACEHOLDERS, *(rf"{kind}:[^{{}}\n]+" for kind in COLUMN_PRODUCT_PLACEHOLDERS)]) + r")\}"
+)
 
 
 def open_buy_lines(config: Config, group: str, at: datetime, *, inline: bool = False) -> list[str]:

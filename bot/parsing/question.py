@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 from bot.parsing.chain import is_chain
 from bot.parsing.products import Match, ProductMatcher, fold
+from bot.parsing.question_decide import ANSWER_THRESHOLD, Reading, Understanding, decide, find_typo
+from bot.parsing.question_model import Model, load_model
 from bot.parsing.question_rules import (
     ASKS,
     CJK,
@@ -62,31 +64,19 @@ INTENTS = (
     "after_sales",
     "group_status",
     "faq",
+    "my_orders",  # the asker's own orders and amount: "我订了几盒?", "我接龙了吗"
+    "whats_on",  # the open buys: "今天有什么团?"
+    "spec",  # the catalogue's spec of a product: "车厘子几斤一箱?"
 )
 
-#: the bot answers a question at or above this confidence; below it stays silent (or notes it for the leader)
-ANSWER_THRESHOLD = 0.6
-
 _MAX_LEN = 80  # longer messages are announcements, chains or stories, not quick questions
-
-
-@dataclass(frozen=True, slots=True)
-class Understanding:
-    question: bool  # a question (or complaint) for the bot to answer
-    intent: str | None
-    product: str | None  # canonical catalogue name when the message names one (else the group's current buy)
-    confidence: float
-    faq_index: int | None = None  # the config's `faq:` entry when intent == "faq"
-
-    @property
-    def answerable(self) -> bool:
-        return self.question and self.intent is not None and self.confidence >= ANSWER_THRESHOLD
 
 
 _SILENT = Understanding(False, None, None, 0.0)
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Vocabulary
+
 
 @dataclass(frozen=True)
 class _FaqTerms:
@@ -98,11 +88,23 @@ class _FaqTerms:
 class QuestionReader:
     """One per config: the matcher (jieba with the catalogue) plus the FAQ terms. Cheap per call after warm-up."""
 
-    def __init__(self, matcher: ProductMatcher, faq: Sequence[FaqEntry] = (), bot_name: str = "小团") -> None:
+    def __init__(
+        self,
+        matcher: ProductMatcher,
+        faq: Sequence[FaqEntry] = (),
+        bot_name: str = "小团",
+        *,
+        model: Model | None | bool = True,
+    ) -> None:
         self.matcher = matcher
         self.bot_name = bot_name
         self._bot_folded = fold(bot_name)
         self._faq = self._faq_terms([list(entry.question) for entry in faq])
+        terms = self._faq.all_terms
+        self._faq_scan = re.compile("|".join(map(re.escape, terms))) if terms else None
+        # The trained decision (the default), or the keyword rules alone (model=False: what the model is trained over).
+        self._name_chars = frozenset("".join(matcher.surface_products()))
+        self.model: Model | None = load_model() if model is True else (model or None)
 
     def _faq_terms(self, entries: Sequence[Sequence[str]]) -> _FaqTerms:
         per_entry: list[frozenset[str]] = []
@@ -144,9 +146,19 @@ class QuestionReader:
 
     # ---------------------------------------------------------------------------------------------------------------
     def understand(self, text: str, *, mentioned: bool = False, leaders: Sequence[str] = ()) -> Understanding:
+        reading = self.read(text, mentioned=mentioned, leaders=leaders)
+        if reading is None:
+            return _SILENT
+        if self.model is None:
+            return reading.rules
+        return decide(self.model, reading, self.matcher.segment)
+
+    def read(self, text: str, *, mentioned: bool = False, leaders: Sequence[str] = ()) -> Reading | None:
+        """What the message holds for the decision: its body, products, the keyword rules' verdict, a few flags;
+        None for what is never a question (empty, too long, a chain, a chain line, no word)."""
         stripped = text.strip()
         if not stripped or len(stripped) > _MAX_LEN or is_chain(stripped):
-            return _SILENT
+            return None
         body, mentioned, other_mention = self._strip_mentions(fold(stripped), mentioned)
         body = STICKER.sub(" ", body)
         body = "".join(ch for ch in body if ch <= "\uffff" and not ("\u2600" <= ch <= "\u27bf"))  # emoji
@@ -165,25 +177,57 @@ class QuestionReader:
                 to_leader = True
                 body = body[len(name) :].lstrip(",")
         if not WORDISH.search(body):
-            return _SILENT
+            return None
         if re.match(r"^[0-9]+[.)]", body) or re.match(r"^[+＋]\d", body):
-            return _SILENT  # a chain line on its own (`12. 3栋 王阿姨 草莓2盒`), or `+1`
+            return None  # a chain line on its own (`12. 3栋 王阿姨 草莓2盒`), or `+1`
 
-        products = self.matcher.find_all(body)
-        product = products[0].product if products else None
-
+        products = self.matcher.find_all(body) or find_typo(self.matcher, body, self._name_chars)
         candidates = self._candidates(body, products)
         faq_index, faq_strength = self._faq_match(body)
         asks = bool(ASKS.search(body))
         if faq_index is not None and asks:
             candidates.append(("faq", faq_strength, []))
+        addressed_elsewhere = not (mentioned or to_leader) and bool(TO_MEMBER.search(body) or VOCATIVE.match(body))
+        elsewhere = addressed_elsewhere or (other_mention and not mentioned and "你" in body)
+        off_topic = bool(OFF_TOPIC.search(body))
+        rules = self._rule_verdict(body, products, candidates, faq_index, asks, mentioned, elsewhere, off_topic)
+        faq_spans = [(m.start(), m.end()) for m in self._faq_scan.finditer(body)] if self._faq_scan else []
+        unknown = self._unexplained(body, [span for c in candidates for span in c[2]], products)
+        return Reading(
+            body,
+            tuple(products),
+            tuple(candidates),
+            faq_index,
+            faq_strength,
+            tuple(faq_spans),
+            asks,
+            mentioned,
+            to_leader,
+            elsewhere,
+            off_topic,
+            unknown,
+            rules,
+        )
+
+    def _rule_verdict(
+        self,
+        body: str,
+        products: Sequence[Match],
+        candidates: list[tuple[str, float, list[tuple[int, int]]]],
+        faq_index: int | None,
+        asks: bool,
+        mentioned: bool,
+        elsewhere: bool,
+        off_topic: bool,
+    ) -> Understanding:
+        """The keyword rules alone: the strongest rule's intent, its strength less what no rule explains."""
+        product = products[0].product if products else None
         if not candidates:
             return Understanding(False, None, product, 0.0)
         # The strongest evidence wins; on a tie the earlier rule (more specific: after-sales, 成团, cutoff …) does.
         intent, strength, _ = max(candidates, key=lambda c: c[1])
         if intent != "after_sales" and not asks:
             return Understanding(False, intent, product, round(strength * 0.3, 2))
-
         confidence = strength
         if product is not None:
             confidence += 0.05
@@ -195,10 +239,9 @@ class QuestionReader:
         # Without a product named, an unknown noun next to "多少钱"/"还有吗" is most likely the thing asked about.
         per_word = 0.3 if intent in ("price", "stock") and product is None else 0.15
         confidence -= per_word * self._unexplained(body, explained, products)
-        addressed_elsewhere = not (mentioned or to_leader) and bool(TO_MEMBER.search(body) or VOCATIVE.match(body))
-        if addressed_elsewhere or (other_mention and not mentioned and "你" in body):
+        if elsewhere:
             confidence -= 0.5
-        if OFF_TOPIC.search(body):
+        if off_topic:
             confidence -= 0.5
         confidence = max(0.0, min(1.0, round(confidence, 2)))
         return Understanding(
@@ -217,6 +260,9 @@ class QuestionReader:
             nonlocal mentioned, other
             if m.group(1) == self._bot_folded:
                 mentioned = True
+            elif m.group(1).startswith(self._bot_folded):  # "@小团还有车厘子吗": no space after the name
+                mentioned = True
+                return " " + m.group(1)[len(self._bot_folded) :] + " "
             else:
                 other = True
             return " "

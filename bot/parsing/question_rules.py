@@ -16,6 +16,9 @@ ASKS = re.compile(
     r"[?]|吗|嘛|么|呢|伐|冇|莫得|啥|什么|几|多少|多钱|哪|咋|怎|如何|是否|能不能|可不可以|有没有|是不是|还是|要不要"
     r"|多久|请问|问一下|问下|(?:地址|位置|时间|格式|方法)(?:发|说)一?下|教一?下|教教|告诉我|(?:不|没|没有)[啊呀哦吖嘞]?$"
     r"|([\u4e00-\u9fff])[不没]\1"  # A-not-A: 够不够, 送不送, 有没有
+    r"|([\u4e00-\u9fff]{2})[不没]\2"  # 到货没到货
+    r"|谁|点样|点算|边度|咩|几时|好久|未[啊呀]?$|(?:发|说|查|看)一?下$|(?:还有|还能|能|可以)[^,]{0,8}吧$"  # dialect
+    r"|\b(?:ma|duoshao|shenme|sha|jidian|ji dian|nali|na li|zenme|zen me|mei|meiyou|mei you|jiage|jige|zhaoshui)\b"
 )
 # A greeting, thanks or acknowledgement that opens a message is not part of the question.
 OPENERS = re.compile(

@@ -38,6 +38,14 @@ buys:
     ladder:
       - {members: 2, price: 62}
       - {members: 4, price: 55}
+flash_sales:
+  - id: caomei-flash
+    product: 草莓
+    price: 29.9
+    stock: 10
+    groups: all
+    start: 2026-11-29 20:00
+    end: 2026-11-29 20:30
 """
 
 

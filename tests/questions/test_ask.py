@@ -62,7 +62,13 @@ def test_the_command_reads_text_or_stdin(
     args = parser.parse_args(["ask", *common, "--json"])
     assert args.func(args) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [r["answer"] for r in rows] == ["【周六丹东草莓团】今天20:00截单,还剩10小时", None]
+    cutoffs = [  # four buys open and none named: a line each, the soonest cutoff first
+        "【周六丹东草莓团】今天20:00截单,还剩10小时",
+        "【酸奶鸭蛋早餐团】明天12:00截单,还剩1天2小时",
+        "【车厘子苹果水果团】11月29日(周日)20:00截单,还剩2天10小时",
+        "【五常大米阶梯团】11月30日(周一)21:00截单,还剩3天11小时",
+    ]
+    assert [r["answer"] for r in rows] == ["\n".join(cutoffs), None]
 
 
 def test_a_bad_group_or_time_is_an_error(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from handlers.chain_orders import ChainOrders
 from handlers.leader_commands import LeaderCommands
 from handlers.questions import Questions
-from tests.harness import BotHarness, at, chain
+from tests.harness import BotHarness, Starts, at, chain
 
 CONFIG = """
 timezone: Asia/Shanghai
@@ -71,10 +71,12 @@ async def test_stock_left_counts_the_orders_of_every_group(data_dir: Path) -> No
 
 async def test_cutoff_says_how_long_remains(data_dir: Path) -> None:
     async with harness(data_dir) as bot:  # the clock starts at 2026-11-26 10:00
-        await bot.say("小周", "啥时候截单")
-        bot.expect_said(["【周六丹东草莓团】明天20:00截单,还剩1天10小时"])
+        await bot.say("小周", "啥时候截单")  # two buys open, none named: a line each, the soonest cutoff first
+        bot.expect_said(["【周六丹东草莓团】明天20:00截单,还剩1天10小时\n【五常大米阶梯团】11月30日(周一)21:00截单,还剩4天11小时"])
         bot.clock.advance_to(at("2026-11-27 19:30"))
         await bot.say("小周", "今天几点截单?")
+        bot.expect_said(["【周六丹东草莓团】今天20:00截单,还剩30分钟\n【五常大米阶梯团】11月30日(周一)21:00截单,还剩3天1小时"])
+        await bot.say("小周", "草莓几点截单?")  # a product named: its buy only
         bot.expect_said(["【周六丹东草莓团】今天20:00截单,还剩30分钟"])
         bot.clock.advance_to(at("2026-11-27 21:00"))
         await bot.say("小周", "草莓还能接龙吗")
@@ -103,9 +105,11 @@ async def test_status_arrival_how_to_order_faq_and_ladder(data_dir: Path) -> Non
         await bot.say("小周", "大米现在多少钱")
         bot.expect_said(
             [
-                "【周六丹东草莓团】已有2人,还差3人成团",
+                "【周六丹东草莓团】已有2人,还差3人成团\n【五常大米阶梯团】已有0人,当前价69元,再2人降到62元",
                 "【周六丹东草莓团】预计11月28日(周六)16:00到货,到了群里通知",
-                "复制群里最新的接龙,在最后加一行写上楼栋、称呼和数量就行,例 3栋 王阿姨 草莓1盒,明天20:00截单",
+                "复制群里对应团的最新接龙,在最后加一行写上楼栋、称呼和数量就行:\n"
+                "【周六丹东草莓团】例 3栋 王阿姨 草莓1盒,明天20:00截单\n"
+                "【五常大米阶梯团】例 3栋 王阿姨 五常大米1袋,11月30日(周一)21:00截单",
                 "小区内满2件可以送到楼下。",
                 "五常大米现在69元/袋,已有0人,再2人降到62元",
             ]
@@ -165,5 +169,10 @@ async def test_a_mention_is_answered_but_mentioned_chatter_is_not(data_dir: Path
 
 async def test_leader_commands_are_not_questions(data_dir: Path) -> None:
     async with harness(data_dir) as bot:
-        await bot.say("张姐", "汇总")
-        bot.expect_said(["【汇总】周六丹东草莓团(阳光花园1号群)\n合计:暂无订单\n已有0人,还差5人成团"])
+        await bot.say("张姐", "汇总")  # two buys open: a summary each, the soonest cutoff first
+        bot.expect_said(
+            [
+                "【汇总】周六丹东草莓团(阳光花园1号群)\n合计:暂无订单\n已有0人,还差5人成团",
+                Starts("【汇总】五常大米阶梯团(阳光花园1号群)\n合计:暂无订单"),
+            ]
+        )

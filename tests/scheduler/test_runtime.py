@@ -150,7 +150,7 @@ async def test_a_realistic_week_fires_exactly_the_expected_posts(week_bot: BotHa
     ]
     formed = reminder("2小时", "今晚20:00", "已有3人,已成团")  # 王阿姨 and 李姐 in 1, 陈叔 in 2: the whole buy counts
     closed = (
-        "【截单】周六丹东草莓团 已截单,之后的接龙不再记录\n【汇总】周六丹东草莓团({})\n合计:草莓3盒\n{}\n"
+        "【截单】周六丹东草莓团 已截单,之后的接龙不再记录\n【汇总】周六丹东草莓团({})\n合计:草莓3盒,共119.70元\n{}\n"
         + "已有3人,已成团"
     )
     bot.expect_said(
@@ -164,8 +164,9 @@ async def test_a_realistic_week_fires_exactly_the_expected_posts(week_bot: BotHa
             formed,
             "✅ 已记录:2栋 陈叔 草莓3盒\n合计:草莓6盒(草莓还剩94盒)\n【周六丹东草莓团】已有3人,已成团",
             formed,
-            closed.format(G1, "1. 3栋 王阿姨 草莓2盒\n2. 5-1201 李姐 草莓1盒"),  # each group its own lines
-            closed.format(G2, "1. 2栋 陈叔 草莓3盒"),
+            # each group its own lines
+            closed.format(G1, "1. 3栋 王阿姨 草莓2盒 79.80元\n2. 5-1201 李姐 草莓1盒 39.90元"),
+            closed.format(G2, "1. 2栋 陈叔 草莓3盒 119.70元"),
             "抱歉,周六丹东草莓团已于12月02日 20:00截单,刘妈妈的接龙这次没能记上,下次开团早点来哦~",
             "⚡ 秒杀预告:砂糖橘 19.9元/箱(原价29.9元),10分钟后开抢\n今晚20:00-20:30,限量50箱,接龙下单,先到先得~",
             SALE_OPEN.format(50, "20:30"),

@@ -1,0 +1,153 @@
+"""From what the question reader found in a message (`Reading`) to its verdict (`Understanding`): the features the
+trained model (`question_model`) weighs, and the decision. Pure: no I/O.
+
+Features: the jieba words and the characters and character pairs of the message with each product named replaced by
+`#` and each FAQ term by `$` (so the model learns how people ask, not which products they ask about, and carries to
+any catalogue), the keyword rules' verdict and every rule that fired, and flags (asks, aimed at another member, off
+topic, @-mentions the bot, names a product).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.parsing.products import Match, ProductMatcher
+from bot.parsing.question_model import NONE, Model
+
+__all__ = ["ANSWER_THRESHOLD", "Reading", "Understanding", "decide", "features", "find_typo"]
+
+#: the bot answers a question at or above this confidence; below it stays silent (or notes it for the leader)
+ANSWER_THRESHOLD = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    question: bool  # a question (or complaint) for the bot to answer
+    intent: str | None
+    product: str | None  # canonical catalogue name when the message names one (else the group's current buy)
+    confidence: float
+    faq_index: int | None = None  # the config's `faq:` entry when intent == "faq"
+
+    @property
+    def answerable(self) -> bool:
+        return self.question and self.intent is not None and self.confidence >= ANSWER_THRESHOLD
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    body: str  # folded, mentions, openers and stickers gone, punctuation as ","
+    products: tuple[Match, ...]
+    candidates: tuple[tuple[str, float, list[tuple[int, int]]], ...]  # every keyword rule that fired
+    faq_index: int | None
+    faq_strength: float
+    faq_spans: tuple[tuple[int, int], ...]
+    asks: bool
+    mentioned: bool
+    to_leader: bool
+    elsewhere: bool  # aimed at another member
+    off_topic: bool
+    unknown: float  # content words no rule, product or FAQ term explains (a whole word 1, a lone character 0.5)
+    rules: Understanding  # the keyword rules' verdict on their own
+
+
+def _masked(reading: Reading) -> str:
+    chars = list(reading.body)
+    for a, b in reading.faq_spans:
+        chars[a:b] = ["$"] + [""] * (b - a - 1)
+    for m in reading.products:
+        chars[m.start : m.end] = ["#"] + [""] * (m.end - m.start - 1)
+    return "".join(chars)
+
+
+def features(reading: Reading, segment: Callable[[str], list[str]]) -> list[str]:
+    masked = _masked(reading)
+    out: dict[str, None] = {}
+    for word in segment(masked):
+        if word != ",":
+            out["w:" + word] = None
+    padded = "^" + masked + "$"
+    for k in range(len(padded) - 1):
+        out["c:" + padded[k : k + 2]] = None
+    for ch in masked:
+        if ch != ",":
+            out["u:" + ch] = None
+    for intent, strength, _ in reading.candidates:
+        out["r:" + intent] = None
+        if strength >= 0.85:
+            out["r+:" + intent] = None
+    rules = reading.rules
+    if rules.intent is not None:
+        out["v:" + rules.intent] = None
+        if rules.answerable:
+            out["v+:" + rules.intent] = None
+    for flag, on in (
+        ("f:ask", reading.asks),
+        ("f:mention", reading.mentioned),
+        ("f:leader", reading.to_leader),
+        ("f:elsewhere", reading.elsewhere),
+        ("f:off", reading.off_topic),
+        ("f:product", bool(reading.products)),
+        ("f:faq", reading.faq_index is not None),
+        ("f:short", len(reading.body) <= 4),
+        ("f:unknown", reading.unknown >= 1),
+        ("f:unknown2", reading.unknown >= 2),
+        ("f:unknown3", reading.unknown >= 3),
+        ("f:long", len(reading.body) >= 16),
+    ):
+        if on:
+            out[flag] = None
+    return list(out)
+
+
+_ABOUT_A_PRODUCT = frozenset({"price", "stock", "spec"})
+
+
+def decide(model: Model, reading: Reading, segment: Callable[[str], list[str]]) -> Understanding:
+    """The model's most likely intent, sure as much as it is more likely than `none` (the message is not for us)."""
+    probs = model.probabilities(features(reading, segment))
+    p_none = probs.get(NONE, 0.0)
+    choices = [(p, c) for c, p in probs.items() if c != NONE and (c != "faq" or reading.faq_index is not None)]
+    p, intent = max(choices)
+    # How much likelier this intent is than `none`, 0.9 at most: an @-mention of the bot adds the last 0.1.
+    confidence = 0.9 * p / (p + p_none) if p + p_none > 0 else 0.0
+    if reading.mentioned:
+        confidence += 0.1
+    product = reading.products[0].product if reading.products else None
+    if product is None and intent in _ABOUT_A_PRODUCT:
+        # "榴莲还有没有": an unknown noun where the product would be is most likely a product we do not sell.
+        confidence -= 0.5 * reading.unknown
+    if not reading.asks and intent != "after_sales":  # "大米还有半袋": a statement (a complaint need not ask)
+        confidence -= 0.2
+    if reading.elsewhere:  # "你们几点去拿": meant for another member
+        confidence -= 0.5
+    if reading.off_topic:  # "快递什么时候到": about something the bot does not own
+        confidence -= 0.5
+    confidence = max(0.0, round(confidence, 2))
+    return Understanding(
+        question=confidence >= ANSWER_THRESHOLD,
+        intent=intent,
+        product=product,
+        confidence=confidence,
+        faq_index=reading.faq_index if intent == "faq" else None,
+    )
+
+
+def find_typo(matcher: ProductMatcher, body: str, name_chars: frozenset[str]) -> list[Match]:
+    """A typo'd product jieba cut apart (`车里子截单没`: 车里|子, `草梅团`): each short stretch of Chinese that shares
+    all but one character with the catalogue's names (`name_chars`), tried whole."""
+    n = len(body)
+    near = [ch in name_chars for ch in body]
+    if sum(near) < 1:
+        return []
+    for size in (3, 2, 4, 5):
+        for start in range(n - size + 1):
+            if sum(near[start : start + size]) < size - 1:
+                continue
+            window = body[start : start + size]
+            if not all("\u4e00" <= ch <= "\u9fff" for ch in window):
+                continue
+            hit = matcher.fuzzy(window)
+            if hit is not None:
+                return [Match(hit.product, window, hit.kind, start, start + size, hit.unit)]
+    return []

@@ -1,0 +1,102 @@
+"""The question reader's decision: a multinomial logistic regression over the features `question_features` draws
+from a message (jieba words, character pairs, the keyword rules' verdicts, a few flags), trained on the labelled
+tuning sets only and shipped as `question_model.txt` (regenerate: `python benchmarks/train_question_model.py`).
+
+Pure Python, no dependency: the weights are a dict from feature to one weight per class; scoring a message is a sum
+over its few dozen features, then a softmax. `train` is deterministic (fixed example order, no randomness).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+__all__ = ["Model", "load_model", "train"]
+
+MODEL_FILE = Path(__file__).with_name("question_model.txt")
+NONE = "none"
+
+
+class Model:
+    def __init__(self, classes: Sequence[str], weights: dict[str, list[float]]) -> None:
+        self.classes = tuple(classes)
+        self.weights = weights
+        self._zero = [0.0] * len(self.classes)
+
+    def probabilities(self, features: Sequence[str]) -> dict[str, float]:
+        scores = list(self.weights.get("", self._zero))  # the bias
+        for f in features:
+            w = self.weights.get(f)
+            if w is not None:
+                for k, v in enumerate(w):
+                    scores[k] += v
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        return {c: e / total for c, e in zip(self.classes, exps, strict=True)}
+
+    def dump(self, path: Path, header: str = "") -> None:
+        lines = [f"# {line}" for line in header.splitlines()]
+        lines.append("classes\t" + " ".join(self.classes))
+        for feature in sorted(self.weights):
+            w = self.weights[feature]
+            if any(abs(v) >= 5e-4 for v in w):
+                lines.append(feature + "\t" + " ".join(f"{v:.3f}".rstrip("0").rstrip(".") or "0" for v in w))
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _parse(text: str) -> Model:
+    classes: list[str] = []
+    weights: dict[str, list[float]] = {}
+    for line in text.split("\n"):
+        if not line or line.startswith("# "):
+            continue
+        feature, _, values = line.partition("\t")
+        if feature == "classes":
+            classes = values.split()
+        else:
+            weights[feature] = [float(v) for v in values.split()]
+    return Model(classes, weights)
+
+
+@cache
+def load_model(path: Path = MODEL_FILE) -> Model:
+    return _parse(path.read_text(encoding="utf-8"))
+
+
+def train(
+    examples: Sequence[tuple[Sequence[str], str]],
+    classes: Sequence[str],
+    *,
+    epochs: int = 40,
+    rate: float = 0.3,
+    l2: float = 1e-4,
+) -> Model:
+    """Softmax regression by AdaGrad over the examples in their given order, epoch after epoch (deterministic)."""
+    index = {c: k for k, c in enumerate(classes)}
+    n = len(classes)
+    weights: dict[str, list[float]] = {"": [0.0] * n}
+    squares: dict[str, list[float]] = {"": [1e-6] * n}
+    model = Model(classes, weights)
+    for _epoch in range(epochs):
+        for features, label in examples:
+            active = ["", *dict.fromkeys(features)]
+            for f in active:
+                if f not in weights:
+                    weights[f] = [0.0] * n
+                    squares[f] = [1e-6] * n
+            probs = model.probabilities(active[1:])
+            target = index[label]
+            for k, c in enumerate(classes):
+                g = probs[c] - (1.0 if k == target else 0.0)
+                if g == 0.0:
+                    continue
+                for f in active:
+                    w = weights[f]
+                    grad = g + l2 * w[k]
+                    sq = squares[f]
+                    sq[k] += grad * grad
+                    w[k] -= rate * grad / math.sqrt(sq[k])
+    return model
