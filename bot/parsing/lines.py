@@ -17,6 +17,13 @@ _ENTRY_RE = re.compile(
 # Separators after which a digit means a decimal, a date or a time (8.7, 5.24, 7:20), unless the digits are long.
 _DECIMALISH = frozenset(".．,，。")
 _RANGEISH = frozenset(":：-_~～")
+# What follows "N." when the digits after the dot open a room, not a decimal: 1.7-302赵哥, 4.2-1101李, 1.3栋502,
+# 13.13-203 (a building-room pair or a building, then not a unit: 1.5-2斤 is a range of weights).
+_NOT_A_ROOM_AFTER = r"[ \t]*(?:斤|个|盒|箱|kg|g|克|公斤|份|元|块|点|号|天|日|月|年|%)"
+_ROOM_AFTER_DOT_RE = re.compile(
+    rf"[0-9０-９]{{1,3}}(?:(?:[\-－—_][0-9０-９]{{1,5}})+(?![0-9０-９.．]|{_NOT_A_ROOM_AFTER})"
+    r"|[ \t]*(?:号楼|栋|幢|座|单元))"
+)
 _INLINE_MARKER_RE = re.compile(r"(?<!\S)(?P<num>[0-9０-９]{1,3})[ \t]*[.．、)）](?=\s|$)")
 _SENDER_PREFIX_RE = re.compile(r"[A-Za-z][A-Za-z0-9_\-]{4,63}(?:@chatroom)?:[ \t]*")
 _EXAMPLE_RE = re.compile(r"(?:例如|格式如|例|如|格式)(?:[ \t\u3000:：,，.．、\-—]|$)")
@@ -68,7 +75,9 @@ def numbered_parts(raw_num: str, sep: str | None, rest: str, expected: int) -> t
         if sep not in _DECIMALISH:
             return num, content  # 3、3栋王姐
         digit_run = len(rest) - len(rest.lstrip("0123456789０１２３４５６７８９"))
-        if digit_run <= 2 or num != expected:
+        if num != expected:
+            return None  # 8.7, 5.24早上, 2023.6.1
+        if digit_run <= 2 and not _ROOM_AFTER_DOT_RE.match(rest):
             return None  # 8.7, 5.24早上, 7.50-9.20
     return num, content
 
