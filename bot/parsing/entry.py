@@ -118,6 +118,9 @@ def _who_walk(line: str) -> int:
             join_next = True
             end = m.end()
             continue
+        if not seen_name and _is_emoji_token(token):
+            end = m.end()  # an emoji before the name (6-5 🐶 汪汪) is part of the label, not the name itself
+            continue
         if not seen_name or join_next or (seen_name and _is_emoji_token(token)):
             seen_name = True
             join_next = token.endswith(("|", "｜"))

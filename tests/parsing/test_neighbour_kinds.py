@@ -93,3 +93,27 @@ def test_decimals_and_ranges_out_of_sequence_are_not_entries(fruit: ProductMatch
     parsed = parse_chain(f"#接龙\n{line}\n\n1. 张三 草莓1盒", fruit)
     assert line in parsed.header
     assert [e.seq for e in parsed.entries] == [1]
+
+
+# --- a label split by commas; emoji and nicknames inside a label ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "who", "items"),
+    [
+        ("孙姐，9-1101，草莓2盒", "孙姐，9-1101", [("草莓", "2", "盒")]),
+        ("9-1101，孙姐，蓝莓1盒，谢谢", "9-1101，孙姐", [("蓝莓", "1", "盒")]),
+        ("孙姐,9栋1101,苹果5斤", "孙姐,9栋1101", [("苹果", "5", "斤")]),
+        ("6-5 🐶 汪汪 牛奶1箱", "6-5 🐶 汪汪", [("牛奶", "1", "箱")]),
+        ("8-801 🌈 彩虹 车厘子2盒", "8-801 🌈 彩虹", [("车厘子", "2", "盒")]),
+        ("6-5🐶汪汪 草莓2盒", "6-5🐶汪汪", [("草莓", "2", "盒")]),
+        ("🐱咪咪妈 2-301 鸡蛋2盒", "🐱咪咪妈 2-301", [("鸡蛋", "2", "盒")]),
+        ("5-502 ❄️小雪❄️ 车厘子2盒", "5-502 ❄️小雪❄️", [("车厘子", "2", "盒")]),
+        ("3栋502 王姐💐 蓝莓1盒", "3栋502 王姐💐", [("蓝莓", "1", "盒")]),
+        ("王姐 🍓 要大的", "王姐 🍓", []),  # after the name, an emoji joins the label but the words after it do not
+    ],
+)
+def test_labels_with_commas_emoji_and_nicknames(
+    fruit: ProductMatcher, line: str, who: str, items: list[tuple[str, str, str | None]]
+) -> None:
+    assert read(f"#接龙\n\n1. 3栋 李 草莓1盒\n2. {line}", fruit)[1] == (who, items)
