@@ -95,6 +95,7 @@ _SPACE_IN_RE = re.compile(r"\s")
 _WHO_STRIP = " \t\u3000，,、:：;；+＋-—"
 _REMARK_STRIP = " \t\u3000，,、:：;；+＋/"
 _SPACE_RUN_RE = re.compile("[ \t\u3000]{2,}")
+_NICKNAME_RE = re.compile(r"[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]{0,11}")
 
 
 def _is_emoji_token(token: str) -> bool:
@@ -109,8 +110,12 @@ def _who_walk(line: str) -> int:
     end = 0
     seen_name = False
     join_next = False
+    after_emoji = False
     for m in _TOKEN_RE.finditer(line):
         token = m.group(0)
+        if after_emoji and not _NICKNAME_RE.fullmatch(token):
+            break  # 💯 http://…: what follows an emoji is a nickname only when it reads like one
+        after_emoji = False
         if _ADDRESS_TOKEN_RE.fullmatch(token.rstrip("，,、")):
             end = m.end()
             continue
@@ -120,6 +125,7 @@ def _who_walk(line: str) -> int:
             continue
         if not seen_name and _is_emoji_token(token):
             end = m.end()  # an emoji before the name (6-5 🐶 汪汪) is part of the label, not the name itself
+            after_emoji = True
             continue
         if not seen_name or join_next or (seen_name and _is_emoji_token(token)):
             seen_name = True

@@ -89,7 +89,7 @@ def find_items(
         # Glued to what comes before (no delimiter, so not a space, not a line start): a count only right after a
         # product. 深蹲50, 引体15: a count glued to an unknown word is not an order. Decided first: most bare numbers
         # in text are glued to something, and it is the cheap test.
-        if before not in DELIMITERS and q.start not in mention_ends:
+        if before not in DELIMITERS and before != "各" and q.start not in mention_ends:
             continue
         back = after_spaces_back(q.start)
         if back == line_start(q.start):
@@ -150,6 +150,16 @@ def find_items(
         product: _Product | None = None
         counted = q.form is QuantityForm.UNIT  # a number with a unit
         lo = max(claimed_until, line_start(q.start))
+        if mentions and work[after_spaces_back(q.start) - 1 : after_spaces_back(q.start)] == "各":
+            shared = _shared_by(work, after_spaces_back(q.start) - 1, lo, mention_ends, used_mentions)
+            if shared:  # 苹果、梨各2斤: one count for each product named before 各
+                start = shared[0].start
+                for m in shared:
+                    used_mentions.add(m.start)
+                    found.append((start, q.end, _Product(m.start, m.end, m.product, True, m.unit), q))
+                claimed_until = q.end
+                claimed[start : q.end] = b"\x01" * (q.end - start)
+                continue
         if mentions:
             # 1. a known product just before (spaces allowed): 草莓2盒, 蓝莓 3 盒
             m_before = mention_ends.get(after_spaces_back(q.start))
@@ -201,6 +211,26 @@ def find_items(
         found.append((mention.start, mention.end, known, None))
     found.sort(key=itemgetter(0))
     return found
+
+
+_SHARED_JOINS = frozenset(" \t\u3000、,，/+＋&和跟与及还有")
+
+
+def _shared_by(work: str, each: int, lo: int, mention_ends: dict[int, Match], used: set[int]) -> list[Match]:
+    """The products named before the 各 at `each` (草莓、蓝莓各, 牛奶跟酸奶各, 草莓/蓝莓 各), left to right."""
+    shared: list[Match] = []
+    pos = each
+    while pos > lo:
+        while pos > lo and work[pos - 1] in " \t\u3000":
+            pos -= 1
+        mention = mention_ends.get(pos)
+        if mention is None or mention.start < lo or mention.start in used:
+            break
+        shared.append(mention)
+        pos = mention.start
+        while pos > lo and work[pos - 1] in _SHARED_JOINS:
+            pos -= 1
+    return shared[::-1]
 
 
 def items_of(found: list[Found], matcher: ProductMatcher | None, default_product: str | None) -> tuple[Item, ...]:

@@ -134,7 +134,7 @@ class Scans(NamedTuple):
         # `accept` keeps a bare count of one or two digits, not glued to an ASCII letter or digit before it, right
         # after a delimiter or a product name, and not glued to a word character after it: the others need not be
         # found at all (in garbage they are most of what the quantity scan finds).
-        before = _char_class({*_HINT_DELIMITERS, *name_closings})
+        before = _char_class({*_HINT_DELIMITERS, *name_closings, "各"})  # 草莓蓝莓各2
         bare = rf"(?<![0-9０-９.．A-Za-z])(?<=[{before}])[0-9０-９]{{1,2}}(?![0-9０-９{WORD_CHARS}])"
         return Scans(hint, bare)
 

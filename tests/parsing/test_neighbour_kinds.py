@@ -117,3 +117,30 @@ def test_labels_with_commas_emoji_and_nicknames(
     fruit: ProductMatcher, line: str, who: str, items: list[tuple[str, str, str | None]]
 ) -> None:
     assert read(f"#接龙\n\n1. 3栋 李 草莓1盒\n2. {line}", fruit)[1] == (who, items)
+
+
+def test_what_follows_an_emoji_is_a_nickname_only_when_it_reads_like_one(fruit: ProductMatcher) -> None:
+    assert read("#接龙\n\n1. 3栋 李 草莓1盒\n2. 💯 http://t.cn/aIG5T", fruit)[1] == ("💯", [])
+
+
+# --- one quantity for several products -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "items"),
+    [
+        ("苹果、梨各2斤", [("苹果", "2", "斤"), ("梨", "2", "斤")]),
+        ("苹果梨各5斤", [("苹果", "5", "斤"), ("梨", "5", "斤")]),
+        ("草莓和蓝莓各两盒", [("草莓", "2", "盒"), ("蓝莓", "2", "盒")]),
+        ("草莓+蓝莓 各2盒", [("草莓", "2", "盒"), ("蓝莓", "2", "盒")]),
+        ("草莓/蓝莓各1盒", [("草莓", "1", "盒"), ("蓝莓", "1", "盒")]),
+        ("牛奶跟酸奶各一箱 鸡蛋2盒", [("牛奶", "1", "箱"), ("酸奶", "1", "箱"), ("鸡蛋", "2", "盒")]),
+        ("草莓、蓝莓、车厘子各1盒", [("草莓", "1", "盒"), ("蓝莓", "1", "盒"), ("车厘子", "1", "盒")]),
+        ("五花肉、排骨各2", [("五花肉", "2", None), ("排骨", "2", None)]),  # a bare count: each product's own unit
+        ("牛奶1箱 草莓与蓝莓各 3盒", [("牛奶", "1", "箱"), ("草莓", "3", "盒"), ("蓝莓", "3", "盒")]),
+    ],
+)
+def test_one_quantity_for_several_products(
+    fruit: ProductMatcher, line: str, items: list[tuple[str, str, str | None]]
+) -> None:
+    assert read(f"#接龙\n\n1. 3栋 李 草莓1盒\n2. 5-1201 王姐 {line}", fruit)[1] == ("5-1201 王姐", items)
