@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from itertools import repeat
 
 from bot.parsing.fastline import FastLine
-from bot.parsing.items import Item, find_items, items_of
+from bot.parsing.items import Item, apply_edits, find_items, items_of
 from bot.parsing.masks import (
     ADDRESS_SUFFIX,
     CANCEL_RE,
@@ -19,6 +19,7 @@ from bot.parsing.masks import (
     Scans,
     address_spans,
     cancel_spans,
+    edit_marks,
     edit_spans,
     mask,
     mask_quiet_lines,
@@ -171,19 +172,28 @@ def parse_content(
         scans = Scans.of(matcher)
     hint = scans.item_hint if first_end < n else None
     read = mask_quiet_lines(text, first_end + 1, hint) if hint is not None else text
-    work = mask(read, address_spans(read) + spans_cancelled + edit_spans(text, first_end))
+    marks = edit_marks(text, first_end)
+    work = mask(read, address_spans(read) + spans_cancelled + edit_spans(text, first_end) + marks)
+    for _start, end in marks:  # a mark ends like a space: 改成2 is a count after it
+        work = f"{work[: end - 1]} {work[end:]}"
 
     mentions: list[Match] = matcher.find_all(work, fuzzy=False) if matcher else []
     spans = find_quantities(work, bare=scans.bare) if _NUMERALISH_RE.search(work) else []
     found = find_items(text, work, first_end, mentions, spans, matcher) if mentions or spans else []
+    taken = [(start, end) for start, end, _product, _quantity in found]  # an edited count is not a remark either
+    if marks and found:
+        found = apply_edits(found, marks)
     items = items_of(found, matcher, default_product) if found else ()
-    taken = [(start, end) for start, end, _product, _quantity in found]
 
     # Who: the label at the start of the first line, before any item; the rest is the remark.
-    who_end = _who_walk(text[: min(found[0][0], first_end) if found else first_end])
+    label_end = min(found[0][0], first_end) if found else first_end
+    if marks:
+        label_end = min(label_end, marks[0][0])  # 张三改成3份: the label ends where the edit starts
+    who_end = _who_walk(text[:label_end])
     who = _clean_who(text[:who_end])
     taken.append((0, who_end))
     taken.extend(spans_cancelled)
+    taken.extend(marks)
     taken.sort()
     pieces: list[str] = []
     pos = 0

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from bot.parsing.masks import DELIMITERS, WORD_CHARS
 from bot.parsing.products import Match, ProductMatcher
-from bot.parsing.quantity import QuantityForm, QuantitySpan
+from bot.parsing.quantity import Quantity, QuantityForm, QuantitySpan
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +231,34 @@ def _shared_by(work: str, each: int, lo: int, mention_ends: dict[int, Match], us
         while pos > lo and work[pos - 1] in _SHARED_JOINS:
             pos -= 1
     return shared[::-1]
+
+
+def apply_edits(found: list[Found], marks: list[tuple[int, int]]) -> list[Found]:
+    """The items once the writer's edits are applied: what follows an edit mark replaces what came before it. A
+    count without a product takes the product (and unit, when it has none) of the item right before the mark
+    (蓝莓1盒 改成2盒, 草莓2→3盒); a product named after the mark replaces its earlier count, or when it was not named
+    before, the item right before the mark (草莓1盒 改成车厘子1盒)."""
+    items = list(found)
+    for k, (mark_start, mark_end) in enumerate(marks):
+        stop = marks[k + 1][0] if k + 1 < len(marks) else None
+        before = [f for f in items if f[1] <= mark_start]
+        after = [f for f in items if f[0] >= mark_end and (stop is None or f[0] < stop)]
+        if not before or not after:
+            continue
+        last = before[-1]
+        edited: list[Found] = []
+        for start, end, product, quantity in after:
+            if product is None and quantity is not None:
+                product = last[2]
+                if quantity.quantity.unit is None and last[3] is not None and last[3].quantity.unit is not None:
+                    unit = last[3].quantity.unit
+                    quantity = quantity._replace(quantity=Quantity(quantity.quantity.value, unit))
+            edited.append((start, end, product, quantity))
+        names = {f[2].name for f in edited if f[2] is not None}
+        replaced = [f for f in before if f[2] is not None and f[2].name in names] or [last]
+        items = [f for f in items if f not in replaced and f not in after] + edited
+        items.sort(key=itemgetter(0))
+    return items
 
 
 def items_of(found: list[Found], matcher: ProductMatcher | None, default_product: str | None) -> tuple[Item, ...]:

@@ -183,6 +183,23 @@ def cancel_spans(text: str, first_end: int) -> list[tuple[int, int]]:
     return spans
 
 
+# The writer's own edit inside their line: 蓝莓1盒 改成2盒, 苹果5斤 改为10斤, 草莓2→3盒, 牛奶2箱（改1箱）. What follows
+# the mark replaces what came before it (`items.apply_edits`).
+_EDIT_MARK_RE = re.compile(
+    r"(?:改成|改为|改到|改做|换成|更改为|修改为|修改成)[ \t\u3000:：]*"
+    r"|修?改(?=[ \t\u3000]*[0-9０-９一二两三四五六七八九十半])"
+    r"|[ \t\u3000]*(?:→|->|－>|—>|=>|⟶|➡️?|➔)[ \t\u3000]*"
+)
+
+
+def edit_marks(text: str, first_end: int) -> list[tuple[int, int]]:
+    """The spans of the writer's edit marks on the first line (which ends at `first_end`)."""
+    line = text[:first_end]
+    if "改" not in line and "换成" not in line and ">" not in line and "→" not in line and "➡" not in line:
+        return []  # the common case, without a scan
+    return [m.span() for m in _EDIT_MARK_RE.finditer(line)]
+
+
 def edit_spans(text: str, first_end: int) -> list[tuple[int, int]]:
     """Later lines (after `first_end`) that speak of an edit: "张三改成3份" under someone's line is a chat message
     about another entry, not an order."""

@@ -144,3 +144,33 @@ def test_one_quantity_for_several_products(
     fruit: ProductMatcher, line: str, items: list[tuple[str, str, str | None]]
 ) -> None:
     assert read(f"#接龙\n\n1. 3栋 李 草莓1盒\n2. 5-1201 王姐 {line}", fruit)[1] == ("5-1201 王姐", items)
+
+
+# --- an author's edit written into the line ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "items"),
+    [
+        ("蓝莓1盒 改成2盒", [("蓝莓", "2", "盒")]),
+        ("苹果5斤 改为10斤", [("苹果", "10", "斤")]),
+        ("草莓2→3盒", [("草莓", "3", "盒")]),
+        ("鸡蛋2盒→3盒", [("鸡蛋", "3", "盒")]),
+        ("牛奶2箱（改1箱）", [("牛奶", "1", "箱")]),
+        ("牛奶1箱 改成2", [("牛奶", "2", "箱")]),  # the count after the mark keeps the unit before it
+        ("草莓1盒 改成车厘子1盒", [("车厘子", "1", "盒")]),  # another product replaces the item before the mark
+        ("牛奶1箱 鸡蛋2盒 鸡蛋改成3盒", [("牛奶", "1", "箱"), ("鸡蛋", "3", "盒")]),
+        ("苹果 5斤 -> 8斤", [("苹果", "8", "斤")]),
+    ],
+)
+def test_the_writers_edit_replaces_the_figure_before_it(
+    fruit: ProductMatcher, line: str, items: list[tuple[str, str, str | None]]
+) -> None:
+    assert read(f"#接龙\n\n1. 3栋 李 草莓1盒\n2. 7-302 赵哥 {line}", fruit)[1] == ("7-302 赵哥", items)
+
+
+def test_talk_of_changing_plans_is_not_an_edit(fruit: ProductMatcher) -> None:
+    assert read("#接龙\n\n1. 3栋 李 草莓1盒\n2. 7-302 赵哥 改天再说 蓝莓1盒", fruit)[1] == (
+        "7-302 赵哥",
+        [("蓝莓", "1", "盒")],
+    )
