@@ -149,6 +149,8 @@ def _clean_who(text: str) -> str:
     filler = _FILLER_SUFFIX_RE.search(who) if who.endswith(_FILLER_ENDINGS) else None
     if filler and filler.start() > 0:
         who = who[: filler.start()].rstrip(_WHO_STRIP)
+    elif filler and who in ("我要", "我也要"):
+        who = "我"  # the writer themselves: who that is, only the message's sender says
     return who
 
 
@@ -206,6 +208,22 @@ def parse_content(
     stripped = map(str.strip, pieces, repeat(_REMARK_STRIP))
     remark = " ".join([piece for piece in stripped if piece and piece not in _FILLERS])
     return who, items, remark, cancelled, normalize_key(raw)
+
+
+_NOT_A_NAME_RE = re.compile(r"[^\u4e00-\u9fff\u3400-\u4dbf]+")
+_NOT_IN_A_LABEL_RE = re.compile(r"[.。)）(（~～+＋*＊×=<>\[\]【】]")
+_MAX_ALONE_NAME = 5  # CJK characters of a name (马老师, 🐱咪咪妈): a longer phrase is a sentence (另外帮邻居带1盒)
+
+
+def stands_alone(line: str, reading: Reading) -> bool:
+    """Is a line under an entry (or in a list without numbers) an order of its own, not more of the entry above?
+    It names someone (a short name and/or an address) before a count, cancels nothing and edits nothing: an unnumbered
+    line someone appended (小刘 9栋 脐橙2箱), or a pasted one (王五要3份, 赵六+1, 孙七x2)."""
+    who, items, _remark, cancelled, _key = reading
+    if not who or not items or cancelled or edit_marks(line, len(line)) or _NOT_IN_A_LABEL_RE.search(who):
+        return False
+    name = _NOT_A_NAME_RE.sub("", _ADDRESS_TOKEN_RE.sub("", who))
+    return len(name) <= _MAX_ALONE_NAME
 
 
 # ---------------------------------------------------------------------------------------------------------------------

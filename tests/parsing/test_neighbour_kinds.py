@@ -174,3 +174,97 @@ def test_talk_of_changing_plans_is_not_an_edit(fruit: ProductMatcher) -> None:
         "7-302 赵哥",
         [("蓝莓", "1", "盒")],
     )
+
+
+# --- a line appended without a number; dirty pasted lists ----------------------------------------------------------
+
+_HEAD = "#接龙 周六水果团\n周五晚8点截单\n例：3栋502 王姐 草莓1盒\n\n"
+
+
+def test_a_line_appended_without_a_number_is_an_entry_of_its_own(fruit: ProductMatcher) -> None:
+    text = _HEAD + "1. 3栋502 王姐 草莓2盒\n2. 12栋 张哥 车厘子1盒\n小刘 9栋 脐橙2箱"
+    assert read(text, fruit) == [
+        ("3栋502 王姐", [("草莓", "2", "盒")]),
+        ("12栋 张哥", [("车厘子", "1", "盒")]),
+        ("小刘 9栋", [("脐橙", "2", "箱")]),
+    ]
+    numbered = read(_HEAD + "1. 3栋502 王姐 草莓2盒\n2. 12栋 张哥 车厘子1盒\n3. 小刘 9栋 脐橙2箱", fruit)
+    assert numbered == read(text, fruit)  # the next copier numbers it: the same entry
+    keys = [e.key for e in parse_chain(text, fruit).entries]
+    assert keys[2] == parse_chain(_HEAD + "1. 小刘 9栋 脐橙2箱\n2. 李 草莓1盒", fruit).entries[0].key
+
+
+@pytest.mark.parametrize(
+    "under",
+    [
+        "送到家门口 谢谢",  # a remark
+        "要大一点的",
+        "另外帮邻居带1盒",  # a sentence, not a name
+        "备注：2盒要熟的",  # a colon line
+        "草莓 改成3盒",  # an edit of the line above
+        "取消",
+    ],
+)
+def test_what_stays_with_the_entry_above(fruit: ProductMatcher, under: str) -> None:
+    entries = parse_chain(_HEAD + f"1. 3栋502 王姐 草莓2盒\n{under}\n2. 李 蓝莓1盒", fruit).entries
+    assert [e.seq for e in entries] == [1, 2]
+    assert under in entries[0].raw
+
+
+def test_an_entry_without_items_takes_them_from_the_line_below() -> None:
+    entries = parse_chain("#接龙\n\n1. 王阿姨\n小刘 草莓2盒\n2. 李 蓝莓1盒").entries
+    assert [e.raw for e in entries] == ["王阿姨\n小刘 草莓2盒", "李 蓝莓1盒"]
+
+
+@pytest.mark.parametrize(
+    ("pasted", "want"),
+    [
+        (
+            ["王五要3份", "赵六+1", "孙七x2", "收到", "[强]", "周八 x2", "吴九 +2"],
+            [("王五", "3", "份"), ("赵六", "1", None), ("孙七", "2", None), ("周八", "2", None), ("吴九", "2", None)],
+        ),
+        (
+            ["琳琳要2盒", "陈+1", "👌", "好的谢谢", "老吴 2"],
+            [("琳琳", "2", "盒"), ("陈", "1", None), ("老吴", "2", None)],
+        ),
+    ],
+)
+def test_dirty_pasted_lines_under_numbered_ones_for_a_one_product_buy(
+    fruit: ProductMatcher, pasted: list[str], want: list[tuple[str, str, str | None]]
+) -> None:
+    text = "#接龙 丹东草莓团\n\n1. 王姐 2盒\n2. 李姐 1盒\n" + "\n".join(pasted)
+    got = read(text, fruit, default_product="草莓")
+    assert got[:2] == [("王姐", [("草莓", "2", "盒")]), ("李姐", [("草莓", "1", "盒")])]
+    assert got[2:] == [(who, [("草莓", qty, unit)]) for who, qty, unit in want]
+
+
+def test_dirty_pasted_lines_naming_their_products(fruit: ProductMatcher) -> None:
+    text = _HEAD + "1. 3-1001 黄姐 脐橙1箱\n马老师要香梨3斤\n丁丁 脐橙+1\n花花 苹果x5\n张哥要车厘子1盒"
+    assert read(text, fruit)[1:] == [
+        ("马老师", [("梨", "3", "斤")]),
+        ("丁丁", [("脐橙", "1", None)]),  # no unit written: the catalogue's (none in this one)
+        ("花花", [("苹果", "5", None)]),
+        ("张哥", [("车厘子", "1", "盒")]),
+    ]
+
+
+def test_a_list_without_numbers(fruit: ProductMatcher) -> None:
+    parsed = parse_chain("#接龙 草莓团\n张三改成3份\n李四不要了\n王五 2盒\n赵六 蓝莓1盒\n谢谢团长", fruit)
+    assert tally(parsed.entries) == [("王五", [("", "2", "盒")]), ("赵六", [("蓝莓", "1", "盒")])]
+    assert parsed.header == "#接龙 草莓团\n张三改成3份\n李四不要了"
+
+
+def test_a_pasted_chat_log_with_time_stamps(fruit: ProductMatcher) -> None:
+    text = "2026年10月3日 22:14 1. 张三 草莓2盒\n22:15 收到\n👌\n李四 蓝莓1盒\n22:16 2. 王五 草莓1盒"
+    assert read(text, fruit) == [
+        ("张三", [("草莓", "2", "盒")]),
+        ("李四", [("蓝莓", "1", "盒")]),
+        ("王五", [("草莓", "1", "盒")]),
+    ]
+
+
+def test_i_is_the_writer(fruit: ProductMatcher) -> None:
+    assert read("我要2盒\n李四 3盒", fruit, default_product="草莓") == [
+        ("我", [("草莓", "2", "盒")]),
+        ("李四", [("草莓", "3", "盒")]),
+    ]
