@@ -150,8 +150,9 @@ def find_items(
         product: _Product | None = None
         counted = q.form is QuantityForm.UNIT  # a number with a unit
         lo = max(claimed_until, line_start(q.start))
-        if mentions and work[after_spaces_back(q.start) - 1 : after_spaces_back(q.start)] == "各":
-            shared = _shared_by(work, after_spaces_back(q.start) - 1, lo, mention_ends, used_mentions)
+        each = _each_before(work, after_spaces_back(q.start), lo) if mentions else -1
+        if each >= 0:
+            shared = _shared_by(work, each, lo, mention_ends, used_mentions)
             if shared:  # 苹果、梨各2斤: one count for each product named before 各
                 start = shared[0].start
                 for m in shared:
@@ -162,7 +163,10 @@ def find_items(
                 continue
         if mentions:
             # 1. a known product just before (spaces allowed): 草莓2盒, 蓝莓 3 盒
-            m_before = mention_ends.get(after_spaces_back(q.start))
+            back = after_spaces_back(q.start)
+            m_before = mention_ends.get(back)
+            if m_before is None and back > lo and work[back - 1] in _WANTS:  # 草莓要2盒, 香梨来3斤
+                m_before = mention_ends.get(after_spaces_back(back - 1))
             if m_before is not None and m_before.start >= lo and m_before.start not in used_mentions:
                 used_mentions.add(m_before.start)
                 product = _Product(m_before.start, m_before.end, m_before.product, True, m_before.unit)
@@ -213,6 +217,20 @@ def find_items(
     return found
 
 
+# What says "each" between the products and their one count: 各2斤, 各来2斤, 都要2盒, 每样1盒, 每种各1盒.
+_EACH_RE = re.compile(r"(?:各|都|每样|每种各?)(?:来|要|买|拿|订|是)?[ \t\u3000]*$")
+_EACH_ENDS = frozenset("各都样种来要买拿订是")
+
+
+def _each_before(work: str, pos: int, lo: int) -> int:
+    """Where the "each" word that ends at `pos` (spaces allowed) starts, or -1."""
+    if pos <= lo or work[pos - 1] not in _EACH_ENDS:
+        return -1  # the common case, without a search
+    m = _EACH_RE.search(work, max(lo, pos - 6), pos)
+    return m.start() if m else -1
+
+
+_WANTS = frozenset("要来买拿订")
 _SHARED_JOINS = frozenset(" \t\u3000、,，/+＋&和跟与及还有")
 
 

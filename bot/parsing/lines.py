@@ -39,7 +39,7 @@ _COUNT_UNITS = "盒|斤|箱|个|袋|瓶|包|件|只|桶|提|串|块|把|根|份|
 # with a name or an address (not a mark, a bracket or a colon line) and holding a count. Only such lines are read to
 # decide (`entry.stands_alone`): most lines under an entry are remarks and chat.
 ALONE_HINT_RE = re.compile(
-    r"[ \t\u3000]*(?=[^\n]{2,40}$)(?![^\n]*[:：])"
+    r"[ \t\u3000]*(?=[^\n]{2,40}$)(?![^\n]*[:：])(?!例|格式)"  # not a colon line (备注：…), not an example
     r"(?:[0-9０-９]{1,4}(?:(?:[\-－—_][0-9０-９]{1,5})+|[ \t]*(?:栋|号楼|幢|单元)[0-9０-９]*)"  # 9-301 老吴, 9栋 小刘
     r"[ \t\u3000]*[^\s0-9０-９\-－—_]"
     r"|[^\s0-9０-９#＃\[【(（@\-—*~+＋xX×.。,，、)）])"

@@ -138,6 +138,10 @@ def test_what_follows_an_emoji_is_a_nickname_only_when_it_reads_like_one(fruit: 
         ("草莓、蓝莓、车厘子各1盒", [("草莓", "1", "盒"), ("蓝莓", "1", "盒"), ("车厘子", "1", "盒")]),
         ("五花肉、排骨各2", [("五花肉", "2", None), ("排骨", "2", None)]),  # a bare count: each product's own unit
         ("牛奶1箱 草莓与蓝莓各 3盒", [("牛奶", "1", "箱"), ("草莓", "3", "盒"), ("蓝莓", "3", "盒")]),
+        ("苹果和梨 各来2斤", [("苹果", "2", "斤"), ("梨", "2", "斤")]),
+        ("草莓、蓝莓都要2盒", [("草莓", "2", "盒"), ("蓝莓", "2", "盒")]),
+        ("草莓蓝莓每样1盒", [("草莓", "1", "盒"), ("蓝莓", "1", "盒")]),
+        ("牛奶 酸奶 每种各1箱", [("牛奶", "1", "箱"), ("酸奶", "1", "箱")]),
     ],
 )
 def test_one_quantity_for_several_products(
@@ -268,3 +272,37 @@ def test_i_is_the_writer(fruit: ProductMatcher) -> None:
         ("我", [("草莓", "2", "盒")]),
         ("李四", [("草莓", "3", "盒")]),
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "items"),
+    [
+        ("草莓要2盒", [("草莓", "2", "盒")]),
+        ("香梨来3斤", [("梨", "3", "斤")]),
+        ("草莓 要 2盒", [("草莓", "2", "盒")]),
+    ],
+)
+def test_a_want_word_between_product_and_count(
+    fruit: ProductMatcher, line: str, items: list[tuple[str, str, str | None]]
+) -> None:
+    assert read(f"#接龙\n\n1. 3栋 李 草莓1盒\n2. 王姐 {line}", fruit)[1] == ("王姐", items)
+
+
+@pytest.mark.parametrize(
+    ("under", "who"),
+    [
+        ("  小刘 9栋 脐橙2箱", "小刘 9栋"),
+        ("9栋 小刘 脐橙2箱", "9栋 小刘"),
+        ("2号楼 李姐 脐橙2箱", "2号楼 李姐"),
+        ("Amy 5-1201 脐橙2箱", "Amy 5-1201"),
+        ("小刘9栋脐橙2箱", "小刘9栋"),
+        ("🐱咪咪 脐橙2箱", "🐱咪咪"),
+    ],
+)
+def test_appended_lines_in_many_voices(fruit: ProductMatcher, under: str, who: str) -> None:
+    got = read(_HEAD + f"1. 3栋502 王姐 草莓2盒\n{under}", fruit)
+    assert got == [("3栋502 王姐", [("草莓", "2", "盒")]), (who, [("脐橙", "2", "箱")])]
+
+
+def test_an_example_line_is_not_an_order(fruit: ProductMatcher) -> None:
+    assert read("#接龙 草莓团\n例 3栋 王姐 草莓1盒\n王五 2盒", fruit) == [("王五", [("", "2", "盒")])]
