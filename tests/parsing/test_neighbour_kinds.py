@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bot.parsing.chain import ChainEntry, parse_chain
+from bot.parsing.chain_reader import ChainReader
 from bot.parsing.products import ProductMatcher
 
 _CATALOGUE = [
@@ -306,3 +307,17 @@ def test_appended_lines_in_many_voices(fruit: ProductMatcher, under: str, who: s
 
 def test_an_example_line_is_not_an_order(fruit: ProductMatcher) -> None:
     assert read("#接龙 草莓团\n例 3栋 王姐 草莓1盒\n王五 2盒", fruit) == [("王五", [("", "2", "盒")])]
+
+
+def test_copies_with_an_unnumbered_line_read_incrementally_as_in_full(fruit: ProductMatcher) -> None:
+    reader = ChainReader(fruit)
+    lines = ["1. 3栋502 王姐 草莓2盒", "2. 12栋 张哥 车厘子1盒"]
+    copies = [lines, [*lines, "小刘 9栋 脐橙2箱"], [*lines, "3. 小刘 9栋 脐橙2箱", "4. 8-2-301 小陈 草莓1盒"]]
+    for copy in copies:
+        text = _HEAD + "\n".join(copy)
+        assert reader.read(text) == parse_chain(text, fruit)
+    assert [e.who for e in reader.read(_HEAD + "\n".join(copies[1])).entries] == [
+        "3栋502 王姐",
+        "12栋 张哥",
+        "小刘 9栋",
+    ]
