@@ -145,9 +145,12 @@ def parse_chain(text: str, matcher: ProductMatcher | None = None, *, default_pro
     return ParsedChain(header, examples, entries, tail, layout.sender_prefix)
 
 
+_ALONE_MAX = 48  # no longer line can match `ALONE_HINT_RE` (40 characters after a few spaces)
+
+
 def _alone(line: str, reader: EntryReader, default_product: str | None) -> ChainEntry | None:
     """The entry a line makes on its own when it is an order of its own (`entry.stands_alone`), else None."""
-    if ALONE_HINT_RE.match(line) is None:
+    if len(line) > _ALONE_MAX or ALONE_HINT_RE.match(line) is None:
         return None
     raw = line.strip()
     reading = reader.read(raw, default_product)

@@ -150,7 +150,8 @@ def find_items(
         product: _Product | None = None
         counted = q.form is QuantityForm.UNIT  # a number with a unit
         lo = max(claimed_until, line_start(q.start))
-        each = _each_before(work, after_spaces_back(q.start), lo) if mentions else -1
+        back = after_spaces_back(q.start)
+        each = _each_before(work, back, lo) if mentions and back > lo and work[back - 1] in _EACH_ENDS else -1
         if each >= 0:
             shared = _shared_by(work, each, lo, mention_ends, used_mentions)
             if shared:  # 苹果、梨各2斤: one count for each product named before 各
@@ -163,7 +164,6 @@ def find_items(
                 continue
         if mentions:
             # 1. a known product just before (spaces allowed): 草莓2盒, 蓝莓 3 盒
-            back = after_spaces_back(q.start)
             m_before = mention_ends.get(back)
             if m_before is None and back > lo and work[back - 1] in _WANTS:  # 草莓要2盒, 香梨来3斤
                 m_before = mention_ends.get(after_spaces_back(back - 1))
@@ -223,9 +223,8 @@ _EACH_ENDS = frozenset("各都样种来要买拿订是")
 
 
 def _each_before(work: str, pos: int, lo: int) -> int:
-    """Where the "each" word that ends at `pos` (spaces allowed) starts, or -1."""
-    if pos <= lo or work[pos - 1] not in _EACH_ENDS:
-        return -1  # the common case, without a search
+    """Where the "each" word that ends at `pos` (spaces allowed) starts, or -1 (asked where `_EACH_ENDS` holds the
+    character before `pos`)."""
     m = _EACH_RE.search(work, max(lo, pos - 6), pos)
     return m.start() if m else -1
 

@@ -192,12 +192,14 @@ _EDIT_MARK_RE = re.compile(
 )
 
 
+_EDIT_MARK_START_RE = re.compile("[改换>→⟶➡➔]")  # where an `_EDIT_MARK_RE` mark can be
+
+
 def edit_marks(text: str, first_end: int) -> list[tuple[int, int]]:
     """The spans of the writer's edit marks on the first line (which ends at `first_end`)."""
-    line = text[:first_end]
-    if "改" not in line and "换成" not in line and ">" not in line and "→" not in line and "➡" not in line:
-        return []  # the common case, without a scan
-    return [m.span() for m in _EDIT_MARK_RE.finditer(line)]
+    if _EDIT_MARK_START_RE.search(text, 0, first_end) is None:
+        return []  # the common case, without the full scan
+    return [m.span() for m in _EDIT_MARK_RE.finditer(text, 0, first_end)]
 
 
 def edit_spans(text: str, first_end: int) -> list[tuple[int, int]]:
