@@ -150,3 +150,17 @@ async def test_the_cli_and_the_bot_give_the_same_orders(
         orders = sorted(await bot.orders())
     assert cli == orders
     assert len(orders) >= 15
+
+
+def test_i_is_the_sender_of_the_message_and_nobody_without_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = tmp_path / "1.txt"
+    mine.write_text("@sender: 3栋小李\n我要2份\n李四 3份", encoding="utf-8")
+    anonymous = tmp_path / "2.txt"
+    anonymous.write_text("我也要1份", encoding="utf-8")
+    assert main(["parse", "--json", str(mine)]) == 0
+    entries = json.loads(capsys.readouterr().out)["chains"][0]["entries"]
+    assert [(e["who"], e["items"][0]["qty"]) for e in entries] == [("3栋小李", 2.0), ("李四", 3.0)]
+    assert main(["parse", "--json", str(anonymous)]) == 0
+    assert json.loads(capsys.readouterr().out)["chains"][0]["entries"] == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ class MergedChain:
     senders: dict[str, str | None] = field(default_factory=dict)  # line key → sender name of its author
     seq: dict[str, int | None] = field(default_factory=dict)  # line key → the number it was last seen under
     last_copy: int | None = None  # the serial of the last copy merged (its numbers are those in `seq`)
+    me: dict[str, str | None] = field(default_factory=dict)  # line key → the sender of a line that says 我 (我要2份)
 
 
 def read_message(path: Path) -> tuple[str | None, str]:
@@ -72,6 +73,8 @@ def merge_messages(
             authors = None
         for change in chain.state.fold(copy, sender or "", sender or "", authors=authors):
             chain.senders[change.line.key] = change.line.author or None
+            if change.line.who == "我":
+                chain.me[change.line.key] = sender
             chain.seq[change.line.key] = change.line.entry.seq if change.line.entry else None
         # The latest number a line was seen under. A copy that extends the last one merged repeats its lines under
         # the same numbers: only its new lines can renumber.
@@ -105,8 +108,14 @@ def as_json(chains: list[MergedChain]) -> dict[str, Any]:
         for line in chain.state.lines.values():
             if line.status not in (ACTIVE, CANCELLED) or line.entry is None:
                 continue
+            entry = line.entry
+            if entry.who == "我":  # 我要2份: the sender of the message that first held it, when known
+                me = chain.me.get(line.key)
+                if me is None:
+                    continue  # nobody to order for
+                entry = replace(entry, who=me)
             entries.append(
-                _entry_json(line.entry, chain.seq.get(line.key), chain.senders.get(line.key), line.status == CANCELLED)
+                _entry_json(entry, chain.seq.get(line.key), chain.senders.get(line.key), line.status == CANCELLED)
             )
         out.append({"header": chain.header, "entries": entries})
     return {"chains": out}

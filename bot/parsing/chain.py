@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from bot.parsing.entry import MAX_ENTRY_CHARS, ChainEntry, EntryReader, entry_reader, normalize_key
+from bot.parsing.entry import MAX_ENTRY_CHARS, ChainEntry, EntryReader, entry_reader, normalize_key, stands_alone
 from bot.parsing.items import Item
 from bot.parsing.lines import (
+    ALONE_HINT_RE,
     INLINE_FIRST_RE,
     LINE_RE,
     SP,
+    after_stamp,
     before_binary,
     blank,
     header_and_examples,
@@ -85,6 +87,8 @@ def _layout(text: str) -> _Layout:
                 expected = num + 1
             continue
         hit = numbered_parts(raw_num, sep, rest, expected)
+        if hit is None and (sep is None or sep in ":："):  # 2026年10月3日 22:14 1. 张三 2份: a pasted chat log
+            hit = after_stamp(lines[idx], expected)
         if hit is not None:
             numbered.append((idx, hit[0], hit[1]))
             expected = hit[0] + 1
@@ -134,9 +138,54 @@ def parse_chain(text: str, matcher: ProductMatcher | None = None, *, default_pro
         tail = join_block(lines[idx + 1 :])
         return ParsedChain(header, examples, tuple(inline), tail, layout.sender_prefix)
     if not layout.numbered:
-        return ParsedChain(header, examples, (), "", layout.sender_prefix)
+        return _unnumbered(layout, reader, default_product) or ParsedChain(
+            header, examples, (), "", layout.sender_prefix
+        )
     entries, tail = _entries(layout, reader, default_product)
     return ParsedChain(header, examples, entries, tail, layout.sender_prefix)
+
+
+_ALONE_MAX = 48  # no longer line can match `ALONE_HINT_RE` (40 characters after a few spaces)
+
+
+def _alone(line: str, reader: EntryReader, default_product: str | None) -> ChainEntry | None:
+    """The entry a line makes on its own when it is an order of its own (`entry.stands_alone`), else None."""
+    if len(line) > _ALONE_MAX or ALONE_HINT_RE.match(line) is None:
+        return None
+    raw = line.strip()
+    reading = reader.read(raw, default_product)
+    return ChainEntry(None, raw, *reading) if stands_alone(raw, reading) else None
+
+
+def _unnumbered(layout: _Layout, reader: EntryReader, default_product: str | None) -> ParsedChain | None:
+    """A list without a single number (王五要3份 / 李四 1份 pasted one a line): its entries from the first order on."""
+    lines = layout.lines
+    for idx, line in enumerate(lines):
+        first = _alone(line, reader, default_product)
+        if first is not None:
+            header, examples = header_and_examples(lines[:idx])
+            entries = [first, *_split(lines[idx + 1 :], reader, default_product)]
+            return ParsedChain(header, examples, tuple(entries), "", layout.sender_prefix)
+    return None
+
+
+def _split(continuation: list[str], reader: EntryReader, default_product: str | None) -> list[ChainEntry]:
+    """Lines under an entry that are orders of their own, each with the lines under it up to the next one (the entry
+    above keeps the lines before the first): the entries they make."""
+    entries: list[ChainEntry] = []
+    block: list[str] = []
+    for line in continuation:
+        alone = _alone(line, reader, default_product)
+        if alone is not None:
+            if entries and block:
+                entries[-1] = reader.entry(None, join_block([entries[-1].raw, *block]), default_product)
+            entries.append(alone)
+            block = []
+        elif entries:
+            block.append(line)
+    if entries and block:
+        entries[-1] = reader.entry(None, join_block([entries[-1].raw, *block]), default_product)
+    return entries
 
 
 def _entries(layout: _Layout, reader: EntryReader, default_product: str | None) -> tuple[tuple[ChainEntry, ...], str]:
@@ -160,7 +209,18 @@ def _entries(layout: _Layout, reader: EntryReader, default_product: str | None) 
                         continuation = continuation[:j]
                         break
             continuation = before_binary(continuation)
+            own = _split(continuation, reader, default_product) if continuation else []
+            if own and not reader.read(content.strip(), default_product)[1]:
+                own = []  # 1. 王阿姨 / 草莓2盒: an entry without items takes them from the line below
+            if own:  # lines appended without a number: the entry keeps the lines before the first
+                first = own[0].raw.split("\n", 1)[0]
+                continuation = continuation[: next(j for j, line in enumerate(continuation) if line.strip() == first)]
             raw = join_block([content, *continuation]) if continuation else content.strip()
+            if own:
+                reading = readings.get(raw) or read_new(raw, default_product)
+                entries.append(ChainEntry(num, raw, *reading))
+                entries.extend(own)
+                continue
         reading = readings.get(raw) or read_new(raw, default_product)  # the cache's look-up without a call
         entries.append(ChainEntry(num, raw, *reading))
     return tuple(entries), tail

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from itertools import repeat
 
 from bot.parsing.fastline import FastLine
-from bot.parsing.items import Item, find_items, items_of
+from bot.parsing.items import Item, apply_edits, find_items, items_of
 from bot.parsing.masks import (
     ADDRESS_SUFFIX,
     CANCEL_RE,
@@ -19,6 +19,7 @@ from bot.parsing.masks import (
     Scans,
     address_spans,
     cancel_spans,
+    edit_marks,
     edit_spans,
     mask,
     mask_quiet_lines,
@@ -95,6 +96,7 @@ _SPACE_IN_RE = re.compile(r"\s")
 _WHO_STRIP = " \t\u3000，,、:：;；+＋-—"
 _REMARK_STRIP = " \t\u3000，,、:：;；+＋/"
 _SPACE_RUN_RE = re.compile("[ \t\u3000]{2,}")
+_NICKNAME_RE = re.compile(r"[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]{0,11}")
 
 
 def _is_emoji_token(token: str) -> bool:
@@ -109,14 +111,22 @@ def _who_walk(line: str) -> int:
     end = 0
     seen_name = False
     join_next = False
+    after_emoji = False
     for m in _TOKEN_RE.finditer(line):
         token = m.group(0)
+        if after_emoji and not _NICKNAME_RE.fullmatch(token):
+            break  # 💯 http://…: what follows an emoji is a nickname only when it reads like one
+        after_emoji = False
         if _ADDRESS_TOKEN_RE.fullmatch(token.rstrip("，,、")):
             end = m.end()
             continue
         if token in ("|", "｜", "/"):
             join_next = True
             end = m.end()
+            continue
+        if not seen_name and _is_emoji_token(token):
+            end = m.end()  # an emoji before the name (6-5 🐶 汪汪) is part of the label, not the name itself
+            after_emoji = True
             continue
         if not seen_name or join_next or (seen_name and _is_emoji_token(token)):
             seen_name = True
@@ -139,6 +149,8 @@ def _clean_who(text: str) -> str:
     filler = _FILLER_SUFFIX_RE.search(who) if who.endswith(_FILLER_ENDINGS) else None
     if filler and filler.start() > 0:
         who = who[: filler.start()].rstrip(_WHO_STRIP)
+    elif filler and who in ("我要", "我也要"):
+        who = "我"  # the writer themselves: who that is, only the message's sender says
     return who
 
 
@@ -162,19 +174,28 @@ def parse_content(
         scans = Scans.of(matcher)
     hint = scans.item_hint if first_end < n else None
     read = mask_quiet_lines(text, first_end + 1, hint) if hint is not None else text
-    work = mask(read, address_spans(read) + spans_cancelled + edit_spans(text, first_end))
+    marks = edit_marks(text, first_end)
+    work = mask(read, address_spans(read) + spans_cancelled + edit_spans(text, first_end) + marks)
+    for _start, end in marks:  # a mark ends like a space: 改成2 is a count after it
+        work = f"{work[: end - 1]} {work[end:]}"
 
     mentions: list[Match] = matcher.find_all(work, fuzzy=False) if matcher else []
     spans = find_quantities(work, bare=scans.bare) if _NUMERALISH_RE.search(work) else []
     found = find_items(text, work, first_end, mentions, spans, matcher) if mentions or spans else []
+    taken = [(start, end) for start, end, _product, _quantity in found]  # an edited count is not a remark either
+    if marks and found:
+        found = apply_edits(found, marks)
     items = items_of(found, matcher, default_product) if found else ()
-    taken = [(start, end) for start, end, _product, _quantity in found]
 
     # Who: the label at the start of the first line, before any item; the rest is the remark.
-    who_end = _who_walk(text[: min(found[0][0], first_end) if found else first_end])
+    label_end = min(found[0][0], first_end) if found else first_end
+    if marks:
+        label_end = min(label_end, marks[0][0])  # 张三改成3份: the label ends where the edit starts
+    who_end = _who_walk(text[:label_end])
     who = _clean_who(text[:who_end])
     taken.append((0, who_end))
     taken.extend(spans_cancelled)
+    taken.extend(marks)
     taken.sort()
     pieces: list[str] = []
     pos = 0
@@ -187,6 +208,22 @@ def parse_content(
     stripped = map(str.strip, pieces, repeat(_REMARK_STRIP))
     remark = " ".join([piece for piece in stripped if piece and piece not in _FILLERS])
     return who, items, remark, cancelled, normalize_key(raw)
+
+
+_NOT_A_NAME_RE = re.compile(r"[^\u4e00-\u9fff\u3400-\u4dbf]+")
+_NOT_IN_A_LABEL_RE = re.compile(r"[.。)）(（~～+＋*＊×=<>\[\]【】]")
+_MAX_ALONE_NAME = 5  # CJK characters of a name (马老师, 🐱咪咪妈): a longer phrase is a sentence (另外帮邻居带1盒)
+
+
+def stands_alone(line: str, reading: Reading) -> bool:
+    """Is a line under an entry (or in a list without numbers) an order of its own, not more of the entry above?
+    It names someone (a short name and/or an address) before a count, cancels nothing and edits nothing: an unnumbered
+    line someone appended (小刘 9栋 脐橙2箱), or a pasted one (王五要3份, 赵六+1, 孙七x2)."""
+    who, items, _remark, cancelled, _key = reading
+    if not who or not items or cancelled or edit_marks(line, len(line)) or _NOT_IN_A_LABEL_RE.search(who):
+        return False
+    name = _NOT_A_NAME_RE.sub("", _ADDRESS_TOKEN_RE.sub("", who))
+    return len(name) <= _MAX_ALONE_NAME
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -28,9 +28,9 @@ _UNIT_CHARS = "".join(UNITS)
 # Where a token starts (after a space, maybe after a numeral): no unit (12 盒 is a quantity) and no address suffix
 # (三 号 is an address).
 _OPENING_EXCLUDED = frozenset(_UNIT_CHARS + _SUFFIX_CHARS)
-# Anywhere in a name or a product: no 半/第 (半斤, 第3) and no first character of a cancel word (取消 不要了 不需要了
-# 退出 撤销 撤单 退单).
-_ANYWHERE_EXCLUDED = frozenset("半第取退撤不")
+# Anywhere in a name or a product: no 半/第 (半斤, 第3), no first character of a cancel word (取消 不要了 不需要了
+# 退出 撤销 撤单 退单), of an edit mark (改成, 换成: `masks.edit_marks`) or 各 (草莓蓝莓各2盒).
+_ANYWHERE_EXCLUDED = frozenset("半第取退撤不改换各")
 # In a name, which may hold numerals (张三, 十一): no unit or suffix at all (三个, 三号), and none of the fillers that
 # would end a label (要 买 订 再来).
 _NAME_EXCLUDED = _OPENING_EXCLUDED | _ANYWHERE_EXCLUDED | frozenset("要买订来再")

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from bot.parsing.masks import DELIMITERS, WORD_CHARS
 from bot.parsing.products import Match, ProductMatcher
-from bot.parsing.quantity import QuantityForm, QuantitySpan
+from bot.parsing.quantity import Quantity, QuantityForm, QuantitySpan
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,7 @@ def find_items(
         # Glued to what comes before (no delimiter, so not a space, not a line start): a count only right after a
         # product. 深蹲50, 引体15: a count glued to an unknown word is not an order. Decided first: most bare numbers
         # in text are glued to something, and it is the cheap test.
-        if before not in DELIMITERS and q.start not in mention_ends:
+        if before not in DELIMITERS and before != "各" and q.start not in mention_ends:
             continue
         back = after_spaces_back(q.start)
         if back == line_start(q.start):
@@ -150,9 +150,23 @@ def find_items(
         product: _Product | None = None
         counted = q.form is QuantityForm.UNIT  # a number with a unit
         lo = max(claimed_until, line_start(q.start))
+        back = after_spaces_back(q.start)
+        each = _each_before(work, back, lo) if mentions and back > lo and work[back - 1] in _EACH_ENDS else -1
+        if each >= 0:
+            shared = _shared_by(work, each, lo, mention_ends, used_mentions)
+            if shared:  # 苹果、梨各2斤: one count for each product named before 各
+                start = shared[0].start
+                for m in shared:
+                    used_mentions.add(m.start)
+                    found.append((start, q.end, _Product(m.start, m.end, m.product, True, m.unit), q))
+                claimed_until = q.end
+                claimed[start : q.end] = b"\x01" * (q.end - start)
+                continue
         if mentions:
             # 1. a known product just before (spaces allowed): 草莓2盒, 蓝莓 3 盒
-            m_before = mention_ends.get(after_spaces_back(q.start))
+            m_before = mention_ends.get(back)
+            if m_before is None and back > lo and work[back - 1] in _WANTS:  # 草莓要2盒, 香梨来3斤
+                m_before = mention_ends.get(after_spaces_back(back - 1))
             if m_before is not None and m_before.start >= lo and m_before.start not in used_mentions:
                 used_mentions.add(m_before.start)
                 product = _Product(m_before.start, m_before.end, m_before.product, True, m_before.unit)
@@ -201,6 +215,67 @@ def find_items(
         found.append((mention.start, mention.end, known, None))
     found.sort(key=itemgetter(0))
     return found
+
+
+# What says "each" between the products and their one count: 各2斤, 各来2斤, 都要2盒, 每样1盒, 每种各1盒.
+_EACH_RE = re.compile(r"(?:各|都|每样|每种各?)(?:来|要|买|拿|订|是)?[ \t\u3000]*$")
+_EACH_ENDS = frozenset("各都样种来要买拿订是")
+
+
+def _each_before(work: str, pos: int, lo: int) -> int:
+    """Where the "each" word that ends at `pos` (spaces allowed) starts, or -1 (asked where `_EACH_ENDS` holds the
+    character before `pos`)."""
+    m = _EACH_RE.search(work, max(lo, pos - 6), pos)
+    return m.start() if m else -1
+
+
+_WANTS = frozenset("要来买拿订")
+_SHARED_JOINS = frozenset(" \t\u3000、,，/+＋&和跟与及还有")
+
+
+def _shared_by(work: str, each: int, lo: int, mention_ends: dict[int, Match], used: set[int]) -> list[Match]:
+    """The products named before the 各 at `each` (草莓、蓝莓各, 牛奶跟酸奶各, 草莓/蓝莓 各), left to right."""
+    shared: list[Match] = []
+    pos = each
+    while pos > lo:
+        while pos > lo and work[pos - 1] in " \t\u3000":
+            pos -= 1
+        mention = mention_ends.get(pos)
+        if mention is None or mention.start < lo or mention.start in used:
+            break
+        shared.append(mention)
+        pos = mention.start
+        while pos > lo and work[pos - 1] in _SHARED_JOINS:
+            pos -= 1
+    return shared[::-1]
+
+
+def apply_edits(found: list[Found], marks: list[tuple[int, int]]) -> list[Found]:
+    """The items once the writer's edits are applied: what follows an edit mark replaces what came before it. A
+    count without a product takes the product (and unit, when it has none) of the item right before the mark
+    (蓝莓1盒 改成2盒, 草莓2→3盒); a product named after the mark replaces its earlier count, or when it was not named
+    before, the item right before the mark (草莓1盒 改成车厘子1盒)."""
+    items = list(found)
+    for k, (mark_start, mark_end) in enumerate(marks):
+        stop = marks[k + 1][0] if k + 1 < len(marks) else None
+        before = [f for f in items if f[1] <= mark_start]
+        after = [f for f in items if f[0] >= mark_end and (stop is None or f[0] < stop)]
+        if not before or not after:
+            continue
+        last = before[-1]
+        edited: list[Found] = []
+        for start, end, product, quantity in after:
+            if product is None and quantity is not None:
+                product = last[2]
+                if quantity.quantity.unit is None and last[3] is not None and last[3].quantity.unit is not None:
+                    unit = last[3].quantity.unit
+                    quantity = quantity._replace(quantity=Quantity(quantity.quantity.value, unit))
+            edited.append((start, end, product, quantity))
+        names = {f[2].name for f in edited if f[2] is not None}
+        replaced = [f for f in before if f[2] is not None and f[2].name in names] or [last]
+        items = [f for f in items if f not in replaced and f not in after] + edited
+        items.sort(key=itemgetter(0))
+    return items
 
 
 def items_of(found: list[Found], matcher: ProductMatcher | None, default_product: str | None) -> tuple[Item, ...]:

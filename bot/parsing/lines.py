@@ -17,11 +17,35 @@ _ENTRY_RE = re.compile(
 # Separators after which a digit means a decimal, a date or a time (8.7, 5.24, 7:20), unless the digits are long.
 _DECIMALISH = frozenset(".．,，。")
 _RANGEISH = frozenset(":：-_~～")
+# What follows "N." when the digits after the dot open a room, not a decimal: 1.7-302赵哥, 4.2-1101李, 1.3栋502,
+# 13.13-203 (a building-room pair or a building, then not a unit: 1.5-2斤 is a range of weights).
+_NOT_A_ROOM_AFTER = r"[ \t]*(?:斤|个|盒|箱|kg|g|克|公斤|份|元|块|点|号|天|日|月|年|%)"
+_ROOM_AFTER_DOT_RE = re.compile(
+    rf"[0-9０-９]{{1,3}}(?:(?:[\-－—_][0-9０-９]{{1,5}})+(?![0-9０-９.．]|{_NOT_A_ROOM_AFTER})"
+    r"|[ \t]*(?:号楼|栋|幢|座|单元))"
+)
 _INLINE_MARKER_RE = re.compile(r"(?<!\S)(?P<num>[0-9０-９]{1,3})[ \t]*[.．、)）](?=\s|$)")
 _SENDER_PREFIX_RE = re.compile(r"[A-Za-z][A-Za-z0-9_\-]{4,63}(?:@chatroom)?:[ \t]*")
 _EXAMPLE_RE = re.compile(r"(?:例如|格式如|例|如|格式)(?:[ \t\u3000:：,，.．、\-—]|$)")
 _SURE_LINE_RE = re.compile(r"^[ \t\u3000]*[0-9０-９]{1,3}[ \t\u3000]*[.．、,，:：;；)）。](?![0-9０-９])", re.MULTILINE)
 _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+# A chat log's stamp before a pasted line: `2026年10月3日 22:14 1. 张三 2份`, `22:15 收到`.
+_STAMP_RE = re.compile(
+    r"[ \t\u3000]*(?:[0-9]{4}[年/\-.][0-9]{1,2}[月/\-.][0-9]{1,2}日?[ \t\u3000]*)?"
+    r"[0-9]{1,2}[:：][0-9]{2}(?:[:：][0-9]{2})?[ \t\u3000]+(?=\S)"
+)
+_COUNT_UNITS = "盒|斤|箱|个|袋|瓶|包|件|只|桶|提|串|块|把|根|份|公斤|千克|kg|KG|克|g"
+# A line under an entry that may be an order of its own (小刘 9栋 脐橙2箱, 王五要3份, 赵六+1, 孙七x2): short, opening
+# with a name or an address (not a mark, a bracket or a colon line) and holding a count. Only such lines are read to
+# decide (`entry.stands_alone`): most lines under an entry are remarks and chat.
+ALONE_HINT_RE = re.compile(
+    r"[ \t\u3000]*(?=[^\n]{2,40}$)(?![^\n]*[:：])(?!例|格式)"  # not a colon line (备注：…), not an example
+    r"(?:[0-9０-９]{1,4}(?:(?:[\-－—_][0-9０-９]{1,5})+|[ \t]*(?:栋|号楼|幢|单元)[0-9０-９]*)"  # 9-301 老吴, 9栋 小刘
+    r"[ \t\u3000]*[^\s0-9０-９\-－—_]"
+    r"|[^\s0-9０-９#＃\[【(（@\-—*~+＋xX×.。,，、)）])"
+    rf"[^\n]*?(?:[0-9０-９一二两三四五六七八九十半][ \t\u3000]*(?:{_COUNT_UNITS})"
+    r"|[xX×*＊+＋][ \t]?[0-9０-９]|[ \t\u3000][0-9０-９]{1,2}[ \t\u3000]*$)"
+)
 # The plainest entry line, "12. …" (a space after the dot): `numbered` gives (12, the rest stripped), whatever number
 # it expects when the number has up to three digits, and only when it is the expected one beyond.
 PLAIN_ENTRY_RE = re.compile(r"([0-9]{1,5})\.[ \t\u3000]+(.*)")
@@ -68,9 +92,17 @@ def numbered_parts(raw_num: str, sep: str | None, rest: str, expected: int) -> t
         if sep not in _DECIMALISH:
             return num, content  # 3、3栋王姐
         digit_run = len(rest) - len(rest.lstrip("0123456789０１２３４５６７８９"))
-        if digit_run <= 2 or num != expected:
+        if num != expected:
+            return None  # 8.7, 5.24早上, 2023.6.1
+        if digit_run <= 2 and not _ROOM_AFTER_DOT_RE.match(rest):
             return None  # 8.7, 5.24早上, 7.50-9.20
     return num, content
+
+
+def after_stamp(line: str, expected: int) -> tuple[int, str] | None:
+    """`numbered` of a line once a chat log's time stamp before it is dropped (None without a stamp)."""
+    stamp = _STAMP_RE.match(line)
+    return numbered(line[stamp.end() :], expected) if stamp else None
 
 
 def inline_run(line: str) -> list[tuple[int, int, int]]:

@@ -134,7 +134,7 @@ class Scans(NamedTuple):
         # `accept` keeps a bare count of one or two digits, not glued to an ASCII letter or digit before it, right
         # after a delimiter or a product name, and not glued to a word character after it: the others need not be
         # found at all (in garbage they are most of what the quantity scan finds).
-        before = _char_class({*_HINT_DELIMITERS, *name_closings})
+        before = _char_class({*_HINT_DELIMITERS, *name_closings, "各"})  # 草莓蓝莓各2
         bare = rf"(?<![0-9０-９.．A-Za-z])(?<=[{before}])[0-9０-９]{{1,2}}(?![0-9０-９{WORD_CHARS}])"
         return Scans(hint, bare)
 
@@ -181,6 +181,25 @@ def cancel_spans(text: str, first_end: int) -> list[tuple[int, int]]:
     if first_end < len(text) and CANCEL_START_RE.search(text, first_end):  # else no later line is a cancellation
         spans += [m.span(1) for m in _CANCEL_LINES_RE.finditer(text, first_end + 1)]
     return spans
+
+
+# The writer's own edit inside their line: 蓝莓1盒 改成2盒, 苹果5斤 改为10斤, 草莓2→3盒, 牛奶2箱（改1箱）. What follows
+# the mark replaces what came before it (`items.apply_edits`).
+_EDIT_MARK_RE = re.compile(
+    r"(?:改成|改为|改到|改做|换成|更改为|修改为|修改成)[ \t\u3000:：]*"
+    r"|修?改(?=[ \t\u3000]*[0-9０-９一二两三四五六七八九十半])"
+    r"|[ \t\u3000]*(?:→|->|－>|—>|=>|⟶|➡️?|➔)[ \t\u3000]*"
+)
+
+
+_EDIT_MARK_START_RE = re.compile("[改换>→⟶➡➔]")  # where an `_EDIT_MARK_RE` mark can be
+
+
+def edit_marks(text: str, first_end: int) -> list[tuple[int, int]]:
+    """The spans of the writer's edit marks on the first line (which ends at `first_end`)."""
+    if _EDIT_MARK_START_RE.search(text, 0, first_end) is None:
+        return []  # the common case, without the full scan
+    return [m.span() for m in _EDIT_MARK_RE.finditer(text, 0, first_end)]
 
 
 def edit_spans(text: str, first_end: int) -> list[tuple[int, int]]:

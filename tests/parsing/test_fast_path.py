@@ -123,7 +123,9 @@ def _check(matcher: ProductMatcher | None, raw: str, default_product: str | None
     return True
 
 
-@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(lines(), min_size=1, max_size=20), _DEFAULTS)
 def test_fast_path_equals_slow_path(
     matcher: ProductMatcher, tricky: ProductMatcher, raws: list[str], default_product: str | None
