@@ -18,9 +18,9 @@ G1, G2 = "阳光花园1号群", "阳光花园2号群"
 SUMMARY = "\n".join(
     [
         "【汇总】周六丹东草莓团",
-        "合计:草莓5盒",
-        "1. 3栋 王阿姨 草莓2盒",
-        "2. 2栋 陈叔 草莓3盒",
+        "合计:草莓5盒,共199.50元",
+        "1. 3栋 王阿姨 草莓2盒 79.80元",
+        "2. 2栋 陈叔 草莓3盒 119.70元",
         "已有2人,还差3人成团",
     ]
 )
@@ -113,7 +113,7 @@ async def test_a_paused_group_hears_only_its_leader_and_still_records_orders(dat
         assert await bot.orders() == [("3栋 王阿姨", ["草莓2盒"])]
         assert {e["reason"] for e in bot.logged("message_suppressed")} == {"paused"}
         await bot.say("张姐", "汇总")  # the leader's own commands still answer
-        bot.expect_said([Starts("【汇总】周六丹东草莓团(阳光花园1号群)\n合计:草莓2盒")])
+        bot.expect_said([Starts("【汇总】周六丹东草莓团(阳光花园1号群)\n合计:草莓2盒,共79.80元")])
     async with BotHarness(data_dir) as bot:  # a restart keeps the group paused
         await bot.say("李姐", chain(H, "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒"), msg_id="after-restart-1")
         bot.expect_silence(G1)
