@@ -63,7 +63,7 @@ class ChainOrders:
         key = (buy.id, ctx.group_id)
         state = states.get(key)
         if state is None:
-            state = states[key] = await load_state(services, buy.id, ctx.group_id)
+            state = states[key] = await load_state(services, buy.id, ctx.group_id, default_product=single_product(buy))
         late = buy.cutoff is not None and now >= buy.cutoff
         try:
             changes = state.fold(copy, ctx.event.sender_id, ctx.event.sender_name, authors=authors, late=late)

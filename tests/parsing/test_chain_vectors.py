@@ -19,30 +19,24 @@ ALL = [case for cases in CASES.values() for case in cases]
 
 # Entries read exactly (see benchmarks/chain_eval.py) measured when these lists were written; raise them as the engine
 # improves, never lower them.
-FLOORS = {"tuning": 0.5333, "holdout": 0.5942, "peers": 0.5789}
+FLOORS = {"tuning": 0.5495, "holdout": 0.6084, "peers": 0.5789}
 
 KNOWN_MISSES = {
     # tuning
-    "t-unnumbered_append-01", "t-unnumbered_append-02", "t-unnumbered_append-03", "t-unnumbered_append-04",
-    "t-unnumbered_append-05", "t-unnumbered_append-06", "t-unnumbered_append-07", "t-shared_qty-01",
-    "t-shared_qty-02", "t-shared_qty-04", "t-shared_qty-05", "t-shared_qty-06", "t-shared_qty-07", "t-author_edit-01",
-    "t-author_edit-02", "t-author_edit-03", "t-author_edit-04", "t-author_edit-05", "t-author_edit-06",
-    "t-author_edit-07", "t-no_spaces-01", "t-no_spaces-02", "t-no_spaces-03", "t-no_spaces-04", "t-no_spaces-05",
-    "t-no_spaces-06", "t-no_spaces-07", "t-emoji_label-01", "t-emoji_label-04", "t-emoji_label-07",
-    "t-copier_mistake-01", "t-copier_mistake-02", "t-copier_mistake-03", "t-copier_mistake-04", "t-copier_mistake-05",
-    "t-copier_mistake-06", "t-copier_mistake-07", "t-dirty_paste-01", "t-dirty_paste-02", "t-dirty_paste-03",
-    "t-dirty_paste-04", "t-dirty_paste-05", "t-dirty_paste-06", "t-dirty_paste-07", "t-emoji_label-08",
-    "t-emoji_label-09",
+    "t-unnumbered_append-05", "t-unnumbered_append-06", "t-shared_qty-01", "t-shared_qty-02", "t-shared_qty-04",
+    "t-shared_qty-05", "t-shared_qty-06", "t-shared_qty-07", "t-author_edit-01", "t-author_edit-02", "t-author_edit-03",
+    "t-author_edit-04", "t-author_edit-05", "t-author_edit-06", "t-author_edit-07", "t-no_spaces-01", "t-no_spaces-02",
+    "t-no_spaces-03", "t-no_spaces-04", "t-no_spaces-05", "t-no_spaces-06", "t-no_spaces-07", "t-emoji_label-01",
+    "t-emoji_label-04", "t-emoji_label-07", "t-copier_mistake-07", "t-dirty_paste-01", "t-dirty_paste-02",
+    "t-dirty_paste-03", "t-dirty_paste-04", "t-dirty_paste-05", "t-dirty_paste-06", "t-dirty_paste-07",
+    "t-emoji_label-08", "t-emoji_label-09",
     # holdout
-    "h-unnumbered_append-01", "h-unnumbered_append-02", "h-unnumbered_append-03", "h-unnumbered_append-04",
-    "h-unnumbered_append-05", "h-unnumbered_append-06", "h-unnumbered_append-07", "h-shared_qty-01",
-    "h-shared_qty-02", "h-shared_qty-03", "h-shared_qty-04", "h-shared_qty-05", "h-shared_qty-06", "h-shared_qty-07",
-    "h-author_edit-01", "h-author_edit-02", "h-author_edit-03", "h-author_edit-04", "h-author_edit-05",
-    "h-author_edit-06", "h-author_edit-07", "h-no_spaces-01", "h-no_spaces-02", "h-no_spaces-04", "h-no_spaces-05",
-    "h-no_spaces-07", "h-emoji_label-04", "h-emoji_label-06", "h-emoji_label-07", "h-copier_mistake-01",
-    "h-copier_mistake-02", "h-copier_mistake-03", "h-copier_mistake-04", "h-copier_mistake-05", "h-copier_mistake-06",
-    "h-copier_mistake-07", "h-dirty_paste-01", "h-dirty_paste-02", "h-dirty_paste-03", "h-dirty_paste-04",
-    "h-dirty_paste-05", "h-dirty_paste-06", "h-dirty_paste-07",
+    "h-unnumbered_append-07", "h-shared_qty-01", "h-shared_qty-02", "h-shared_qty-03", "h-shared_qty-04",
+    "h-shared_qty-05", "h-shared_qty-06", "h-shared_qty-07", "h-author_edit-01", "h-author_edit-02", "h-author_edit-03",
+    "h-author_edit-04", "h-author_edit-05", "h-author_edit-06", "h-author_edit-07", "h-no_spaces-01", "h-no_spaces-02",
+    "h-no_spaces-04", "h-no_spaces-05", "h-no_spaces-07", "h-emoji_label-04", "h-emoji_label-06", "h-emoji_label-07",
+    "h-copier_mistake-04", "h-copier_mistake-07", "h-dirty_paste-01", "h-dirty_paste-02", "h-dirty_paste-03",
+    "h-dirty_paste-04", "h-dirty_paste-05", "h-dirty_paste-06", "h-dirty_paste-07",
     # peers
     "nh14-dirty-forms", "nh14-house-number", "nh14-modify-cancel", "nh14-chat-and-stamps", "nh17-self-name",
     "nh17-normal-names",
