@@ -74,7 +74,15 @@ class App:
             spacing=config.limits.send_spacing,
         )
         shared: SharedState = redis_state or MemoryState()
-        sender = Sender(self.db, channel, clock, limits, in_quiet_hours=config.in_quiet_hours, shared=shared)
+        sender = Sender(
+            self.db,
+            channel,
+            clock,
+            limits,
+            in_quiet_hours=config.in_quiet_hours,
+            shared=shared,
+            kill_at=settings.kill_at,
+        )
         self.services = Services(
             config=config,
             db=self.db,
@@ -84,7 +92,7 @@ class App:
             groups=GroupRegistry(self.db, config),
             shared=shared,
             stock=Stock(self.db, gate=redis_state),
-            journal=MessageJournal(self.db, shared),
+            journal=MessageJournal(self.db, shared, kill_at=settings.kill_at),
         )
         self.dispatcher = Dispatcher(self.services, handlers if handlers is not None else default_handlers())
         wire(self.services)  # digests, nudges, flash notices: onto the domain's events and the sender's renderers
