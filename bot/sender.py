@@ -303,7 +303,7 @@ class Sender:
             return
         out = Outbound(room_id=row.room_id, text=text, mentions=tuple(row.mentions))
         if renderer is not None:
-            await self._mark(row.id, status="sending", text=text)
+            await self._mark(row.id, status="sending", text=text, sent_at=now)  # when it is being said
             hook = self.after_sent.get(row.kind)
             if first and hook is not None:
                 try:  # what it names is told before it is said: a kill after the send repeats none of it

@@ -17,7 +17,7 @@ from bot.app import App, resolve_data_dir
 from bot.channels.sim import SimChannel
 from bot.clock import VirtualClock
 from bot.config import Config, ConfigError, load_config
-from bot.logs import setup_logging
+from bot.logs import REHEARSAL_LOG_FILE, setup_logging
 
 _REL = re.compile(r"^\+(\d+)\s*([smhd])$")
 
@@ -53,7 +53,7 @@ async def run_chat(
     stdin = stdin or sys.stdin
     out = out or sys.stdout  # resolved per call: a default bound at import would keep a stale stream
     data = resolve_data_dir(data_dir)
-    setup_logging(data, console=None)
+    setup_logging(data, console=None, file=REHEARSAL_LOG_FILE)  # never into the live bot's operator log
     try:
         config = load_config(config_path)
     except ConfigError as exc:
@@ -70,7 +70,7 @@ async def run_chat(
     for stale in (db_path, data / "chat.db-wal", data / "chat.db-shm"):
         stale.unlink(missing_ok=True)
     clock = VirtualClock(start.replace(tzinfo=start.tzinfo or config.tz) if start else datetime.now(config.tz))
-    channel = SimChannel(clock, bot_name=config.bot.name)
+    channel = SimChannel.for_config(config, clock)
     app = App(config, channel, clock, data, database=f"sqlite+aiosqlite:///{db_path}")
     await app.start()
     me = name or "邻居小王"

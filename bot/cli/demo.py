@@ -18,7 +18,7 @@ from bot.clock import VirtualClock
 from bot.config import Buy, Config, ConfigError, load_config
 from bot.domain.buys import buys_of_group
 from bot.domain.summary import fmt_qty, format_summary, load_summary
-from bot.logs import get_logger, setup_logging
+from bot.logs import REHEARSAL_LOG_FILE, get_logger, setup_logging
 from bot.notices.posts import post_text
 from scheduler.plan import next_firings, planned_jobs
 from scheduler.service import BotScheduler
@@ -147,7 +147,7 @@ class Printer:
 async def run_demo(config_path: str | None, *, data_dir: str | Path | None, out: TextIO | None = None) -> int:
     out = out or sys.stdout  # resolved per call: a default bound at import would keep a stale stream
     data = resolve_data_dir(data_dir)
-    setup_logging(data, console=None)
+    setup_logging(data, console=None, file=REHEARSAL_LOG_FILE)  # never into the live bot's operator log
     path = Path(config_path) if config_path else bundled_config()
     try:
         config = load_config(path)
@@ -159,7 +159,7 @@ async def run_demo(config_path: str | None, *, data_dir: str | Path | None, out:
     for stale in (db_path, data / f"{DEMO_DB}-wal", data / f"{DEMO_DB}-shm"):
         stale.unlink(missing_ok=True)  # the demo's own database, fresh each run
     clock = VirtualClock(steps[0].at)
-    channel = SimChannel(clock, bot_name=config.bot.name)
+    channel = SimChannel.for_config(config, clock)
     app = App(config, channel, clock, data, database=f"sqlite+aiosqlite:///{db_path}")
     printer = Printer(out, config)
     get_logger("tuanbot.demo").info("demo_started", config=str(path), group=group_name, buy=buy.id)
