@@ -75,7 +75,15 @@ class App:
             spacing=config.limits.send_spacing,
         )
         shared: SharedState = redis_state or MemoryState()
-        sender = Sender(self.db, channel, clock, limits, in_quiet_hours=config.in_quiet_hours, shared=shared)
+        sender = Sender(
+            self.db,
+            channel,
+            clock,
+            limits,
+            in_quiet_hours=config.in_quiet_hours,
+            shared=shared,
+            kill_at=settings.kill_at,
+        )
         self.services = Services(
             config=config,
             db=self.db,
@@ -85,7 +93,7 @@ class App:
             groups=GroupRegistry(self.db, config),
             shared=shared,
             stock=Stock(self.db, gate=redis_state),
-            journal=MessageJournal(self.db, shared),
+            journal=MessageJournal(self.db, shared, kill_at=settings.kill_at),
             leaders=LeaderRegistry(self.db),
         )
         sender.is_paused = self.services.groups.is_paused

@@ -38,7 +38,8 @@ EXIT_FATAL = 3  # the gateway refused us (wrong token)
 
 class Lifecycle:
     """One running bot. Starts the store and shared state (`App.start`), the sender, the scheduler (with the config
-    file watch), the backend sync worker, then the channel; stops them in reverse order; owns `reload()`.
+    file watch), the backend sync worker, the messages the last run stored but never handled, then the channel;
+    stops them in reverse order; owns `reload()`.
 
     `channel` is the live channel `run()` drives (`tuanbot run`); without one (tests) the lifecycle still reloads.
     """
@@ -88,8 +89,20 @@ class Lifecycle:
         if self.sync is not None:
             await self.sync.__aenter__()
             self._spawn("sync", self._guarded(self.sync.run(self._sync_stop), "sync"))
+        await self.handle_left_over()
         if self.channel is not None:
             self._spawn("channel", self.channel.run())
+
+    async def handle_left_over(self) -> int:
+        """The messages the journal holds but the last run never handled (it was killed between storing and
+        handling, or stopped during a store outage): queued for their rooms' workers in arrival order, before the
+        channel brings anything new; the journal's marks make each handled exactly once. How many there were."""
+        left = await self.services.journal.unhandled()
+        if left:
+            self.log.warning("messages_left_over", count=len(left), msg_ids=[e.msg_id for e in left[:50]])
+            for event in left:
+                self.app.submit(event)
+        return len(left)
 
     async def run(self) -> int:
         """Start, serve until SIGTERM/SIGINT or until the channel gives up, stop. The process's exit code."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from storage.models import OutboundMessage
 
 
@@ -42,3 +45,26 @@ class Enqueued:
     @property
     def will_send(self) -> bool:
         return self.outcome in ("queued", "coalesced")
+
+
+async def recover_interrupted(session: AsyncSession) -> list[int]:
+    """Rows a kill left `sending` (the channel may or may not have said them; what they named is told already).
+    A first try goes back to the queue: rendered again, it names only what the group has not been told, so it says
+    nothing already said (and is suppressed when nothing is left). A retry's text was fixed at its first try and its
+    news told: it may have been said, so it is not said again (`unconfirmed`). The ids of the rows found."""
+    rows = (
+        await session.execute(
+            select(OutboundMessage.id, OutboundMessage.attempts).where(OutboundMessage.status == "sending")
+        )
+    ).all()
+    fresh = [row_id for row_id, attempts in rows if not attempts]
+    tried = [row_id for row_id, attempts in rows if attempts]
+    if fresh:
+        await session.execute(update(OutboundMessage).where(OutboundMessage.id.in_(fresh)).values(status="queued"))
+    if tried:
+        await session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id.in_(tried))
+            .values(status="suppressed", reason="unconfirmed")
+        )
+    return fresh + tried

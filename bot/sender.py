@@ -2,7 +2,10 @@
 
 Handlers and jobs call `enqueue` (inside their own transaction when they have one, so a reply and the order it
 confirms commit together); only this module calls a channel. The queue is the `outbound` table, so a message queued
-before a crash is sent after the restart; rows are marked sent right after the channel accepts them.
+before a crash is sent after the restart; rows are marked sent right after the channel accepts them. A message whose
+text is rendered at send time (a digest, a flash notice) is marked `sending` with its final text, and what it names is
+marked told, before the channel gets it: a kill after the channel took it repeats nothing (docs/decisions.md, "What a
+kill in the middle of a send costs").
 
 The reply path is kept short, because members wait on it: queueing is one INSERT (`ON CONFLICT DO NOTHING` makes
 a keyed row idempotent); once the caller's transaction commits, the row is handed to the send loop in memory
@@ -26,10 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Channel
 from bot.clock import Clock
+from bot.core.faults import SAID, crash_point
 from bot.core.ports import AfterSent, Renderer
 from bot.events import Outbound
 from bot.logs import get_logger
-from bot.outbound_rows import Enqueued, QueuedRow
+from bot.outbound_rows import Enqueued, QueuedRow, recover_interrupted
 from bot.send_policy import LEADER_KINDS, MINUTE, QUIET_KINDS, REPLY_KINDS, RecentTexts, SenderLimits, Slots
 from storage.db import Database
 from storage.models import OutboundMessage
@@ -51,8 +55,10 @@ class Sender:
         in_quiet_hours: Callable[[datetime], bool] = lambda _now: False,
         rng: random.Random | None = None,
         shared: SharedState | None = None,
+        kill_at: str | None = None,
     ) -> None:
         self.db = db
+        self.kill_at = kill_at  # fault tests: die at a named point (`bot.core.faults`)
         self.channel = channel
         self.clock = clock
         self.limits = limits
@@ -168,7 +174,9 @@ class Sender:
         if coalesce_key is not None:
             queued = await session.scalar(
                 select(OutboundMessage).where(
-                    OutboundMessage.coalesce_key == coalesce_key, OutboundMessage.status == "queued"
+                    OutboundMessage.coalesce_key == coalesce_key,
+                    OutboundMessage.status == "queued",
+                    OutboundMessage.attempts == 0,  # a row tried already holds its final text
                 )
             )
             if queued is not None:
@@ -194,6 +202,10 @@ class Sender:
         """After a restart, count what was sent lately so the limits and the same-text window hold across it."""
         now = self.clock.now()
         since = now - max(MINUTE, self.limits.same_text_window)
+        async with self.db.transaction() as session:
+            interrupted = await recover_interrupted(session)
+        if interrupted:
+            self.log.warning("sends_interrupted", outbound_ids=interrupted)
         async with self.db.sessions() as session:
             rows = await session.execute(
                 select(
@@ -292,7 +304,8 @@ class Sender:
             return
         text = row.text
         renderer = self.renderers.get(row.kind)
-        if renderer is not None:
+        first = renderer is not None and row.attempts == 0  # a row tried before holds its final text, told already
+        if renderer is not None and first:
             rendered = await renderer(row)
             if rendered is None:
                 await self._suppress(row, "nothing_to_say")
@@ -303,6 +316,14 @@ class Sender:
             await self._suppress(row, "same_text_window", text=text)
             return
         out = Outbound(room_id=row.room_id, text=text, mentions=tuple(row.mentions), file=row.file)
+        if renderer is not None:
+            await self._mark(row.id, status="sending", text=text, sent_at=now)  # when it is being said
+            hook = self.after_sent.get(row.kind)
+            if first and hook is not None:
+                try:  # what it names is told before it is said: a kill after the send repeats none of it
+                    await hook(row)
+                except Exception:  # bookkeeping: the next digest tells what this one could not mark
+                    self.log.exception("after_sent_failed", kind=row.kind, outbound_id=row.id)
         try:
             await self.channel.send(out)
         except Exception as exc:  # the channel could not take it: keep it queued and back off
@@ -317,15 +338,10 @@ class Sender:
                 "message_send_failed", group=row.group_name, kind=row.kind, outbound_id=row.id, error=repr(exc)
             )
             return
+        crash_point(SAID, self.kill_at)
         sent_at = self.clock.now()
         await self._mark(row.id, status="sent", sent_at=sent_at, attempts=row.attempts + 1, text=text)
         self.log.info("message_sent", group=row.group_name, kind=row.kind, outbound_id=row.id, text=text[:200])
-        hook = self.after_sent.get(row.kind)
-        if hook is not None:
-            try:
-                await hook(row)
-            except Exception:  # it was said; what follows is bookkeeping, retried with the next digest
-                self.log.exception("after_sent_failed", kind=row.kind, outbound_id=row.id)
         low, high = self.limits.spacing
         if high > 0:
             await self.clock.sleep(self.rng.uniform(low, high))

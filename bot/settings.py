@@ -24,6 +24,8 @@ class Settings:
     database_url: str | None = None  # TUANBOT_DATABASE_URL: wins over the config's `database:`
     redis_url: str | None = None  # TUANBOT_REDIS_URL: wins over the config's `redis:`
     wechaty_endpoint: str | None = None  # WECHATY_PUPPET_SERVICE_ENDPOINT: wins over the config's wechat.endpoint
+    #: TUANBOT_KILL_AT: fault tests only — the process SIGKILLs itself at this point (`bot.core.faults`)
+    kill_at: str | None = None
 
     def config_path(self, cli_value: str | Path | None = None) -> Path:
         """`--config`, else TUANBOT_CONFIG, else ./config.yaml."""
@@ -43,4 +45,5 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=get("TUANBOT_DATABASE_URL"),
         redis_url=get("TUANBOT_REDIS_URL"),
         wechaty_endpoint=get("WECHATY_PUPPET_SERVICE_ENDPOINT"),
+        kill_at=get("TUANBOT_KILL_AT"),
     )

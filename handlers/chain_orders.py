@@ -68,7 +68,7 @@ class ChainOrders:
         key = (buy.id, ctx.group_id)
         state = states.get(key)
         if state is None:
-            state = states[key] = await load_state(services, buy.id, ctx.group_id)
+            state = states[key] = await load_state(services, buy.id, ctx.group_id, default_product=single_product(buy))
         late = buy.cutoff is not None and now >= buy.cutoff
         copy, unread = first_lines(copy, services.config.chain.max_lines)  # a flood of lines: the rest unread
         try:

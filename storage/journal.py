@@ -7,7 +7,8 @@ did before (one INSERT, one commit); a burst of hundreds shares one commit per s
 Dedupe, in three layers: the shared handled marks (Redis when processes share it, memory otherwise) answer a replay
 without the database; the unique message id in `messages` catches a replay the marks forgot; and `in_hand` catches
 the same message delivered twice while the first delivery is still being handled in this process. A message stored
-but never marked (the store failed mid-way, the process died) is handled again when it comes back.
+but never marked (the store failed mid-way, the process died) is handled at the next start (`unhandled`, replayed by
+`bot.lifecycle` before the channel brings anything new), or when it comes back, whichever is first.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from bot.events import Inbound
+from bot.core.faults import STORED, crash_point
+from bot.events import Inbound, Kind
 from bot.logs import get_logger
 from storage.batching import GroupCommit
 from storage.db import Database
@@ -28,9 +30,10 @@ log = get_logger("tuanbot.journal")
 
 
 class MessageJournal:
-    def __init__(self, db: Database, shared: SharedState) -> None:
+    def __init__(self, db: Database, shared: SharedState, *, kill_at: str | None = None) -> None:
         self.db = db
         self.shared = shared
+        self.kill_at = kill_at  # fault tests: die at a named point (`bot.core.faults`)
         self.in_hand: set[str] = set()  # recorded here and being handled: another delivery is a duplicate
         self._records: GroupCommit[tuple[Inbound, datetime], bool] = GroupCommit(self._record_many)
         self._marks: GroupCommit[tuple[str, datetime], None] = GroupCommit(self._mark_many)
@@ -38,7 +41,19 @@ class MessageJournal:
     async def record(self, event: Inbound, received_at: datetime) -> bool:
         """Store the message: True when it is to be handled now, False for a replay or a second delivery.
         Raises the database's error when it cannot be stored (the caller retries)."""
-        return await self._records.submit((event, received_at))
+        fresh = await self._records.submit((event, received_at))
+        if fresh:
+            crash_point(STORED, self.kill_at)
+        return fresh
+
+    async def unhandled(self) -> list[Inbound]:
+        """The messages stored but never marked handled (the process died, or stopped in a store outage), in the
+        order they arrived: a start handles them before anything new."""
+        async with self.db.sessions() as session:
+            rows = await session.scalars(
+                select(MessageLog).where(MessageLog.handled_at.is_(None)).order_by(MessageLog.id)
+            )
+            return [inbound_of(row) for row in rows]
 
     async def mark_handled(self, msg_id: str, at: datetime) -> None:
         try:
@@ -112,6 +127,21 @@ class MessageJournal:
             await self.shared.mark_handled(ids)
         except Exception as exc:  # the mark is an optimisation; the store already says "handled"
             log.warning("redis_unavailable", part="dedupe", error=repr(exc)[:200], fallback="sql")
+
+
+def inbound_of(row: MessageLog) -> Inbound:
+    """A stored message as the bot first saw it (the start-up replay, `tuanbot rebuild`)."""
+    return Inbound(
+        msg_id=row.msg_id,
+        room_id=row.room_id,
+        room_topic=row.room_topic,
+        sender_id=row.sender_id,
+        sender_name=row.sender_name,
+        text=row.text,
+        ts=row.ts,
+        kind=Kind(row.kind),
+        private=row.private,
+    )
 
 
 def _row(event: Inbound, received_at: datetime) -> dict[str, object]:

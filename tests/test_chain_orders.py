@@ -207,6 +207,33 @@ async def test_a_line_recorded_while_a_digest_is_on_its_way_is_confirmed_next(da
         )
 
 
+async def test_an_edit_and_a_cancel_the_bot_missed_heal_from_the_next_copy(data_dir: Path) -> None:
+    """#17: 王阿姨's edit and 何姐's cancel never reached the bot; 陈叔's copy carries both: one order changed, one
+    cancelled, nobody doubled, and the copier's own order untouched."""
+    async with BotHarness(data_dir) as bot:
+        lines = ["3栋 王阿姨 草莓2盒", "6号楼 何姐 草莓1盒"]
+        await bot.say("何姐", chain(H, *lines))
+        bot.expect_said([f"✅ 已记录:3栋 王阿姨 草莓2盒;6号楼 何姐 草莓1盒\n合计:草莓3盒\n{progress(2)}"])
+        await bot.say("陈叔", chain(H, "3栋 王阿姨 草莓3盒", "6号楼 何姐 不要了", "2栋 陈叔 草莓1盒"))
+        bot.expect_said(
+            [
+                "✅ 已记录:2栋 陈叔 草莓1盒\n✏️ 已修改:3栋 王阿姨 草莓3盒\n❎ 已取消:6号楼 何姐\n"
+                f"合计:草莓4盒\n{progress(2)}"
+            ]
+        )
+        assert await bot.orders() == [("3栋 王阿姨", ["草莓3盒"]), ("2栋 陈叔", ["草莓1盒"])]
+
+
+async def test_a_digest_the_gateway_refused_is_said_later_once(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        bot.channel.fail_next = 1
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"), settle=False)
+        await bot.settle(horizon=timedelta(minutes=2))
+        bot.expect_said([f"✅ 已记录:3栋 王阿姨 草莓2盒\n合计:草莓2盒\n{progress(1)}"])
+        await bot.say("李姐", chain(H, "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒"))
+        bot.expect_said([f"✅ 已记录:5-1201 李姐 草莓1盒\n合计:草莓3盒\n{progress(2)}"])
+
+
 async def test_a_fraction_of_a_unit_that_does_not_split_is_flagged_to_the_leader(data_dir: Path) -> None:
     async with BotHarness(data_dir) as bot:
         await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓4.5盒"))

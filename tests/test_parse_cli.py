@@ -50,6 +50,32 @@ def test_json_merges_copies_with_senders_edits_and_cancels(tmp_path: Path, capsy
     assert by_who["6号楼2单元 何姐"]["items"] == [{"product": "榴莲", "known": False, "qty": 1.0, "unit": "个"}]
 
 
+def test_the_next_copy_heals_what_was_missed_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """#17 through `tuanbot parse`: 王阿姨's edit and 何姐's cancel are missing from the files; 陈叔's copy carries
+    both, and 李姐 dropped 王阿姨's unit by mistake: one order each, as their writers wrote them."""
+    files = [
+        _write(tmp_path, "1.txt", "何姐", "3栋 王阿姨 草莓2盒", "6号楼 何姐 草莓1盒"),
+        _write(tmp_path, "2.txt", "陈叔", "3栋 王阿姨 草莓3盒", "6号楼 何姐 不要了", "2栋 陈叔 草莓1盒"),
+        _write(
+            tmp_path,
+            "3.txt",
+            "李姐",
+            "3栋 王阿姨 草莓3",
+            "6号楼 何姐 不要了",
+            "2栋 陈叔 草莓1盒",
+            "5-1201 李姐 草莓1盒",
+        ),
+    ]
+    assert main(["parse", "--json", "--config", str(REPO / "bot" / "sample" / "demo.yaml"), *files]) == 0
+    entries = json.loads(capsys.readouterr().out)["chains"][0]["entries"]
+    assert [(e["raw"], e["cancelled"]) for e in entries] == [
+        ("6号楼 何姐 草莓1盒", True),
+        ("3栋 王阿姨 草莓3盒", False),
+        ("2栋 陈叔 草莓1盒", False),
+        ("5-1201 李姐 草莓1盒", False),
+    ]
+
+
 def test_without_a_config_every_product_is_unknown_but_parsed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

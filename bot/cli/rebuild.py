@@ -25,11 +25,11 @@ from bot.channels.sim import SimChannel
 from bot.clock import VirtualClock
 from bot.config import Config, ConfigError, load_config
 from bot.domain.units import items_label
-from bot.events import Inbound, Kind
 from bot.logs import setup_logging
 from bot.sender import SenderLimits
 from bot.settings import read_settings
 from storage.db import Database, database_url, missing_store
+from storage.journal import inbound_of
 from storage.models import FlashClaim, Group, MessageLog, Order
 
 OrderKey = tuple[str, str, str, str, str]  # buy, group, participant, status, items
@@ -94,7 +94,7 @@ async def rebuild(config: Config, db: Database, *, buy: str | None = None, scrat
         try:
             for row in messages:
                 clock.advance_to(row.received_at)
-                await app.handle(_inbound(row))
+                await app.handle(inbound_of(row))
             rebuilt = await snapshot(app.db, buy)
         finally:
             await app.drain()
@@ -104,20 +104,6 @@ async def rebuild(config: Config, db: Database, *, buy: str | None = None, scrat
         if stored[key] != rebuilt[key]:
             differences.append(Difference(*key, stored=stored[key], rebuilt=rebuilt[key]))
     return differences
-
-
-def _inbound(row: MessageLog) -> Inbound:
-    return Inbound(
-        msg_id=row.msg_id,
-        room_id=row.room_id,
-        room_topic=row.room_topic,
-        sender_id=row.sender_id,
-        sender_name=row.sender_name,
-        text=row.text,
-        ts=row.ts,
-        kind=Kind(row.kind),
-        private=row.private,
-    )
 
 
 async def run_rebuild(config_path: Path, *, data_dir: str | None, buy: str | None, database: str | None) -> int:

@@ -22,6 +22,7 @@ from bot.domain.units import items_label, stocked, units
 from bot.events import Inbound
 from bot.logs import get_logger
 from bot.parsing.chain import ChainEntry, Item
+from bot.parsing.entry import EntryReader, entry_reader
 from bot.parsing.merge import ChainState, Change, LineState
 from storage.db import dialect_insert
 from storage.models import ChainLine, Member, Order, OrderLine
@@ -72,20 +73,25 @@ class OrderBook:
         events: list[DomainEvent] = []
         for change in changes:
             line = change.line
-            line.ref = await session.scalar(
-                _INSERT_CHAIN_LINE,
-                {
-                    "buy_id": buy.id,
-                    "group_id": self.group_id,
-                    "key": line.key,
-                    "raw": line.entry.raw if line.entry else line.key,
-                    "who": line.who,
-                    "author_id": line.author,
-                    "first_msg_id": event.msg_id,
-                    "status": line.status,
-                    "created_at": now,
-                },
-            )
+            if line.ref is not None:  # an earlier text back (an edit back): its row is there already
+                await session.execute(
+                    _UPDATE_CHAIN_LINE, {"ref": line.ref, "line_status": line.status, "line_author": line.author}
+                )
+            else:
+                line.ref = await session.scalar(
+                    _INSERT_CHAIN_LINE,
+                    {
+                        "buy_id": buy.id,
+                        "group_id": self.group_id,
+                        "key": line.key,
+                        "raw": line.entry.raw if line.entry else line.key,
+                        "who": line.who,
+                        "author_id": line.author,
+                        "first_msg_id": event.msg_id,
+                        "status": line.status,
+                        "created_at": now,
+                    },
+                )
             previous = change.previous
             if previous is not None:
                 await session.execute(
@@ -222,17 +228,27 @@ class OrderBook:
         return self.group if group_id == self.group_id else self.services.groups.name_of(group_id)
 
 
-async def load_state(services: Services, buy_id: str, group_id: int) -> ChainState:
-    """The chain's lines as the store holds them (after a restart or a failed write)."""
+async def load_state(
+    services: Services, buy_id: str, group_id: int, *, default_product: str | None = None
+) -> ChainState:
+    """The chain's lines as the store holds them (after a restart or a failed write), each with what it orders
+    (its stored text read again), so a copier's rendering of a line is known for one after a restart too."""
+    reader = entry_reader(services.product_matcher())
     async with services.db.sessions() as session:
         rows = await session.execute(
-            select(ChainLine.id, ChainLine.key, ChainLine.who, ChainLine.author_id, ChainLine.status)
+            select(ChainLine.id, ChainLine.key, ChainLine.who, ChainLine.author_id, ChainLine.status, ChainLine.raw)
             .where(ChainLine.buy_id == buy_id, ChainLine.group_id == group_id)
             .order_by(ChainLine.id)
         )
         return ChainState.of(
-            LineState(key, who, author, status, ref=row_id) for row_id, key, who, author, status in rows
+            LineState(key, who, author, status, ref=row_id, said=_said(reader, raw, key, default_product))
+            for row_id, key, who, author, status, raw in rows
         )
+
+
+def _said(reader: EntryReader, raw: str, key: str, default_product: str | None) -> tuple[Item, ...] | None:
+    entry = reader.entry(None, raw, default_product)
+    return entry.items if entry.key == key else None
 
 
 async def take_stock(services: Services, session: AsyncSession, buy: Buy, lines: Sequence[OrderLine | Item]) -> bool:

@@ -1,13 +1,19 @@
 """Merging 接龙 copies: the pure rules that turn a sequence of chain messages into the lines the group meant.
 
-Every member re-sends the whole list, so a line is identified by its content (`ChainEntry.key`) and its author,
-never by its number. The rules (DESIGN.md, "Chain semantics"):
-- a line already seen changes nothing; a line missing from a later copy is not a cancellation;
-- a new line belongs to the sender of the first message holding it — except lines a copy carries from messages the
-  bot never saw (healed lines): only the sender's own lines are theirs, the rest keep an unknown author;
-- a member's new line replaces their own earlier line when their copy no longer holds it (an edit);
-- `取消` / `不要了` / `-1`, or a member emptying their own line, cancels;
-- a member's second new line is a second entry.
+Every member re-sends the whole list, so a line is identified by its content (`ChainEntry.key`), never by its
+number, and its participant by the label it carries. The rules (DESIGN.md, "Chain semantics"; docs/decisions.md,
+"Healing"):
+- a line missing from a later copy is not a cancellation; a line another member's copy repeats changes nothing;
+- a line's owner is decided by its label before its copier: a label that names the sender is theirs, a label the
+  chain already knows is its participant's, and only a new label with nobody else's claim (the copy's last new
+  line, when the sender's own line is not in the copy) is the sender's; the rest keep an unknown author;
+- a new line with the label of an active line the copy no longer holds is that participant's edit, whoever copied
+  it (the next copy proves the edit the bot missed) — unless a copier only wrote the same order differently
+  (`草莓2盒` → `草莓2`, a dropped emoji, spacing): that is a copy of the line and changes nothing;
+- `取消` / `不要了` / `-1` cancels the order of the participant the line names, and only that one; a member emptying
+  their own line cancels it;
+- a member's own copy holding their earlier text again, in place of their active line, is an edit back;
+- a member's second new line, next to their first, is a second entry.
 The state is small and explicit, so the handler can keep it in memory per chain and persist each change.
 
 `fold` takes a copy as a `ChainReader` read it: when the copy repeats one already folded and adds lines at its end
@@ -16,13 +22,15 @@ The state is small and explicit, so the handler can keep it in memory per chain 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+import unicodedata
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from bot.parsing.chain import ChainEntry
+from bot.parsing.chain import ChainEntry, Item
 from bot.parsing.chain_reader import Copy
 
 ACTIVE, REPLACED, CANCELLED, LATE, CANCEL_MARK = "active", "replaced", "cancelled", "late", "cancel"
+COPY = "copy"  # a copier's rendering of another line: it orders nothing of its own
 
 
 @dataclass
@@ -30,14 +38,20 @@ class LineState:
     key: str
     who: str
     author: str | None  # wxid; None when the line reached us inside someone else's copy
-    status: str  # active | replaced | cancelled | late | cancel (a cancel instruction line)
+    status: str  # active | replaced | cancelled | late | cancel (a cancel instruction line) | copy
     entry: ChainEntry | None = None  # the parsed entry, when this process parsed it
     ref: object = None  # the handler's row id or object for this line
+    said: tuple[Item, ...] | None = None  # what the line orders, when `entry` is not at hand (loaded from the store)
+    of: str | None = None  # a copy: the key of the line it renders (None when unknown: loaded from the store)
+
+    @property
+    def items(self) -> tuple[Item, ...] | None:
+        return self.entry.items if self.entry is not None else self.said
 
 
 @dataclass(frozen=True)
 class Change:
-    kind: str  # created | updated | cancelled | late | noted (a cancel line with nothing to cancel)
+    kind: str  # created | updated | cancelled | late | noted (a cancel line with nothing to cancel) | copied
     line: LineState
     previous: LineState | None = None  # the line an update or cancel applies to
 
@@ -54,23 +68,58 @@ def squash(who: str) -> str:
     return "".join(who.split())
 
 
+def ident(who: str) -> str:
+    """A participant label as a participant: letters and digits only, so `6-5 🐶 汪汪` and `6-5汪汪` are one."""
+    if not who.isascii():
+        who = unicodedata.normalize("NFKC", who)
+    return "".join(ch for ch in who.casefold() if ch.isalnum())
+
+
 def belongs_to(who: str, sender_name: str) -> bool:
-    """Does the participant label name the sender? (`3栋 王阿姨` written by 王阿姨)"""
-    name, label = squash(sender_name), squash(who)
-    return bool(name) and bool(label) and (name in label or label.endswith(name[-2:]) and len(name) >= 2)
+    """Does the participant label name the sender? (`3栋 王阿姨` written by 王阿姨, never by 李阿姨)"""
+    name, label = ident(sender_name), ident(who)
+    if not name or not label:
+        return False
+    if len(name) >= 2:
+        return name in label
+    # a one-character name (陈) names `15-601 陈`, not `3栋 陈叔`
+    return label.endswith(name) and (len(label) == 1 or not label[-2].isalpha())
+
+
+def same_order(a: tuple[Item, ...] | None, b: tuple[Item, ...] | None) -> bool:
+    """Do two lines order the same (a unit left out counts as any unit: `草莓2` is `草莓2盒`)?"""
+    if a is None or b is None or len(a) != len(b) or not a:
+        return False
+    for x, y in zip(sorted(a, key=_by_product), sorted(b, key=_by_product), strict=True):
+        if x.product != y.product or x.qty != y.qty or (x.unit != y.unit and x.unit and y.unit):
+            return False
+    return True
+
+
+def _by_product(item: Item) -> str:
+    return item.product
 
 
 @dataclass
 class ChainState:
     lines: dict[str, LineState] = field(default_factory=dict)
-    #: lines by their label without spaces: an edit or a cancel looks up its writer's lines without a scan
+    #: lines by their participant (`ident` of the label): an edit or a cancel looks up the lines it may mean
     by_who: dict[str, list[LineState]] = field(default_factory=dict)
+    #: lines by their author's wxid: a member's own lines (edits back, "is the sender's own line in the copy?")
+    by_author: dict[str, list[LineState]] = field(default_factory=dict)
     #: serials of copies folded in: every line of each is in `lines` (lines are never removed)
     folded: set[int] = field(default_factory=set)
+    #: active lines that edit a participant's line on the evidence of someone else's copy only (healed edits)
+    healed: list[LineState] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for line in self.lines.values():
-            self.by_who.setdefault(squash(line.who), []).append(line)
+            self.by_who.setdefault(ident(line.who), []).append(line)
+            if line.author:
+                self.by_author.setdefault(line.author, []).append(line)
+        for lines in self.by_who.values():
+            if any(ln.status == REPLACED for ln in lines):
+                self.healed += [ln for ln in lines if ln.status == ACTIVE and ln.author is None]
 
     @classmethod
     def of(cls, lines: Iterable[LineState]) -> ChainState:
@@ -79,6 +128,13 @@ class ChainState:
     def _add(self, line: LineState, label: str) -> None:
         self.lines[line.key] = line
         self.by_who.setdefault(label, []).append(line)
+        if line.author:
+            self.by_author.setdefault(line.author, []).append(line)
+
+    def _own(self, line: LineState, author: str | None) -> None:
+        if author and line.author != author:
+            line.author = author
+            self.by_author.setdefault(author, []).append(line)
 
     def active(self) -> list[LineState]:
         return [line for line in self.lines.values() if line.status == ACTIVE]
@@ -99,11 +155,11 @@ class ChainState:
         keys, lines = copy.keys, self.lines
         since = copy.repeated if copy.extends in self.folded else 0
         fresh = [i for i in range(since, len(keys)) if keys[i] and keys[i] not in lines]
-        changes: list[Change] = []
+        entries = copy.parsed.entries
+        changes = [] if late else self._edits_back(keys, sender_id, lambda k: entries[keys.index(k)])
         if fresh:
-            entries = copy.parsed.entries
             seen = [Seen(entries[i], authors[i] if authors else None) for i in fresh]
-            changes = self._apply_fresh(seen, keys, sender_id, sender_name, late)
+            changes += self._apply_fresh(seen, keys, sender_id, sender_name, late)
         if len(self.folded) >= 1024:
             self.folded.clear()  # forgetting only costs one full look at the next copy
         self.folded.add(copy.serial)
@@ -120,63 +176,174 @@ class ChainState:
     ) -> list[Change]:
         """Fold one message into the state; returns what changed, in the message's order. `held`: the content keys
         of every entry of the message, when `seen` holds only some of them (the new ones)."""
+        keys_here = held if held is not None else {s.entry.key for s in seen}
+        by_key = {s.entry.key: s.entry for s in seen}
+        changes = [] if late else self._edits_back(keys_here, sender_id, by_key.get)
         fresh = self.new_entries(seen)
-        if not fresh:
-            return []
-        return self._apply_fresh(
-            fresh, held if held is not None else {s.entry.key for s in seen}, sender_id, sender_name, late
-        )
+        if fresh:
+            changes += self._apply_fresh(fresh, keys_here, sender_id, sender_name, late)
+        return changes
+
+    # --- the rules ------------------------------------------------------------------------------------------------
+
+    def _edits_back(
+        self, keys_here: Collection[str], sender_id: str, entry_of: Callable[[str], ChainEntry | None]
+    ) -> list[Change]:
+        """An earlier text of a line back in a copy, in place of the participant's active line: an edit back, when
+        the copy is the participant's own, or when the active line was only ever proven by another member's copy
+        (a healed edit: the latest copy is the best evidence). Another member's copy holding an old text in place
+        of a line its owner wrote was copied from an old list: it changes nothing."""
+        olds = [ln for ln in self.by_author.get(sender_id, ()) if ln.status == REPLACED and ln.key in keys_here]
+        healed = [ln for ln in self.healed if ln.status == ACTIVE and ln.key not in keys_here] if self.healed else []
+        for line in healed:
+            olds += [ln for ln in self.by_who[ident(line.who)] if ln.status == REPLACED and ln.key in keys_here]
+        changes: list[Change] = []
+        for old in olds:
+            if old.status != REPLACED:
+                continue
+            gone = self._gone(ident(old.who), keys_here)
+            if old.author != sender_id:
+                gone = [ln for ln in gone if ln in healed]
+            if not gone:
+                continue
+            entry = entry_of(old.key)  # the copy's reading of the line (a line loaded from the store has none)
+            if entry is not None:
+                old.entry = entry
+            if old.items is None:
+                continue
+            old.status, gone[0].status = ACTIVE, REPLACED
+            changes.append(Change("updated", old, gone[0]))
+        if self.healed:
+            self.healed = [ln for ln in self.healed if ln.status == ACTIVE]
+        return changes
 
     def _apply_fresh(
         self, fresh: Sequence[Seen], keys_here: Collection[str], sender_id: str, sender_name: str, late: bool
     ) -> list[Change]:
         last = fresh[-1]
+        sender_here: bool | None = None  # is the sender's own line in this copy? (asked only when it matters)
         changes: list[Change] = []
         for item in fresh:
             entry = item.entry
-            author = item.author or self._author_of(item, sender_id, sender_name, is_last=item is last)
-            line = LineState(entry.key, entry.who, author, ACTIVE, entry)
-            label = squash(entry.who)
+            label = ident(entry.who)
+            names_sender = item.author == sender_id if item.author else belongs_to(entry.who, sender_name)
+            line = LineState(entry.key, entry.who, item.author, ACTIVE, entry)
             self._add(line, label)
+            if names_sender:
+                self._own(line, sender_id)
+            gone = self._gone(label, keys_here)
             if late:
                 line.status = LATE
                 changes.append(Change("late", line))
                 continue
-            actor = author or sender_id
-            own = self._own_missing(label, actor, keys_here)
-            if entry.cancelled or (own is not None and not entry.items):
+            mine = names_sender or any(ln.author == sender_id for ln in gone)
+            if entry.cancelled or (gone and not entry.items and mine):
                 line.status = CANCEL_MARK
-                target = own or self._latest_active(label, actor)
+                target = gone[0] if gone else self._named(label)
+                if target is None and names_sender:
+                    target = self._latest_own(sender_id)
                 if target is None:
                     changes.append(Change("noted", line))
                     continue
+                self._own(line, line.author or target.author)
                 target.status = CANCELLED
                 changes.append(Change("cancelled", line, target))
                 continue
-            if own is not None:
-                own.status = REPLACED
-                line.author = line.author or own.author or actor
-                changes.append(Change("updated", line, own))
-            else:
-                changes.append(Change("created", line))
+            if gone and not mine:
+                copied = self._copied(line, gone, label)
+                if copied is not None:
+                    changes.append(copied)
+                    continue
+            if gone:
+                target = next((ln for ln in gone if same_order(ln.items, entry.items)), gone[0])
+                target.status = REPLACED
+                if mine:
+                    self._own(line, line.author or target.author)
+                else:
+                    self.healed.append(line)  # the participant's edit, proven by someone else's copy only
+                changes.append(Change("updated", line, target))
+                continue
+            if not mine:
+                loose = self._loose(label, keys_here)
+                if loose is not None and same_order(loose.items, entry.items):
+                    line.status, line.of = COPY, loose.key
+                    changes.append(Change("copied", line))
+                    continue
+            if line.author is None:
+                known = [ln.author for ln in self.by_who[label] if ln.author and ln is not line]
+                if known:
+                    self._own(line, known[-1])  # a label the chain knows: its participant's, not the copier's
+                elif len(self.by_who[label]) == 1 and item is last:
+                    if sender_here is None:
+                        sender_here = self._sender_here(fresh, keys_here, sender_id, sender_name)
+                    if not sender_here:
+                        self._own(line, sender_id)  # the copy's last new line, when the sender's own is not here
+            changes.append(Change("created", line))
         return changes
 
-    @staticmethod
-    def _author_of(item: Seen, sender_id: str, sender_name: str, *, is_last: bool) -> str | None:
-        # The sender's own line names them, or is the last new line of their copy; earlier new lines were healed.
-        if is_last or belongs_to(item.entry.who, sender_name):
-            return sender_id
-        return None
+    def _gone(self, label: str, keys_here: Collection[str]) -> list[LineState]:
+        """The participant's active lines that this copy no longer holds (nor a copier's rendering of them)."""
+        lines = self.by_who.get(label)
+        if not lines:
+            return []
+        gone = [ln for ln in lines if ln.status == ACTIVE and ln.key not in keys_here]
+        if gone:
+            shown = [ln.of for ln in lines if ln.status == COPY and ln.key in keys_here]
+            if None in shown:
+                return []  # a copy whose original is not known (loaded from the store) stands for the participant
+            gone = [ln for ln in gone if ln.key not in shown]
+        return gone
 
-    def _own_missing(self, label: str, actor: str, keys_here: Collection[str]) -> LineState | None:
-        """The actor's active line with this label that their copy no longer holds (so the new line edits it)."""
-        for line in self.by_who.get(label, ()):
-            if line.status == ACTIVE and line.key not in keys_here and line.author in (actor, None):
-                return line
-        return None
+    def _copied(self, line: LineState, gone: list[LineState], label: str) -> Change | None:
+        """A copier's line that orders what the participant's line (or an earlier text of it) ordered: a copy."""
+        items = line.items
+        target = next((ln for ln in gone if same_order(ln.items, items)), None)
+        if target is None:  # an old text, copied from an old list: the participant's later edit stands
+            target = next(
+                (ln for ln in self.by_who[label] if ln.status == REPLACED and same_order(ln.items, items)), None
+            )
+        if target is None:
+            if items:
+                return None
+            target = gone[0]  # a copier who left the items out cancels nothing
+        line.status, line.of = COPY, target.key
+        return Change("copied", line)
 
-    def _latest_active(self, label: str, actor: str) -> LineState | None:
-        mine = [ln for ln in self.by_who.get(label, ()) if ln.status == ACTIVE and ln.author in (actor, None)]
-        if not mine:
-            mine = [ln for ln in self.active() if ln.author == actor]
+    def _loose(self, label: str, keys_here: Collection[str]) -> LineState | None:
+        """The one active line, missing from this copy, whose label holds this one or is held by it (a copier who
+        dropped an emoji or a name: `6-5 🐶` and `6-5 汪汪`)."""
+        if len(label) < 2:
+            return None
+        found = [
+            ln
+            for other, lines in self.by_who.items()
+            if other != label and len(other) >= 2 and (other in label or label in other)
+            for ln in lines
+            if ln.status == ACTIVE and ln.key not in keys_here
+        ]
+        return found[0] if len(found) == 1 else None
+
+    def _named(self, label: str) -> LineState | None:
+        """The latest active line of the participant a cancel line names (exactly, else by a looser label)."""
+        mine = [ln for ln in self.by_who.get(label, ()) if ln.status == ACTIVE]
+        if mine:
+            return mine[-1]
+        if len(label) < 2:
+            return None
+        found = [
+            ln
+            for other, lines in self.by_who.items()
+            if other != label and len(other) >= 2 and (other in label or label in other)
+            for ln in lines
+            if ln.status == ACTIVE
+        ]
+        return found[-1] if found and len({ident(ln.who) for ln in found}) == 1 else None
+
+    def _latest_own(self, sender_id: str) -> LineState | None:
+        mine = [ln for ln in self.by_author.get(sender_id, ()) if ln.status == ACTIVE]
         return mine[-1] if mine else None
+
+    def _sender_here(self, fresh: Sequence[Seen], keys_here: Collection[str], sender_id: str, sender_name: str) -> bool:
+        if any(belongs_to(s.entry.who, sender_name) for s in fresh):
+            return True
+        return any(ln.status == ACTIVE and ln.key in keys_here for ln in self.by_author.get(sender_id, ()))

@@ -86,6 +86,50 @@ async def test_cancelling_a_stocked_order_promotes_the_waiter(data_dir: Path) ->
         assert await bot.orders() == [("6号楼 何姐", ["草莓1盒"])]
 
 
+async def test_the_next_copy_heals_a_missed_edit_and_a_copiers_mistake_survives_no_restart(data_dir: Path) -> None:
+    """#17: 王阿姨's edit was missed (李姐's copy carries it): her one order changes. A copier then drops her unit:
+    no second order, also for a state loaded from the store after a restart; her cancel then ends her one order."""
+    async with BotHarness(data_dir) as bot:
+        book = await _chain(bot)
+        created = await book.copy("王阿姨", "3栋 王阿姨 草莓2盒")
+        edited = await book.copy("李姐", "3栋 王阿姨 草莓3盒", "5-1201 李姐 草莓1盒")
+        assert [type(e) for e in edited] == [OrderChanged, OrderCreated]
+        assert isinstance(edited[0], OrderChanged)
+        assert isinstance(created[0], OrderCreated)
+        assert edited[0].order_id == created[0].order_id
+        assert [
+            type(e) for e in await book.copy("陈叔", "3栋 王阿姨 草莓3", "5-1201 李姐 草莓1盒", "2栋 陈叔 草莓1盒")
+        ] == [OrderCreated]
+        book = await _chain(bot)  # a restart: the state comes back from the store
+        assert await book.copy(
+            "何姐", "3栋 王阿姨 草莓3", "5-1201 李姐 草莓1盒", "2栋 陈叔 草莓1盒", "6号楼 何姐 草莓1盒"
+        )
+        assert await bot.orders() == [
+            ("3栋 王阿姨", ["草莓3盒"]),
+            ("5-1201 李姐", ["草莓1盒"]),
+            ("2栋 陈叔", ["草莓1盒"]),
+            ("6号楼 何姐", ["草莓1盒"]),
+        ]
+        cancelled = await book.copy(
+            "王阿姨", "3栋 王阿姨 不要了", "5-1201 李姐 草莓1盒", "2栋 陈叔 草莓1盒", "6号楼 何姐 草莓1盒"
+        )
+        assert [type(e) for e in cancelled] == [OrderCancelled]
+        assert [who for who, _ in await bot.orders()] == ["5-1201 李姐", "2栋 陈叔", "6号楼 何姐"]
+
+
+async def test_an_edit_back_changes_the_order_back_also_after_a_restart(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        book = await _chain(bot)
+        await book.copy("王阿姨", "3栋 王阿姨 草莓1盒")
+        assert [type(e) for e in await book.copy("王阿姨", "3栋 王阿姨 草莓4盒")] == [OrderChanged]
+        assert [type(e) for e in await book.copy("王阿姨", "3栋 王阿姨 草莓1盒")] == [OrderChanged]
+        assert await bot.orders() == [("3栋 王阿姨", ["草莓1盒"])]
+        assert [type(e) for e in await book.copy("王阿姨", "3栋 王阿姨 草莓4盒")] == [OrderChanged]
+        book = await _chain(bot)  # a restart: the earlier texts' rows are in the store
+        assert [type(e) for e in await book.copy("王阿姨", "3栋 王阿姨 草莓1盒")] == [OrderChanged]
+        assert await bot.orders() == [("3栋 王阿姨", ["草莓1盒"])]
+
+
 def _take(bot: BotHarness, name: str, qty: int) -> Take:
     services = bot.app.services
     sale = services.config.flash_sales[0]

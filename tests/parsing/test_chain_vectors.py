@@ -19,15 +19,11 @@ ALL = [case for cases in CASES.values() for case in cases]
 
 # Entries read exactly (see benchmarks/chain_eval.py) measured when these lists were written; raise them as the engine
 # improves, never lower them.
-FLOORS = {"tuning": 0.9717, "holdout": 0.9706, "peers": 1.0}
+FLOORS = {"tuning": 1.0, "holdout": 0.9827, "peers": 1.0}
 
 KNOWN_MISSES = {
-    # tuning
-    "t-copier_mistake-01", "t-copier_mistake-02", "t-copier_mistake-03", "t-copier_mistake-04", "t-copier_mistake-05",
-    "t-copier_mistake-06", "t-copier_mistake-07",
-    # holdout
-    "h-copier_mistake-01", "h-copier_mistake-02", "h-copier_mistake-03", "h-copier_mistake-04", "h-copier_mistake-05",
-    "h-copier_mistake-06", "h-copier_mistake-07",
+    # holdout (copier_mistake: a copier's alteration of someone's line that the merge still takes for a new line)
+    "h-copier_mistake-04", "h-copier_mistake-07",
 }  # fmt: skip
 
 _outcomes: dict[str, Outcome] = {}

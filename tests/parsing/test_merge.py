@@ -42,11 +42,24 @@ def test_a_second_line_of_the_same_member_is_a_second_entry() -> None:
     assert len(state.active()) == 2
 
 
-def test_a_member_cannot_cancel_someone_elses_line() -> None:
+def test_a_cancel_line_cancels_the_participant_it_names_whoever_carries_it() -> None:
+    """#17: 王阿姨's 不要了 was missed; the next copy (李姐's) carries it: her order goes, 李姐's stays."""
     state = ChainState()
     kinds(state, msg("3栋 王阿姨 草莓2盒"), "王阿姨")
-    assert kinds(state, msg("3栋 王阿姨 不要了"), "李姐") == ["noted"]
-    assert [ln.key for ln in state.active()] == ["3栋 王阿姨 草莓2盒"]
+    kinds(state, msg("3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒"), "李姐")
+    assert kinds(state, msg("3栋 王阿姨 不要了", "5-1201 李姐 草莓1盒", "2栋 陈叔 蓝莓1盒"), "陈叔") == [
+        "cancelled",
+        "created",
+    ]
+    assert [ln.who for ln in state.active()] == ["5-1201 李姐", "2栋 陈叔"]
+
+
+def test_a_healed_cancel_never_falls_back_to_the_copiers_own_order() -> None:
+    """#17: a cancel line naming someone with no order cancels nothing, not the actor's latest line."""
+    state = ChainState()
+    kinds(state, msg("5-1201 李姐 草莓1盒"), "李姐")
+    assert kinds(state, msg("5-1201 李姐 草莓1盒", "3栋 王阿姨 不要了"), "李姐") == ["noted"]
+    assert [ln.who for ln in state.active()] == ["5-1201 李姐"]
 
 
 def test_emptying_ones_own_line_cancels_it() -> None:
@@ -77,3 +90,101 @@ def test_belongs_to() -> None:
     assert belongs_to("5-1201 李姐", "李姐")
     assert not belongs_to("3栋 王阿姨", "李姐")
     assert not belongs_to("", "李姐")
+
+
+# --- healing (#17): what the next copy proves -----------------------------------------------------------------------
+
+
+def active_lines(state: ChainState) -> list[str]:
+    return [ln.key for ln in state.active()]
+
+
+def test_an_edit_the_bot_missed_is_the_participants_edit_not_a_second_order() -> None:
+    """王阿姨's 草莓2盒 → 草莓3盒 was missed; 李姐's copy carries 草莓3盒 at its place: 王阿姨's edit."""
+    state = ChainState()
+    kinds(state, msg("3栋 王阿姨 草莓2盒"), "王阿姨")
+    assert kinds(state, msg("3栋 王阿姨 草莓3盒", "5-1201 李姐 草莓1盒"), "李姐") == ["updated", "created"]
+    assert active_lines(state) == ["3栋 王阿姨 草莓3盒", "5-1201 李姐 草莓1盒"]
+    assert state.lines["3栋 王阿姨 草莓3盒"].author is None  # the participant's edit, not the copier's line
+    assert state.lines["5-1201 李姐 草莓1盒"].author == "wx_李姐"
+
+
+def test_the_last_new_line_is_not_the_senders_when_their_own_line_is_in_the_copy() -> None:
+    """李姐 edits her line; 何姐's line (missed) is the copy's last new one: it is not 李姐's, so 何姐's own edit
+    later updates it instead of doubling."""
+    state = ChainState()
+    kinds(state, msg("5-1201 李姐 草莓1盒"), "李姐")
+    assert kinds(state, msg("5-1201 李姐 草莓2盒", "6号楼 何姐 蓝莓1盒"), "李姐") == ["updated", "created"]
+    assert state.lines["6号楼 何姐 蓝莓1盒"].author is None
+    assert kinds(state, msg("5-1201 李姐 草莓2盒", "6号楼 何姐 蓝莓2盒"), "何姐") == ["updated"]
+    assert active_lines(state) == ["5-1201 李姐 草莓2盒", "6号楼 何姐 蓝莓2盒"]
+    assert state.lines["6号楼 何姐 蓝莓2盒"].author == "wx_何姐"
+
+
+def test_a_label_suffix_does_not_make_a_line_the_senders() -> None:
+    """王阿姨's copy carries 李阿姨's line (missed): `阿姨` is not 王阿姨; 李阿姨's later cancel takes her own order."""
+    assert not belongs_to("2栋 李阿姨", "王阿姨")
+    state = ChainState()
+    kinds(state, msg("3栋 王阿姨 草莓2盒"), "王阿姨")
+    assert kinds(state, msg("3栋 王阿姨 草莓2盒", "2栋 李阿姨 蓝莓1盒"), "王阿姨") == ["created"]
+    assert state.lines["2栋 李阿姨 蓝莓1盒"].author is None
+    assert kinds(state, msg("3栋 王阿姨 草莓2盒", "2栋 李阿姨 不要了"), "李阿姨") == ["cancelled"]
+    assert active_lines(state) == ["3栋 王阿姨 草莓2盒"]
+
+
+def test_an_edit_back_to_an_earlier_text_counts() -> None:
+    """1盒 → 4盒 → 1盒 ends at 1盒 (a line seen before is not "nothing" when its own writer brings it back)."""
+    state = ChainState()
+    kinds(state, msg("张姐 草莓1盒", "3栋 王阿姨 草莓1盒"), "王阿姨")
+    assert kinds(state, msg("张姐 草莓1盒", "3栋 王阿姨 草莓4盒"), "王阿姨") == ["updated"]
+    assert kinds(state, msg("张姐 草莓1盒", "3栋 王阿姨 草莓1盒"), "王阿姨") == ["updated"]
+    assert active_lines(state) == ["张姐 草莓1盒", "3栋 王阿姨 草莓1盒"]
+
+
+def test_an_old_text_in_another_members_racing_copy_changes_nothing() -> None:
+    """张姐 copied the list from before 王阿姨's edit: the old text is the old list's, the edit stands."""
+    state = ChainState()
+    kinds(state, msg("3栋 王阿姨 草莓1盒"), "王阿姨")
+    kinds(state, msg("3栋 王阿姨 草莓4盒"), "王阿姨")
+    assert kinds(state, msg("3栋 王阿姨 草莓1盒", "张姐 蓝莓1盒"), "张姐") == ["created"]
+    assert kinds(state, msg("3栋 王阿姨 草莓1", "张姐 蓝莓1盒", "2栋 陈叔 草莓1盒"), "陈叔") == ["copied", "created"]
+    assert active_lines(state) == ["3栋 王阿姨 草莓4盒", "张姐 蓝莓1盒", "2栋 陈叔 草莓1盒"]
+
+
+def test_a_copiers_mistake_is_no_second_order_and_does_not_outlive_the_owners_cancel() -> None:
+    """#14/#16/#17: 李姐 drops 王阿姨's unit (`草莓2盒` → `草莓2`): still 王阿姨's one order, as she wrote it; her
+    cancel on the altered line cancels it."""
+    state = ChainState()
+    kinds(state, msg("3栋 王阿姨 草莓2盒"), "王阿姨")
+    assert kinds(state, msg("3栋 王阿姨 草莓2", "5-1201 李姐 草莓1盒"), "李姐") == ["copied", "created"]
+    assert kinds(state, msg("3栋  王阿姨 草莓 2", "5-1201 李姐 草莓1盒", "2栋 陈叔 蓝莓1盒"), "陈叔") == [
+        "copied",
+        "created",
+    ]
+    assert active_lines(state) == ["3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒", "2栋 陈叔 蓝莓1盒"]
+    # 王阿姨's second order next to the altered line is a second entry, not an edit of the first
+    assert kinds(state, msg("3栋 王阿姨 草莓2", "5-1201 李姐 草莓1盒", "3栋 王阿姨 蓝莓1盒"), "王阿姨") == ["created"]
+    assert kinds(state, msg("3栋 王阿姨 草莓2 不要了", "5-1201 李姐 草莓1盒", "3栋 王阿姨 蓝莓1盒"), "王阿姨") == [
+        "cancelled"
+    ]
+    assert active_lines(state) == ["5-1201 李姐 草莓1盒", "2栋 陈叔 蓝莓1盒", "3栋 王阿姨 蓝莓1盒"]
+
+
+def test_a_copier_who_drops_an_emoji_from_a_label_copies_the_line() -> None:
+    state = ChainState()
+    kinds(state, msg("6-5 🐶 汪汪 草莓2盒"), "汪汪")
+    kinds(state, msg("6-5 汪汪 草莓2盒", "5-1201 李姐 蓝莓1盒"), "李姐")
+    assert len(state.active()) == 2
+
+
+def test_a_healed_edit_gives_way_to_a_later_copy_holding_the_participants_text() -> None:
+    """An edit proven by another member's copy only (a healed edit) is the latest evidence until the next copy: one
+    that shows the participant's text again at its place puts it back (the list converges on the group's)."""
+    state = ChainState()
+    kinds(state, msg("3栋 王阿姨 草莓2盒"), "王阿姨")
+    assert kinds(state, msg("3栋 王阿姨 草莓3盒", "5-1201 李姐 草莓1盒"), "李姐") == ["updated", "created"]
+    assert kinds(state, msg("3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒", "2栋 陈叔 蓝莓1盒"), "陈叔") == [
+        "updated",
+        "created",
+    ]
+    assert active_lines(state) == ["3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒", "2栋 陈叔 蓝莓1盒"]

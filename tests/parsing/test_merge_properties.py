@@ -4,12 +4,14 @@ copy never loses an order."""
 from __future__ import annotations
 
 from itertools import permutations
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.parsing.chain import parse_chain
-from bot.parsing.merge import ChainState, Seen
+from bot.parsing.chain_reader import ChainReader
+from bot.parsing.merge import ChainState, Seen, ident
 from bot.parsing.products import ProductMatcher
 
 MATCHER = ProductMatcher([("草莓", ("丹东草莓",)), ("蓝莓", ()), ("土鸡蛋", ("鸡蛋",))])
@@ -95,3 +97,74 @@ def test_a_later_copy_never_loses_an_order(entries: list[tuple[int, int, int]], 
     apply(state, newcomer, [*kept, line(newcomer, 0, 1)])
     assert everything <= active(state) | {k for k, v in state.lines.items() if v.status == "replaced"}
     assert len(active(state)) >= len(everything)
+
+
+# --- healing (#17): whatever the bot missed, the next full copy is the evidence ---------------------------------------
+
+HEAL_NAMES = ["王阿姨", "李阿姨", "李姐", "何姐", "陈", "陈叔", "小周", "刘妈妈"]
+
+
+def _heal_label(i: int) -> str:
+    return f"{i + 1}栋 {HEAL_NAMES[i]}"
+
+
+def _mistake(text: str, how: int) -> str:
+    """What a careless copier does to someone else's line: drops the unit, or doubles a space."""
+    return text[:-1] if how % 2 == 0 and text.endswith("盒") else text.replace(" ", "  ", 1)
+
+
+actions = st.lists(
+    st.tuples(
+        st.sampled_from(["join", "join", "edit", "cancel", "join_with_mistake"]),
+        st.integers(0, len(HEAL_NAMES) - 1),
+        st.integers(0, 99),
+        st.booleans(),  # does the bot see this message?
+    ),
+    min_size=1,
+    max_size=24,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(actions)
+def test_the_next_full_copy_heals_whatever_the_bot_missed(steps: list[tuple[str, int, int, bool]]) -> None:
+    """Members join, edit their line, cancel it, and copiers alter others' lines; the bot misses any of these
+    messages. After one more full copy (the leader resends the list), the bot's orders are the group's: each member's
+    last text, no second order for an edit or a copier's alteration, every cancel applied and nobody else's."""
+    reader, state = ChainReader(MATCHER), ChainState()
+    rows: list[list[Any]] = []  # the list as the group sees it: [member, text, qty, product, cancelled]
+    qty: dict[int, int] = {}
+    done: set[int] = set()
+
+    def send(sender: str, seen: bool) -> None:
+        copy = reader.read_copy(message([row[1] for row in rows]))
+        if seen:
+            state.fold(copy, f"wx_{sender}", sender)
+
+    for kind, who, seed, seen in steps:
+        mine = next((row for row in rows if row[0] == who), None)
+        if who in done:
+            continue
+        if kind.startswith("join") and mine is None:
+            qty[who] = seed % 3 + 1
+            product = PRODUCTS[seed % 3]
+            rows.append([who, f"{_heal_label(who)} {product}{qty[who]}盒", qty[who], product, False])
+            others = [row for row in rows[:-1] if not row[4]]
+            if kind == "join_with_mistake" and others:
+                victim = others[seed % len(others)]
+                victim[1] = _mistake(victim[1], seed)
+        elif kind == "edit" and mine is not None:
+            qty[who] += 1 + seed % 2  # a text never seen before (edits back are the owner's: tested case by case)
+            mine[1], mine[2] = f"{_heal_label(who)} {mine[3]}{qty[who]}盒", qty[who]
+        elif kind == "cancel" and mine is not None:
+            mine[1], mine[4] = f"{_heal_label(who)} 不要了", True
+            done.add(who)
+        else:
+            continue
+        send(HEAL_NAMES[who], seen)
+    if not rows:
+        return
+    send("团长", True)  # the next full copy
+    truth = sorted((ident(_heal_label(r[0])), r[3], r[2]) for r in rows if not r[4])
+    ours = sorted((ident(ln.who), it.product, int(it.qty)) for ln in state.active() for it in (ln.items or ()))
+    assert ours == truth
