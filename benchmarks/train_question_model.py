@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                         right += got == case.intent
             print(f"{args.cv}-fold on the tuning part: intent {right / total:.1%}, silent {silent / chatter:.1%}")
 
-            def show(name: str, said: list[tuple[str, str]]) -> None:
+            def show(name: str, said: Sequence[tuple[str, str | None]]) -> None:
                 q = [w == g for w, g in said if w != NONE]
                 c = [g == NONE for w, g in said if w == NONE]
                 print(f"  {name}: intent {sum(q) / len(q):.1%}, silent {sum(c) / len(c):.1%}")

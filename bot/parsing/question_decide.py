@@ -127,8 +127,9 @@ def decide(model: Model, reading: Reading, segment: Callable[[str], Sequence[str
     p_none = probs.get(NONE, 0.0)
     choices = [(p, c) for c, p in probs.items() if c != NONE and (c != "faq" or reading.faq_index is not None)]
     p, intent = max(choices)
-    # How much likelier this intent is than `none`, 0.9 at most: an @-mention of the bot adds the last 0.1.
-    confidence = 0.9 * p / (p + p_none) if p + p_none > 0 else 0.0
+    # How much likelier this intent is than `none`, 0.83 at most (so it must be about 3 to 1 to reach the threshold);
+    # an @-mention of the bot adds 0.1.
+    confidence = 0.83 * p / (p + p_none) if p + p_none > 0 else 0.0
     if reading.mentioned:
         confidence += 0.1
     product = reading.products[0].product if reading.products else None
