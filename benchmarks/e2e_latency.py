@@ -140,9 +140,7 @@ def main() -> int:
                 f"  {name:9s} p50 {s['p50_ms']:7.2f} ms  p90 {s['p90_ms']:7.2f}  p99 {s['p99_ms']:7.2f}  "
                 f"min {s['min_ms']:6.2f}  max {s['max_ms']:7.2f}"
             )
-        print(
-            f"  tuanbot/echo: p50 {result['p50_ratio']}x, p99 {result['p99_ratio']}x"
-        )
+        print(f"  tuanbot/echo: p50 {result['p50_ratio']}x, p99 {result['p99_ratio']}x")
     return 0
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 import threading
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from bot.parsing.chain import is_chain
@@ -104,6 +105,8 @@ class QuestionReader:
         self._faq_scan = re.compile("|".join(map(re.escape, terms))) if terms else None
         # The trained decision (the default), or the keyword rules alone (model=False: what the model is trained over).
         self._name_chars = frozenset("".join(matcher.surface_products()))
+        # jieba is most of a message's cost; the same short texts (and their masked forms) come back often.
+        self.segment: Callable[[str], Sequence[str]] = lru_cache(maxsize=4096)(lambda t: tuple(matcher.segment(t)))
         self.model: Model | None = load_model() if model is True else (model or None)
 
     def _faq_terms(self, entries: Sequence[Sequence[str]]) -> _FaqTerms:
@@ -151,7 +154,7 @@ class QuestionReader:
             return _SILENT
         if self.model is None:
             return reading.rules
-        return decide(self.model, reading, self.matcher.segment)
+        return decide(self.model, reading, self.segment)
 
     def read(self, text: str, *, mentioned: bool = False, leaders: Sequence[str] = ()) -> Reading | None:
         """What the message holds for the decision: its body, products, the keyword rules' verdict, a few flags;
@@ -181,10 +184,12 @@ class QuestionReader:
         if re.match(r"^[0-9]+[.)]", body) or re.match(r"^[+＋]\d", body):
             return None  # a chain line on its own (`12. 3栋 王阿姨 草莓2盒`), or `+1`
 
-        products = self.matcher.find_all(body) or find_typo(self.matcher, body, self._name_chars)
+        asks = bool(ASKS.search(body))
+        products = self.matcher.find_all(body)
+        if not products and asks:  # a typo jieba cut apart, looked for only in a question (it costs)
+            products = find_typo(self.matcher, body, self._name_chars)
         candidates = self._candidates(body, products)
         faq_index, faq_strength = self._faq_match(body)
-        asks = bool(ASKS.search(body))
         if faq_index is not None and asks:
             candidates.append(("faq", faq_strength, []))
         addressed_elsewhere = not (mentioned or to_leader) and bool(TO_MEMBER.search(body) or VOCATIVE.match(body))
@@ -192,7 +197,6 @@ class QuestionReader:
         off_topic = bool(OFF_TOPIC.search(body))
         rules = self._rule_verdict(body, products, candidates, faq_index, asks, mentioned, elsewhere, off_topic)
         faq_spans = [(m.start(), m.end()) for m in self._faq_scan.finditer(body)] if self._faq_scan else []
-        unknown = self._unexplained(body, [span for c in candidates for span in c[2]], products)
         return Reading(
             body,
             tuple(products),
@@ -205,7 +209,6 @@ class QuestionReader:
             to_leader,
             elsewhere,
             off_topic,
-            unknown,
             rules,
         )
 
@@ -327,7 +330,7 @@ class QuestionReader:
                 pos = body.find(term, pos + 1)
         cost = 0.0
         pos = 0
-        for word in self.matcher.segment(body):
+        for word in self.segment(body):
             start = body.find(word, pos)
             if start < 0:
                 continue

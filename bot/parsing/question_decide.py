@@ -9,7 +9,7 @@ topic, @-mentions the bot, names a product).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.parsing.products import Match, ProductMatcher
@@ -47,25 +47,31 @@ class Reading:
     to_leader: bool
     elsewhere: bool  # aimed at another member
     off_topic: bool
-    unknown: float  # content words no rule, product or FAQ term explains (a whole word 1, a lone character 0.5)
     rules: Understanding  # the keyword rules' verdict on their own
 
 
 def _masked(reading: Reading) -> str:
     chars = list(reading.body)
     for a, b in reading.faq_spans:
-        chars[a:b] = ["$"] + [""] * (b - a - 1)
+        chars[a:b] = ["$"] + ["\0"] * (b - a - 1)
     for m in reading.products:
-        chars[m.start : m.end] = ["#"] + [""] * (m.end - m.start - 1)
-    return "".join(chars)
+        chars[m.start : m.end] = ["#"] + ["\0"] * (m.end - m.start - 1)
+    return "".join(chars)  # as long as the body (NULs pad a masked span), so spans still line up
 
 
-def features(reading: Reading, segment: Callable[[str], list[str]]) -> list[str]:
+def features(reading: Reading, segment: Callable[[str], Sequence[str]]) -> list[str]:
     masked = _masked(reading)
     out: dict[str, None] = {}
-    for word in segment(masked):
-        if word != ",":
-            out["w:" + word] = None
+    pos = 0
+    for word in segment(reading.body):  # the body's words (one jieba call, cached), a product's or FAQ term's masked
+        start = reading.body.find(word, pos)
+        if start < 0:
+            continue
+        pos = start + len(word)
+        piece = masked[start:pos].replace("\0", "")
+        if piece and piece != ",":
+            out[WORD + piece] = None
+    masked = masked.replace("\0", "")
     padded = "^" + masked + "$"
     for k in range(len(padded) - 1):
         out["c:" + padded[k : k + 2]] = None
@@ -90,9 +96,6 @@ def features(reading: Reading, segment: Callable[[str], list[str]]) -> list[str]
         ("f:product", bool(reading.products)),
         ("f:faq", reading.faq_index is not None),
         ("f:short", len(reading.body) <= 4),
-        ("f:unknown", reading.unknown >= 1),
-        ("f:unknown2", reading.unknown >= 2),
-        ("f:unknown3", reading.unknown >= 3),
         ("f:long", len(reading.body) >= 16),
     ):
         if on:
@@ -101,22 +104,37 @@ def features(reading: Reading, segment: Callable[[str], list[str]]) -> list[str]
 
 
 _ABOUT_A_PRODUCT = frozenset({"price", "stock", "spec"})
+WORD = "w:"
 
 
-def decide(model: Model, reading: Reading, segment: Callable[[str], list[str]]) -> Understanding:
+def _new_words(model: Model, feats: list[str]) -> int:
+    """Content words (two Chinese characters or more) the model never met in training: with no product named, one
+    where the product would be (`榴莲还有没有`) is most likely a product this group does not sell."""
+    return sum(
+        1
+        for f in feats
+        if f.startswith(WORD)
+        and len(f) >= 4
+        and f not in model.weights
+        and all("\u4e00" <= ch <= "\u9fff" for ch in f[2:])
+    )
+
+
+def decide(model: Model, reading: Reading, segment: Callable[[str], Sequence[str]]) -> Understanding:
     """The model's most likely intent, sure as much as it is more likely than `none` (the message is not for us)."""
-    probs = model.probabilities(features(reading, segment))
+    feats = features(reading, segment)
+    probs = model.probabilities(feats)
     p_none = probs.get(NONE, 0.0)
     choices = [(p, c) for c, p in probs.items() if c != NONE and (c != "faq" or reading.faq_index is not None)]
     p, intent = max(choices)
-    # How much likelier this intent is than `none`, 0.9 at most: an @-mention of the bot adds the last 0.1.
-    confidence = 0.9 * p / (p + p_none) if p + p_none > 0 else 0.0
+    # How much likelier this intent is than `none`, 0.83 at most (so it must be about 3 to 1 to reach the threshold);
+    # an @-mention of the bot adds 0.1.
+    confidence = 0.83 * p / (p + p_none) if p + p_none > 0 else 0.0
     if reading.mentioned:
         confidence += 0.1
     product = reading.products[0].product if reading.products else None
     if product is None and intent in _ABOUT_A_PRODUCT:
-        # "榴莲还有没有": an unknown noun where the product would be is most likely a product we do not sell.
-        confidence -= 0.5 * reading.unknown
+        confidence -= 0.5 * _new_words(model, feats)
     if not reading.asks and intent != "after_sales":  # "大米还有半袋": a statement (a complaint need not ask)
         confidence -= 0.2
     if reading.elsewhere:  # "你们几点去拿": meant for another member
@@ -140,7 +158,7 @@ def find_typo(matcher: ProductMatcher, body: str, name_chars: frozenset[str]) ->
     near = [ch in name_chars for ch in body]
     if sum(near) < 1:
         return []
-    for size in (3, 2, 4, 5):
+    for size in (3, 2, 4):
         for start in range(n - size + 1):
             if sum(near[start : start + size]) < size - 1:
                 continue

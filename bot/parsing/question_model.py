@@ -26,12 +26,12 @@ class Model:
         self._zero = [0.0] * len(self.classes)
 
     def probabilities(self, features: Sequence[str]) -> dict[str, float]:
-        scores = list(self.weights.get("", self._zero))  # the bias
+        get = self.weights.get
+        scores = list(get("", self._zero))  # the bias
         for f in features:
-            w = self.weights.get(f)
+            w = get(f)
             if w is not None:
-                for k, v in enumerate(w):
-                    scores[k] += v
+                scores = [a + b for a, b in zip(scores, w, strict=True)]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)

@@ -49,6 +49,21 @@ async def test_json_lines_have_the_documented_shape(data_dir: Path) -> None:
     assert by_text["李姐你明天去公园吗?"]["answer"] is None
 
 
+async def test_the_new_intents_are_reported_by_name(data_dir: Path) -> None:
+    """issue #16: `my_orders`, `whats_on` and `spec` come out of `ask --json` by these names."""
+    out = io.StringIO()
+    texts = ["我订了几盒?", "今天有什么团?", "车厘子几斤一箱?"]
+    code = await run_ask(CONFIG, texts, data_dir=data_dir, at="2026-11-27 10:00", as_json=True, out=out)
+    assert code == 0
+    rows = {r["text"]: r for r in map(json.loads, out.getvalue().splitlines())}
+    assert [(rows[t]["intent"], rows[t]["question"]) for t in texts] == [
+        ("my_orders", True),
+        ("whats_on", True),
+        ("spec", True),
+    ]
+    assert rows["车厘子几斤一箱?"]["product"] == "车厘子"
+
+
 def test_the_command_reads_text_or_stdin(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -119,3 +119,58 @@ def test_the_module_function_keeps_one_reader_per_matcher(tmp_path: Path) -> Non
     again = understand("草莓还有吗?", matcher=matcher, faq=FAQ, bot_name="小团")
     assert first == again
     assert (first.intent, first.product) == ("stock", "草莓")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "product"),
+    [
+        # issue #16: the intents members use every day
+        ("我订了几盒?", "my_orders", None),
+        ("我接龙了吗", "my_orders", None),
+        ("@小团 我一共多少钱", "my_orders", None),
+        ("今天有什么团?", "whats_on", None),
+        ("最近有什么团购", "whats_on", None),
+        ("车厘子几斤一箱?", "spec", "智利车厘子"),
+        ("草莓一盒几斤", "spec", "草莓"),
+        # after-sales without 坏/退
+        ("收到的鸡蛋有一股怪味", "after_sales", "土鸡蛋"),
+        ("草莓没熟还是白的", "after_sales", "草莓"),
+        ("袋子里少了一盒蓝莓", "after_sales", "蓝莓"),
+        # stock asked sideways, with or without @小团
+        ("蓝莓还剩几盒", "stock", "蓝莓"),
+        ("鸡蛋卖光没", "stock", "土鸡蛋"),
+        ("@小团 还能订草莓吗", "stock", "草莓"),
+        ("@小团还能订草莓吗", "stock", "草莓"),
+        # cutoff, pickup, how to pay, a typo'd product in a price question
+        ("接龙能接到几点", "cutoff", None),
+        ("今晚九点还能去拿吗", "pickup_time", None),
+        ("东西放哪了", "pickup_place", None),
+        ("怎么付款", "how_to_order", None),
+        ("蓝梅多少钱一盒", "price", "蓝莓"),
+    ],
+)
+def test_questions_asked_sideways(reader: QuestionReader, text: str, intent: str, product: str | None) -> None:
+    u = reader.understand(text)
+    assert (u.intent, u.product, u.answerable) == (intent, product, True), u
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我订了三盒草莓", "你订了几盒", "超市的鸡蛋多少钱", "大闸蟹蒸几分钟", "这天怎么这么冷", "截单了谢谢大家"],
+)
+def test_statements_and_other_peoples_questions_stay_silent(reader: QuestionReader, text: str) -> None:
+    assert not reader.understand(text).answerable
+
+
+def test_a_product_the_group_does_not_sell_is_not_answered_as_the_current_buy(reader: QuestionReader) -> None:
+    assert not reader.understand("榴莲还有没有").answerable
+    assert not reader.understand("榴莲多少钱").answerable
+
+
+def test_the_keyword_rules_alone_still_read(tmp_path: Path) -> None:
+    """model=False: the rules' own verdict (what the trained model is given as features)."""
+    matcher = ProductMatcher(CATALOGUE, cache_dir=tmp_path)
+    rules_only = QuestionReader(matcher, FAQ, "小团", model=False)
+    u = rules_only.understand("草莓还有吗?")
+    assert (u.intent, u.product, u.answerable) == ("stock", "草莓", True)
+    assert not rules_only.understand("谢谢团长").answerable
