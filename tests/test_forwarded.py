@@ -4,14 +4,16 @@ sends that tally as a workbook; nothing becomes an order of any buy; anyone else
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
 from openpyxl import load_workbook
 
+from bot.cli import main
 from bot.events import Kind
 from handlers.forwarded import NO_CHAIN, UNREADABLE
-from tests.harness import BotHarness, Starts, to
+from tests.harness import CONFIG, BotHarness, Starts, chain, to
 
 FIXTURES = Path(__file__).parent / "fixtures" / "forwarded"
 RECORD = (FIXTURES / "record_blueberry.xml").read_text(encoding="utf-8")
@@ -93,6 +95,34 @@ async def test_a_native_card_sent_privately_is_tallied(data_dir: Path) -> None:
         bot.expect_said([EXPORTED, Starts("forwarded-")], to("张姐"))
 
 
+def record(*messages: tuple[str, str]) -> str:
+    """A chat record of (sender, text) messages, as WeChat forwards it."""
+    items = "".join(
+        f'<dataitem datatype="1"><sourcename>{who}</sourcename><datadesc>{text}</datadesc></dataitem>'
+        for who, text in messages
+    )
+    inner = f"<recordinfo><datalist>{items}</datalist></recordinfo>"
+    appmsg = f"<title>群聊的聊天记录</title><type>19</type><recorditem><![CDATA[{inner}]]></recorditem>"
+    return f"<msg><appmsg>{appmsg}</appmsg></msg>"
+
+
+async def test_a_forwarded_chain_of_a_configured_buy_reads_its_product_and_stores_nothing(data_dir: Path) -> None:
+    header = "#接龙 周六丹东草莓团"
+    forwarded = record(
+        ("王阿姨", chain(header, "3栋 王阿姨 2盒")), ("李姐", chain(header, "3栋 王阿姨 2盒", "李姐 1盒"))
+    )
+    async with BotHarness(data_dir) as bot:
+        await bot.say_private("张姐", forwarded, kind=Kind.CHAT_RECORD)
+        bot.expect_said(
+            [
+                "【转发汇总】#接龙 周六丹东草莓团\n合计:草莓3盒\n1. 3栋 王阿姨 草莓2盒\n2. 李姐 草莓1盒\n"
+                "共2人,读了2份接龙\n" + FOOTER.format(source="「群聊的聊天记录」")
+            ],
+            to("张姐"),
+        )
+        assert await bot.orders(status=None) == []  # the buy's orders come from its groups, never from a forward
+
+
 async def test_a_members_forward_is_left_alone(data_dir: Path) -> None:
     async with BotHarness(data_dir) as bot:
         assert await bot.say_private("王阿姨", RECORD, kind=Kind.CHAT_RECORD) == "unserved"
@@ -131,3 +161,18 @@ async def test_an_unreadable_or_hostile_forward_gets_a_short_answer(data_dir: Pa
         bot.expect_said(
             ["📄 周六丹东草莓团 已导出(0条,含明细、汇总、自提三张表),文件发给你了。", Starts("caomei-")], to("张姐")
         )
+
+
+async def test_rebuild_replays_a_forward_and_finds_no_orders_to_differ(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("王阿姨", chain("#接龙 周六丹东草莓团", "3栋 王阿姨 草莓2盒"))
+        bot.expect_said([Starts("✅ 已记录:3栋 王阿姨 草莓2盒")])
+        await bot.say_private("张姐", RECORD, kind=Kind.CHAT_RECORD)
+        bot.expect_said([RECORD_SUMMARY], to("张姐"))
+        await bot.say_private("张姐", "导出")
+        bot.expect_said([EXPORTED, Starts("forwarded-")], to("张姐"))
+    config = data_dir / "config.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    database = f"sqlite:///{data_dir / 'test.db'}"
+    args = ["rebuild", "--config", str(config), "--data-dir", str(data_dir), "--database", database]
+    assert await asyncio.to_thread(main, args) == 0
