@@ -22,6 +22,7 @@ from bot.sender import Sender, SenderLimits
 from bot.settings import Settings, read_settings
 from handlers.chain_orders import ChainOrders
 from handlers.flash_sale import FlashSales
+from handlers.forwarded import ForwardedChains
 from handlers.leader_commands import LeaderCommands
 from handlers.questions import Questions
 from storage.db import Database, database_url
@@ -41,6 +42,7 @@ def default_handlers() -> list[Handler]:
     return [
         ChainOrders(),  # 接龙 lists → orders of the group's open buy, confirmed in a digest
         FlashSales(),  # 抢 / +1 / 要2箱 during a 限时秒杀: atomic stock, wait list, sold-out once
+        ForwardedChains(),  # a leader's privately forwarded 接龙 (chat record, card) → its tally; then 导出 → its xlsx
         LeaderCommands(),  # 汇总 … (leaders only)
         Questions(),  # 草莓还有吗? 几点自提? → one short answer from live data; chatter gets silence
     ]

@@ -10,6 +10,7 @@ from datetime import datetime
 class Kind(enum.StrEnum):
     TEXT = "text"
     NATIVE_CHAIN = "native_chain"  # WeChat's native 接龙 card (app message type 53), raw XML in `text`
+    CHAT_RECORD = "chat_record"  # a forwarded chat record (合并转发, app message type 19), raw XML in `text`
     OTHER = "other"  # images, stickers, links…: logged, never parsed
 
 

@@ -303,10 +303,12 @@ class BotHarness:
             await self.settle()
         return result
 
-    async def say_private(self, who: str, text: str, *, msg_id: str | None = None, settle: bool = True) -> str:
+    async def say_private(
+        self, who: str, text: str, *, msg_id: str | None = None, settle: bool = True, kind: Kind = Kind.TEXT
+    ) -> str:
         """`who` writes to the bot one to one; what the bot answers them is `expect_said(..., to(who))`."""
         self.clock.advance(1)
-        result = await self.app.handle(self.channel.private(who, text, msg_id=msg_id))
+        result = await self.app.handle(self.channel.private(who, text, msg_id=msg_id, kind=kind))
         if settle:
             await self.settle()
         return result

@@ -389,7 +389,7 @@ class GatewayProcess:
 
     def app_message(
         self,
-        room_id: str,
+        room_id: str | None,
         talker_id: str,
         xml: str,
         message_id: str | None = None,
@@ -397,8 +397,10 @@ class GatewayProcess:
     ) -> str:
         """A member posts an app message whose text() is exactly ``xml`` (e.g. the native 接龙 XML,
         with or without the 'wxid:\\n' prefix). Default puppet type GroupNote(10), which python-wechaty
-        0.10.7 sees as MESSAGE_TYPE_UNSPECIFIED (0)."""
-        body: dict[str, Any] = {"roomId": room_id, "talkerId": talker_id, "xml": xml, "type": message_type}
+        0.10.7 sees as MESSAGE_TYPE_UNSPECIFIED (0). With ``room_id`` None it is sent privately to the bot
+        (e.g. a forwarded chat record, type "ChatHistory")."""
+        body: dict[str, Any] = {"talkerId": talker_id, "xml": xml, "type": message_type}
+        body.update({"roomId": room_id} if room_id is not None else {"toId": self.bot_id})
         if message_id is not None:
             body["id"] = message_id
         return self.request("POST", "/app-message", body)["id"]

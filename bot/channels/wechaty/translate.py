@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.events import Inbound, Kind, Outbound
 from bot.parsing.native import looks_native
+from bot.parsing.record import looks_record
 
 #: WeChat separates an @mention from the text with a four-per-em space (what room.say writes too)
 AT_SEPARATOR = chr(0x2005)
@@ -28,9 +29,13 @@ def _timestamp(value: Any) -> datetime:
 
 
 def message_kind(type_name: str, text: str) -> Kind:
-    """Text is text; the native 接龙 card is recognised by its content, whatever type the puppet gave it."""
+    """Text is text; the native 接龙 card and a forwarded chat record are recognised by their content, whatever type
+    the puppet gave them (a chat record the puppet names but whose XML it did not pass is one too: the leader who
+    forwarded it is told it could not be read)."""
     if looks_native(text):
         return Kind.NATIVE_CHAIN
+    if looks_record(text) or type_name == "MESSAGE_TYPE_CHAT_HISTORY":
+        return Kind.CHAT_RECORD
     if type_name == "MESSAGE_TYPE_TEXT":
         return Kind.TEXT
     return Kind.OTHER
