@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import subprocess
 import sys
 from datetime import datetime
@@ -162,3 +163,20 @@ def test_chat_lets_a_leader_try_a_config(data_dir: Path) -> None:
     text = out.getvalue()
     assert "已记录:3栋 王阿姨 草莓2盒" in text
     assert "【汇总】丹东草莓团" in text
+
+
+def test_schedule_json_carries_the_whole_post_unescaped(capsys: pytest.CaptureFixture[str]) -> None:
+    config = str(REPO / "bot" / "sample" / "demo.yaml")
+    assert main(["schedule", "--config", config, "--from", "2026-11-26T09:00", "--next", "2", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "\\u" not in out  # Chinese as the leader reads it, not escaped
+    rows = json.loads(out)
+    column = rows[1]
+    assert column["kind"] == "column"
+    assert column["text"] == "【今日在团】11月26日 周四"  # the first line, as before
+    assert column["body"] == (
+        "【今日在团】11月26日 周四\n"
+        "· 丹东草莓团:草莓 39.9元/盒,11月26日(周四) 20:00截单\n"
+        "想要的邻居复制上面的接龙,加上自己的一行~"
+    )
+    assert rows[0]["body"].startswith("#接龙 丹东草莓团\n草莓 39.9元/盒")
