@@ -96,7 +96,8 @@ def test_the_demo_plays_a_day_and_its_orders_are_in_the_log(data_dir: Path, caps
     out = capsys.readouterr().out
     # the whole day, exactly: an extra, missing or changed line (the bot's or a member's) fails here
     expected = (FIXTURES / "demo_output.txt").read_text(encoding="utf-8")
-    assert out.replace(str(data_dir), "<data-dir>").splitlines() == expected.splitlines()
+    shown = out.replace(str(data_dir), "<data-dir>").replace(str(REPO / "bot" / "sample"), "<sample>")
+    assert shown.splitlines() == expected.splitlines()
     summary = out.split("== 汇总 read back from the database")[1]
     # both racing members (李姐 and 何姐 appended "3." to the same copy) have their orders
     assert "5-1201 李姐 草莓1盒" in summary
@@ -180,3 +181,13 @@ def test_schedule_json_carries_the_whole_post_unescaped(capsys: pytest.CaptureFi
         "想要的邻居复制上面的接龙,加上自己的一行~"
     )
     assert rows[0]["body"].startswith("#接龙 丹东草莓团\n草莓 39.9元/盒")
+
+
+def test_the_bundled_transcript_is_the_demo_day_written_for_the_bundled_config() -> None:
+    # `tuanbot demo --config yours.yaml` writes the same day for another config; on the bundled one it is the file
+    from bot.cli.demo import bundled_config, bundled_transcript, script_for
+    from bot.cli.transcript import write_transcript
+    from bot.config import load_config
+
+    _group, _buy, events = script_for(load_config(bundled_config()))
+    assert write_transcript(events) == bundled_transcript().read_text(encoding="utf-8")

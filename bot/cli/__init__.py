@@ -1,4 +1,4 @@
-"""`tuanbot` — the command line: check, demo, chat, logs, parse, ask, run."""
+"""`tuanbot` — the command line: check, demo, chat, logs, parse, ask, replay, run."""
 
 from __future__ import annotations
 
@@ -118,12 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli.ask import add_command as add_ask
     from bot.cli.parse import add_command as add_parse
     from bot.cli.rebuild import add_command as add_rebuild
+    from bot.cli.replay import add_command as add_replay
     from bot.cli.schedule import add_commands as add_schedule
     from bot.cli.sync import add_command as add_sync
 
     add_parse(sub, common)
     add_ask(sub, common)
     add_rebuild(sub, common)
+    add_replay(sub, common)
     add_schedule(sub, common)
     add_backend(sub, common)
     add_sync(sub, common)
@@ -142,4 +144,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     return code
-
