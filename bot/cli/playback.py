@@ -110,6 +110,15 @@ class Playback:
         self.clock.advance_to(when)
         self._fired_through = max(self._fired_through, when)
 
+    async def settle(self, limit: timedelta) -> None:
+        """Move the clock on until what the bot has queued has gone out (the digest), at most `limit` on."""
+        deadline = self.clock.now() + limit
+        while True:
+            wait = await self.app.sender.send_due()
+            if wait is None or self.clock.now() + timedelta(seconds=wait) > deadline:
+                return
+            await self.run_until(self.clock.now() + timedelta(seconds=max(wait, 0.001)))
+
     async def _send_until(self, deadline: datetime) -> None:
         """What the sender has due before `deadline`, said at its time (limits wait on this clock)."""
         while True:
