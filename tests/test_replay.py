@@ -407,3 +407,22 @@ def test_without_json_the_day_prints_as_the_demo_does_then_each_summary(replay: 
         "1. 3栋 王阿姨 脐橙2箱",
         "已有1人,当前价68元,再2人降到62元",
     ]
+
+
+def test_a_replay_writes_into_a_throwaway_dir_unless_given_one(
+    replay: Replay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = tmp_path / "live"
+    monkeypatch.setenv("TUANBOT_DATA", str(live))  # the running bot's data dir
+    monkeypatch.chdir(tmp_path)
+    events = [msg("09:10", "王阿姨", chain("3栋 王阿姨 脐橙2箱"))]
+    replay.json(events)
+    assert not live.exists()  # neither its database nor its operator log
+    assert not (tmp_path / "data").exists()
+    kept = tmp_path / "rehearsal"
+    replay.write(events)
+    code, _, _ = replay.run("--json", "--data-dir", str(kept))
+    assert code == 0
+    assert (kept / "replay.db").exists()
+    assert "order_created" in (kept / "tuanbot.log.jsonl").read_text(encoding="utf-8")
+    assert not live.exists()

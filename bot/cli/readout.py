@@ -32,18 +32,21 @@ def number(value: Decimal) -> int | float:
 
 
 def order_amount(
-    config: Config, buy: Buy, ladder_price: Decimal | None, items: Iterable[tuple[str, Decimal]]
+    config: Config, buy: Buy | FlashSale, ladder_price: Decimal | None, items: Iterable[tuple[str, Decimal]]
 ) -> Decimal:
-    """Price × quantity at the price in force, over the order's (product, qty) items: the ladder tier reached for
-    the buy's first item when the buy has a ladder, else the item's price (the buy's, else the catalogue's). A
-    product without a price (not in the buy, not in the catalogue) costs nothing here: the leader is asked about it."""
+    """Price × quantity at the price in force, over the order's (product, qty) items: a flash sale's price for its
+    claims; the ladder tier reached for the buy's first item when the buy has a ladder, else the item's price (the
+    buy's, else the catalogue's). A product without a price (not in the buy, not in the catalogue) costs nothing
+    here: the leader is asked about it."""
     total = Decimal(0)
     for product, qty in items:
         total += (_price(config, buy, product, ladder_price) or Decimal(0)) * qty
     return total
 
 
-def _price(config: Config, buy: Buy, product: str, ladder_price: Decimal | None) -> Decimal | None:
+def _price(config: Config, buy: Buy | FlashSale, product: str, ladder_price: Decimal | None) -> Decimal | None:
+    if isinstance(buy, FlashSale):
+        return Decimal(buy.price)
     if buy.ladder and buy.items and product == buy.items[0].product and ladder_price is not None:
         return ladder_price
     item = next((i for i in buy.items if i.product == product), None)
@@ -101,7 +104,6 @@ async def read_orders(session: AsyncSession, config: Config) -> list[dict[str, A
     for claim, group in claims:
         sale = sales.get(claim.sale_id)
         status = _CLAIM_STATUS.get(claim.status, claim.status)
-        price = Decimal(sale.price) if sale is not None else Decimal(0)
         out.append(
             {
                 "buy": claim.sale_id,
@@ -116,7 +118,11 @@ async def read_orders(session: AsyncSession, config: Config) -> list[dict[str, A
                     }
                 ],
                 "status": status,
-                "amount": number(price * claim.qty if status != "cancelled" else Decimal(0)),
+                "amount": number(
+                    order_amount(config, sale, None, [(sale.product, Decimal(claim.qty))])
+                    if sale is not None and status != "cancelled"
+                    else Decimal(0)
+                ),
                 "paid": False,
             }
         )
