@@ -168,5 +168,6 @@ async def run_demo(config_path: str | None, *, data_dir: str | Path | None, out:
         print(summary, file=out)
     print("\nthe orders in the operator log: tuanbot logs --event order_created", file=out)
     print("recomputed from the messages: tuanbot rebuild --demo (prints nothing when they match)", file=out)
-    print(f"the same day as a transcript: tuanbot replay --config {path} {bundled_transcript()}", file=out)
+    if config_path is None:
+        print(f"the same day as a transcript: tuanbot replay --config {path} {bundled_transcript()}", file=out)
     return 0
