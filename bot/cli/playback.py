@@ -125,7 +125,7 @@ class Playback:
             wait = await self.app.sender.send_due()
             if wait is None or self.clock.now() + timedelta(seconds=wait) > deadline:
                 return
-            await self.clock.sleep(wait)
+            await self.clock.sleep(max(wait, 0.001))  # time always moves: a stale "due now" cannot spin here
 
     async def deliver(self, event: Event) -> str:
         """The message at its time, handled by the bot, then what the bot says at once. Returns the dispatch outcome
