@@ -257,3 +257,25 @@ def test_chat_runs_the_scheduler_as_its_clock_moves(data_dir: Path) -> None:
     assert "🤖 小团 [阳光花园1号群 20:00]: 【截单】丹东草莓团 已截单,之后的接龙不再记录" in out
     assert out.index("18:00]") < out.index("20:00]")
     assert "09:30" not in out  # the chat started at 10:00: the morning's column is not replayed
+
+
+def test_chat_writes_nothing_into_the_live_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    live = tmp_path / "live"
+    monkeypatch.setenv("TUANBOT_DATA", str(live))
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    code = asyncio.run(
+        run_chat(
+            REPO / "bot" / "sample" / "demo.yaml",
+            data_dir=None,
+            group=None,
+            name="王阿姨",
+            start=datetime(2026, 11, 26, 10, 0),
+            stdin=io.StringIO("#接龙 丹东草莓团\\n\\n1. 3栋 王阿姨 草莓2盒\n/wait\n/quit\n"),
+            out=out,
+        )
+    )
+    assert code == 0
+    assert "已记录:3栋 王阿姨 草莓2盒" in out.getvalue()
+    assert not live.exists()  # neither a database nor the operator log
+    assert not (tmp_path / "data").exists()

@@ -1,6 +1,7 @@
 """`tuanbot chat`: the interactive face of `tuanbot replay`. You type as a member; the real bot (the same playback
 engine as replay and the demo) answers as it would in WeChat, on a clock that follows real time from `--at` (default
-now): the scheduler runs, so a post due while you type goes out at its time.
+now): the scheduler runs, so a post due while you type goes out at its time. It writes into a throwaway data dir
+unless `--data-dir` is given, never into the live bot's.
 
 Commands: `/as NAME` speak as someone else (a leader's name makes you a leader), `/group NAME` switch group,
 `/time YYYY-MM-DD HH:MM` or `/time +2h` move the clock on (posts due meanwhile go out), `/wait` let what the bot has
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -136,10 +138,29 @@ async def run_chat(
     stdin: TextIO | None = None,
     out: TextIO | None = None,
 ) -> int:
-    stdin = stdin or sys.stdin
-    out = out or sys.stdout  # resolved per call: a default bound at import would keep a stale stream
-    data = resolve_data_dir(data_dir)
-    setup_logging(data, console=None)
+    """Like replay, the chat writes into a throwaway data dir unless `data_dir` is given (never the live bot's)."""
+    with tempfile.TemporaryDirectory(prefix="tuanbot-chat-") as scratch:
+        data = _data_dir(data_dir, scratch)
+        setup_logging(data, console=None)
+        try:
+            return await _chat(config_path, data, group, name, start, stdin or sys.stdin, out or sys.stdout)
+        finally:
+            setup_logging(None, console=None)  # the log file is closed before a throwaway dir goes
+
+
+def _data_dir(data_dir: str | Path | None, scratch: str) -> Path:
+    return resolve_data_dir(data_dir) if data_dir else Path(scratch)
+
+
+async def _chat(
+    config_path: Path,
+    data: Path,
+    group: str | None,
+    name: str | None,
+    start: datetime | None,
+    stdin: TextIO,
+    out: TextIO,
+) -> int:
     try:
         config = load_config(config_path)
     except ConfigError as exc:
