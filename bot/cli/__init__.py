@@ -99,7 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="play the day on this config instead of the bundled sample")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("chat", parents=[common], help="an interactive group on the simulator")
+    from bot.cli.replay import SCRATCH_HELP
+
+    p = sub.add_parser("chat", help="an interactive group on the simulator (replay's engine, live)")
+    p.add_argument("--data-dir", default=argparse.SUPPRESS, help=SCRATCH_HELP)
     p.add_argument("--config")
     p.add_argument("--group", help="the group to talk in (default: the first)")
     p.add_argument("--as", dest="as_", metavar="NAME", help="who you are (default: a member; /as NAME switches)")

@@ -30,6 +30,7 @@ from bot.settings import read_settings
 
 RUN_ON = timedelta(hours=1)  # after the last event, so digests, reminders and the cutoff post go out
 REPLAY_DB = "replay.db"
+SCRATCH_HELP = "keep the database and the log here (default: a throwaway dir, never the live bot's data dir)"
 
 
 @dataclass
@@ -168,9 +169,8 @@ def _fresh(data_dir: str | Path | None, scratch: str) -> tuple[Path, Path]:
 
 
 def add_command(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "replay", parents=[common], help="play a transcript (JSON lines) through the real bot, offline (docs/replay.md)"
-    )
+    p = sub.add_parser("replay", help="play a transcript (JSON lines) through the real bot, offline (docs/replay.md)")
+    p.add_argument("--data-dir", default=argparse.SUPPRESS, help=SCRATCH_HELP)
     p.add_argument("--config", help="config file (default $TUANBOT_CONFIG or ./config.yaml)")
     p.add_argument("--json", action="store_true", help="one JSON object: said, orders (with amounts), buys")
     p.add_argument("--until", metavar="ISO", help="run the clock on to here (default: an hour after the last message)")
