@@ -15,6 +15,7 @@ from typing import Any, TextIO
 import structlog
 
 LOG_FILE = "tuanbot.log.jsonl"
+REHEARSAL_LOG_FILE = "rehearsal.log.jsonl"  # what `ask`, `chat`, `demo`, `parse` and `replay` log
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
@@ -47,8 +48,12 @@ _SHARED: list[Any] = [
 ]
 
 
-def setup_logging(data_dir: Path | None, *, console: TextIO | None = sys.stderr, level: str = "INFO") -> None:
-    """Route every structlog event to the JSON file in `data_dir` and, when given, a console stream."""
+def setup_logging(
+    data_dir: Path | None, *, console: TextIO | None = sys.stderr, level: str = "INFO", file: str = LOG_FILE
+) -> None:
+    """Route every structlog event to the JSON file in `data_dir` and, when given, a console stream. Rehearsals
+    (`ask`, `chat`, `demo`, `parse`, `replay`) pass `file=REHEARSAL_LOG_FILE`: the operator's log of the live bot
+    (`tuanbot logs`) must hold only what happened in the groups."""
     structlog.configure(
         processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -62,7 +67,7 @@ def setup_logging(data_dir: Path | None, *, console: TextIO | None = sys.stderr,
     root.setLevel(level)
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.FileHandler(data_dir / LOG_FILE, encoding="utf-8")
+        file_handler = logging.FileHandler(data_dir / file, encoding="utf-8")
         file_handler.setFormatter(
             structlog.stdlib.ProcessorFormatter(
                 processors=[
@@ -153,8 +158,20 @@ def read_records(path: Path, *, follow: bool = False, poll: float = 0.5) -> Iter
                 yield record
 
 
+def _local_time(value: Any) -> str:
+    """A record's time in this machine's zone, with its offset (`2026-12-03 20:44:33+08:00`): a time without one
+    is read as local by every operator, and the file keeps UTC."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value or "")
+    if moment.tzinfo is None:
+        return moment.isoformat(sep=" ", timespec="seconds")
+    return moment.astimezone().isoformat(sep=" ", timespec="seconds")
+
+
 def format_record(record: dict[str, Any]) -> str:
-    head = [str(record.get("time", ""))[:19].replace("T", " "), str(record.get("level", "")).upper()[:5]]
+    head = [_local_time(record.get("time")), str(record.get("level", "")).upper()[:5]]
     head.append(str(record.get("event", "")))
     rest = {k: v for k, v in record.items() if k not in {"time", "level", "event", "logger"}}
     tail = " ".join(

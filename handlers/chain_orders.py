@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from bot.core.events import DomainEvent, WaiterPromoted
 from bot.core.services import READERS_KEPT
 from bot.domain.buys import buy_named_in, names_of, single_open_buy, single_product
+from bot.domain.flash import sale_of_chain
 from bot.domain.orders import OrderBook, load_state
 from bot.domain.unit_of_work import UnitOfWork, unit_of_work
 from bot.events import Kind, Outbound
@@ -50,7 +51,10 @@ class ChainOrders:
         event = ctx.event
         if event.kind == Kind.NATIVE_CHAIN:
             return True
-        return event.kind == Kind.TEXT and (is_chain(event.text) or looks_native(event.text))
+        if event.kind != Kind.TEXT or not (is_chain(event.text) or looks_native(event.text)):
+            return False
+        # A 接龙 for a running 限时秒杀 (its alert says 接龙下单) is the flash-sale route's claim, not an order.
+        return sale_of_chain(ctx.services.config, ctx.group.name, event.text, ctx.services.clock.now()) is None
 
     async def handle(self, ctx: Context) -> None:
         services = ctx.services

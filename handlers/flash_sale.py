@@ -18,12 +18,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from bot.core.events import DomainEvent, WaiterPromoted
-from bot.domain.flash import Take, Taken, cancel_claim, running_sales, take_batch
+from bot.domain.flash import Take, Taken, cancel_claim, has_live_claim, running_sales, sale_of_chain, take_batch
 from bot.domain.unit_of_work import UnitOfWork, unit_of_work
+from bot.domain.units import sale_unit
 from bot.events import Kind, Outbound
+from bot.parsing.chain import is_chain, parse_chain
 from bot.parsing.quantity import parse_quantity
 from storage.batching import GroupCommit
 
@@ -44,6 +47,7 @@ _CANCEL = re.compile(r"^(?:秒杀)?(?:我)?(?:不要了|不要啦|取消|退出|
 class Attempt:
     qty: int
     product: str | None  # the product named, None when implied
+    from_chain: bool = False  # the sender's line of a 接龙 (a later copy of the list claims nothing new of theirs)
 
 
 def read_attempt(text: str, products: list[str]) -> Attempt | str | None:
@@ -82,7 +86,11 @@ class FlashSales:
 
     def _claim(self, ctx: Context) -> tuple[list[FlashSale], FlashSale | None, Attempt | str] | None:
         """(running sales, the sale meant — None when several run and none is named —, the attempt or "cancel")."""
-        if ctx.event.kind != Kind.TEXT or len(ctx.event.text) > 40:
+        if ctx.event.kind != Kind.TEXT:
+            return None
+        if is_chain(ctx.event.text):
+            return self._chain_claim(ctx)
+        if len(ctx.event.text) > 40:
             return None
         config = ctx.services.config
         sales = running_sales(config, ctx.group.name, ctx.services.clock.now())
@@ -96,12 +104,35 @@ class FlashSales:
             return sales, aliases[attempt.product], attempt
         return sales, sales[0] if len(sales) == 1 else None, attempt
 
+    def _chain_claim(self, ctx: Context) -> tuple[list[FlashSale], FlashSale | None, Attempt | str] | None:
+        """A 接龙 for a running sale claims the sender's own line: the last entry labelled with the sender's name,
+        else the copy's last entry (a copier appends their line at the end)."""
+        event, config = ctx.event, ctx.services.config
+        sale = sale_of_chain(config, ctx.group.name, event.text, ctx.services.clock.now())
+        if sale is None:
+            return None
+        parsed = parse_chain(event.text, ctx.services.product_matcher(), default_product=sale.product)
+        name = event.sender_name.strip()
+        mine = [e for e in parsed.entries if name and e.who and (name in e.who or e.who in name)]
+        candidates = mine or list(parsed.entries)
+        if not candidates or candidates[-1].cancelled:
+            return None
+        entry = candidates[-1]
+        qty = sum((it.qty for it in entry.items if it.product == sale.product), Decimal(0))
+        if qty <= 0 or qty != int(qty):
+            return None
+        return [sale], sale, Attempt(int(qty), sale.product, from_chain=True)
+
     async def handle(self, ctx: Context) -> None:
         claim = self._claim(ctx)
         if claim is None:
             return
         sales, sale, attempt = claim
         now = ctx.services.clock.now()
+        if isinstance(attempt, Attempt) and attempt.from_chain and sale is not None:
+            if await has_live_claim(ctx.services, sale.id, ctx.event.sender_id):
+                ctx.log.info("flash_chain_repeat", sale=sale.id)  # a later copy of the list: nothing new of theirs
+                return
         if attempt == "cancel":
             await self._cancel(ctx, [s.id for s in sales], now)
         elif sale is None:
@@ -116,6 +147,8 @@ class FlashSales:
             ctx.log.info("flash_claimed", sale=sale.id, qty=qty, left=taken.left, claim_id=taken.claim_id)
         elif taken.status == "waiting":
             ctx.log.info("flash_waiting", sale=sale.id, qty=qty, claim_id=taken.claim_id)
+        elif taken.status == "short":
+            ctx.log.info("flash_short", sale=sale.id, qty=qty, left=taken.left, claim_id=taken.claim_id)
         # "repeat": this message was recorded before the store failed last time; nothing more to do
 
     async def _write_takes(self, batch: list[_Take]) -> list[Taken]:
@@ -124,6 +157,15 @@ class FlashSales:
         services = batch[0].ctx.services
         async with unit_of_work(services) as uow:
             results, events = await take_batch(uow, [t.take() for t in batch])
+            for t, taken in zip(batch, results, strict=True):
+                if taken.status == "short":  # units are left, just not that many: say how many, not "sold out"
+                    await services.sender.enqueue(
+                        Outbound(t.ctx.event.room_id, _short_text(services.config, t, taken)),
+                        group=t.ctx.group.name,
+                        kind="reply",
+                        key=f"flash_short:{taken.claim_id}",
+                        session=uow.session,
+                    )
             await uow.publish(events)
         return results
 
@@ -167,6 +209,12 @@ async def _tell_promoted(replies: Replies, uow: UnitOfWork, events: list[DomainE
                 key=f"flash_promoted:{e.id}",
                 session=uow.session,
             )
+
+
+def _short_text(config: Config, take: _Take, taken: Taken) -> str:
+    unit = sale_unit(config, take.sale)
+    name, product = take.ctx.event.sender_name, take.sale.product
+    return f"{name} {product}只剩{taken.left}{unit}了,不够你要的{take.qty}{unit}~ 要的话回复「要{taken.left}{unit}」"
 
 
 def _names(config: Config, product: str) -> list[str]:

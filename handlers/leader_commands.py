@@ -65,4 +65,7 @@ class LeaderCommands:
         path.parent.mkdir(parents=True, exist_ok=True)
         export_xlsx(summary, buy, path)
         ctx.log.info("export_written", buy=buy.id, path=str(path), lines=len(summary.lines))
-        return f"📄 {buy.title} 已导出({len(summary.lines)}条,含明细、汇总、自提三张表):{path}"
+        # The group sees no path and no file name (a 500-member group is no place for the server's layout); the
+        # operator finds the file by the `export_written` log event until it can be sent to the leader privately.
+        lines = len(summary.lines)
+        return f"📄 {buy.title} 已导出({lines}条,含明细、汇总、自提三张表),文件已存到机器人后台,请找运营人员领取。"

@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import event, inspect, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -20,9 +20,53 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def database_url(data_dir: Path, configured: str | None = None, settings: Settings | None = None) -> str:
-    """`TUANBOT_DATABASE_URL` wins over the config's `database:`; the default is SQLite in the data dir."""
+    """`TUANBOT_DATABASE_URL` wins over the config's `database:`; the default is SQLite in the data dir. A relative
+    SQLite path (`sqlite+aiosqlite:///tuanbot.db`) lives in the data dir too, not wherever the command was started:
+    otherwise `tuanbot rebuild` run from another directory would open (and create) a different, empty database."""
     url = (settings or read_settings()).database_url or configured
-    return async_url(url) if url else f"sqlite+aiosqlite:///{data_dir / 'tuanbot.db'}"
+    return in_data_dir(async_url(url), data_dir) if url else f"sqlite+aiosqlite:///{data_dir / 'tuanbot.db'}"
+
+
+def in_data_dir(url: str, data_dir: Path) -> str:
+    """`url` with a relative SQLite file anchored in `data_dir`; any other URL unchanged."""
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+        return url
+    if Path(name).is_absolute():
+        return url
+    return parsed.set(database=str(data_dir / name)).render_as_string(hide_password=False)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None for another database or an in-memory one)."""
+    parsed = make_url(async_url(url))
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name)
+
+
+async def missing_store(url: str) -> str | None:
+    """Why `url` holds no tuanbot store (a SQLite file that does not exist or is empty, a database without the
+    schema), or None when it has one. Commands that read an existing store (rebuild, sync) ask this before opening
+    it, because opening a database creates the schema: a typo would silently check a new, empty store."""
+    path = sqlite_file(url)
+    if path is not None:
+        if not path.exists():
+            return f"no database at {path}"
+        if path.stat().st_size == 0:
+            return f"the database file {path} is empty"
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.connect() as conn:
+            tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+    finally:
+        await engine.dispose()
+    if "messages" not in tables:
+        where = path or make_url(async_url(url)).render_as_string(hide_password=True)
+        return f"no tuanbot tables in {where} (has the bot ever run with it?)"
+    return None
 
 
 def async_url(url: str) -> str:

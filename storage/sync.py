@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from sqlalchemy import select, update
@@ -92,10 +92,13 @@ class SyncWorker:
             rows = list(await session.scalars(query))
         done = 0
         for row in rows:
-            done += await self._send(row)
+            outcome = await self._send(row)
+            if outcome == "later":  # the backend is down or refuses us: the rows after this one wait with it
+                break
+            done += outcome == "sent"
         return done
 
-    async def _send(self, row: SyncOutbox) -> int:
+    async def _send(self, row: SyncOutbox) -> Literal["sent", "rejected", "later"]:
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.attempts),
@@ -110,14 +113,14 @@ class SyncWorker:
             delay = min(MAX_DELAY, timedelta(seconds=2**tries))
             await self._mark(row.id, attempts=tries, next_attempt_at=self.clock.now() + delay, last_error=str(exc))
             self.log.warning("sync_retry_later", key=row.idempotency_key, attempts=tries, error=str(exc)[:200])
-            return 0
+            return "later"
         if 200 <= status < 300:
             await self._mark(row.id, status="sent", sent_at=self.clock.now(), attempts=row.attempts + 1)
             self.log.info("order_synced", key=row.idempotency_key, status=status)
-            return 1
+            return "sent"
         await self._mark(row.id, status="failed", attempts=row.attempts + 1, last_error=f"{status}: {body[:500]}")
         self.log.error("sync_rejected", key=row.idempotency_key, status=status, body=body[:200])
-        return 0
+        return "rejected"
 
     async def _post(self, row: SyncOutbox) -> tuple[int, str]:
         assert self._http is not None, "use `async with SyncWorker(...)`"

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.events import Outbound
-from tests.harness import BotHarness, Starts, at, chain
+from tests.harness import BotHarness, at, chain
 
 H = "#接龙 周六丹东草莓团\n例 3栋 王阿姨 草莓1盒"
 
@@ -167,8 +167,10 @@ async def test_the_leader_exports_the_buy_to_a_workbook(data_dir: Path) -> None:
         await bot.say("王阿姨", "导出")  # not a leader: nothing
         bot.expect_silence()
         await bot.say("张姐", "导出")
-        [reply] = bot.expect_said([Starts("📄 周六丹东草莓团 已导出(3条,含明细、汇总、自提三张表):")])
-        workbook = load_workbook(reply.rsplit(":", 1)[-1])
+        exported = "📄 周六丹东草莓团 已导出(3条,含明细、汇总、自提三张表),文件已存到机器人后台,请找运营人员领取。"
+        bot.expect_said([exported])
+        [written] = bot.logged("export_written")  # the operator finds the file here: never a path in the group
+        workbook = load_workbook(written["path"])
         assert workbook.sheetnames == ["明细", "汇总", "自提"]
         rows = list(workbook["明细"].iter_rows(values_only=True))
         assert {r[0] for r in rows[1:]} == {"张姐", "3栋 王阿姨", "2栋 陈叔"}
@@ -194,3 +196,13 @@ async def test_a_line_recorded_while_a_digest_is_on_its_way_is_confirmed_next(da
                 f"✅ 已记录:5-1201 李姐 草莓1盒\n合计:草莓3盒\n{progress(2)}",  # not lost between the two
             ]
         )
+
+
+async def test_a_fraction_of_a_unit_that_does_not_split_is_flagged_to_the_leader(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓4.5盒"))
+        bot.expect_said(
+            [f"✅ 已记录:3栋 王阿姨 草莓4.5盒\n❓ 请团长确认:3栋 王阿姨 草莓4.5盒\n合计:草莓4.5盒\n{progress(1)}"]
+        )
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓5盒"))  # she fixes it: nothing left to confirm
+        bot.expect_said([f"✏️ 已修改:3栋 王阿姨 草莓5盒\n合计:草莓5盒\n{progress(1)}"])

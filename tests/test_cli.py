@@ -118,7 +118,7 @@ def test_the_demo_plays_a_day_and_its_orders_are_in_the_log(data_dir: Path, caps
     assert said.count("秒杀已抢光") == 1  # the sold-out notice, once
     assert "何姐 有邻居退出,你候补成功啦:砂糖橘1箱" in said  # a give-back goes to the first waiter
     assert "李姐你家的猫" not in said  # chatter gets no answer
-    assert main(["logs", "--data-dir", str(data_dir), "--event", "order_created"]) == 0
+    assert main(["logs", "--data-dir", str(data_dir), "--rehearsal", "--event", "order_created"]) == 0
     logged = capsys.readouterr().out.splitlines()
     assert len(logged) == 6
     assert all("order_created" in line and "group=阳光花园1号群" in line for line in logged)

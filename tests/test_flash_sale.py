@@ -226,3 +226,41 @@ async def test_a_question_during_a_sale_is_still_answered(data_dir: Path) -> Non
         await bot.say("李姐", "抢")
         assert await _claims(bot) == [("李姐", 1, "confirmed")]
         bot.expect_said([re.compile(r".*李姐.*")])
+
+
+async def test_asking_for_more_than_is_left_says_how_many_are_left_not_sold_out(data_dir: Path, gate: str) -> None:
+    forty = SALE.replace("stock: 3", "stock: 40")
+    async with BotHarness(data_dir, config=forty, start=at("2026-11-26 20:00")) as bot:
+        await _fresh(bot, gate)
+        await bot.say("王阿姨", "要4箱")
+        bot.expect_said(["⚡ 砂糖橘秒杀抢到:王阿姨4箱,还剩36箱"])
+        too_many = bot.channel.message(G1, "李姐", "我要50箱砂糖橘")
+        await bot.app.handle(too_many)
+        await bot.settle()
+        bot.expect_said(["李姐 砂糖橘只剩36箱了,不够你要的50箱~ 要的话回复「要36箱」"])  # not "已抢光", no wait list
+        await bot.app.handle(too_many)  # the same message again (a redelivery): nothing new
+        await bot.settle()
+        bot.expect_silence()
+        await bot.say("李姐", "要36箱")
+        bot.expect_said(["⚡ 砂糖橘秒杀抢到:李姐36箱,已抢光", SOLD_OUT])
+        assert await _claims(bot) == [("王阿姨", 4, "confirmed"), ("李姐", 50, "refused"), ("李姐", 36, "confirmed")]
+        async with bot.app.db.sessions() as s:
+            synced = [k for k in await s.scalars(select(SyncOutbox.idempotency_key)) if k.startswith("flash:")]
+        assert sorted(synced) == ["flash:1:v1", "flash:3:v1"]  # the refused ask never reaches the backend
+
+
+async def test_a_jielong_for_the_sale_claims_each_senders_own_line(data_dir: Path) -> None:
+    """The alert says 接龙下单: a 接龙 naming the sale's product (and no open buy's) claims the sender's line."""
+    forty = SALE.replace("stock: 3", "stock: 40")
+    head = "#接龙 砂糖橘秒杀"
+    async with BotHarness(data_dir, config=forty, start=at("2026-11-26 20:00")) as bot:
+        await bot.say("王阿姨", f"{head}\n1. 3栋 王阿姨 砂糖橘4箱")
+        bot.expect_said(["⚡ 砂糖橘秒杀抢到:王阿姨4箱,还剩36箱"])
+        await bot.say("何姐", f"{head}\n1. 3栋 王阿姨 砂糖橘4箱\n2. 6号楼 何姐 砂糖橘2箱")
+        bot.expect_said(["⚡ 砂糖橘秒杀抢到:何姐2箱,还剩34箱"])
+        await bot.say("王阿姨", f"{head}\n1. 3栋 王阿姨 砂糖橘4箱\n2. 6号楼 何姐 砂糖橘2箱")  # a re-post: nothing new
+        bot.expect_silence()
+        # a 草莓 接龙 in the same hour is still the buy's, even with the sale in the header
+        await bot.say("陈叔", "#接龙 周六丹东草莓团(秒杀砂糖橘另接)\n1. 2栋 陈叔 草莓1盒")
+        bot.expect_said(["✅ 已记录:2栋 陈叔 草莓1盒\n合计:草莓1盒\n【周六丹东草莓团】已有1人,还差4人成团"])
+        assert await _claims(bot) == [("王阿姨", 4, "confirmed"), ("何姐", 2, "confirmed")]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from bot.logs import LOG_FILE, format_record, mask_phones, parse_since
+from bot.logs import LOG_FILE, REHEARSAL_LOG_FILE, format_record, mask_phones, parse_since
 
 
 def _write(data_dir: Path, *records: dict[str, object]) -> None:
@@ -55,5 +56,28 @@ def test_helpers() -> None:
     assert parse_since("10m") == timedelta(minutes=10)
     assert mask_phones("电话13912345678和15000001111") == "电话139****5678和150****1111"
     assert mask_phones("订单号201234567890123") == "订单号201234567890123"  # not a phone: too long
-    line = format_record({"time": "2026-11-26T01:00:00+00:00", "level": "info", "event": "order_created", "n": 2})
-    assert line == "2026-11-26 01:00:00 INFO order_created n=2"
+
+
+
+def test_a_time_is_shown_in_the_machine_zone_with_its_offset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        line = format_record({"time": "2026-11-26T01:00:00Z", "level": "info", "event": "order_created", "n": 2})
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert line == "2026-11-26 09:00:00+08:00 INFO order_created n=2"
+
+
+def test_rehearsals_never_write_into_the_live_operator_log(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    live = data_dir / LOG_FILE
+    live.write_text("", encoding="utf-8")  # a live bot's log in this data dir
+    assert main(["ask", "--data-dir", str(data_dir), "草莓还有吗"]) == 0
+    assert main(["demo", "--data-dir", str(data_dir)]) == 0
+    capsys.readouterr()
+    assert live.read_text(encoding="utf-8") == ""
+    rehearsed = [json.loads(x)["event"] for x in (data_dir / REHEARSAL_LOG_FILE).read_text("utf-8").splitlines()]
+    assert "demo_started" in rehearsed

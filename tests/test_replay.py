@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.cli import main
+from bot.logs import LOG_FILE, REHEARSAL_LOG_FILE
 
 G = "阳光花园1号群"
 
@@ -424,5 +425,15 @@ def test_a_replay_writes_into_a_throwaway_dir_unless_given_one(
     code, _, _ = replay.run("--json", "--data-dir", str(kept))
     assert code == 0
     assert (kept / "replay.db").exists()
-    assert "order_created" in (kept / "tuanbot.log.jsonl").read_text(encoding="utf-8")
+    assert "order_created" in (kept / REHEARSAL_LOG_FILE).read_text(encoding="utf-8")  # a rehearsal's own log
+    assert not (kept / LOG_FILE).exists()
     assert not live.exists()
+
+
+def test_a_group_configured_by_room_id_plays_too(replay: Replay) -> None:
+    replay.config.write_text(
+        CONFIG.replace("  - name: 阳光花园1号群\n", "  - name: 阳光花园1号群\n    room_id: '20998877@chatroom'\n"),
+        encoding="utf-8",
+    )
+    said = replay.said([msg("09:10", "王阿姨", chain("3栋 王阿姨 脐橙2箱"))], "--until", "2026-12-01T09:20+08:00")
+    assert said == [("09:11", digest("✅ 已记录:3栋 王阿姨 脐橙2箱", 2, 48, 1, "当前价68元,再2人降到62元"))]

@@ -10,9 +10,13 @@ import hashlib
 import itertools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.events import Inbound, Kind, Outbound
+
+if TYPE_CHECKING:
+    from bot.config import Config
 
 BOT_ID = "wxid_tuanbot"
 
@@ -38,6 +42,16 @@ class SimChannel:
         self._ids = itertools.count(1)
         self._members: dict[str, str] = {}  # name → wxid
         self.fail_next = 0  # tests: make the next N sends fail
+
+    @classmethod
+    def for_config(cls, config: Config, clock: Clock) -> SimChannel:
+        """The simulator for `config`'s groups: a group the config names by `room_id:` talks from that room, as it
+        would in WeChat (a made-up id would be a second room wearing the served room's name, and get no answer)."""
+        channel = cls(clock, bot_name=config.bot.name)
+        for group in config.groups:
+            if group.room_id:
+                channel.room(group.name, group.room_id)
+        return channel
 
     def room(self, topic: str, room_id: str | None = None) -> str:
         """The id of the room with this topic (created on first use, like a group the bot is in)."""

@@ -63,11 +63,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_logs(args: argparse.Namespace) -> int:
     from bot.core.paths import resolve_data_dir
-    from bot.logs import LOG_FILE, format_record, matches, parse_since, read_records
+    from bot.logs import LOG_FILE, REHEARSAL_LOG_FILE, format_record, matches, parse_since, read_records
 
-    path = resolve_data_dir(args.data_dir) / LOG_FILE
+    path = resolve_data_dir(args.data_dir) / (REHEARSAL_LOG_FILE if args.rehearsal else LOG_FILE)
     if not path.exists():
-        print(f"no log yet at {path} (run `tuanbot demo` or `tuanbot run` first)", file=sys.stderr)
+        hint = "run `tuanbot demo` first" if args.rehearsal else "no `tuanbot run` here yet; rehearsals: --rehearsal"
+        print(f"no log yet at {path} ({hint})", file=sys.stderr)
         return 1
     try:
         since = datetime.now(UTC) - parse_since(args.since) if args.since else None
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", choices=["debug", "info", "warning", "error"])
     p.add_argument("--since", help="only the last 30s / 10m / 2h / 1d")
     p.add_argument("-f", "--follow", action="store_true")
+    p.add_argument("--rehearsal", action="store_true", help="what ask, chat, demo, parse and replay logged instead")
     p.set_defaults(func=cmd_logs)
 
     from bot.backend import add_command as add_backend

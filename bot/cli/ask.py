@@ -16,7 +16,7 @@ from bot.app import App, resolve_data_dir
 from bot.channels.sim import SimChannel
 from bot.clock import VirtualClock
 from bot.config import Config, ConfigError, load_config
-from bot.logs import setup_logging
+from bot.logs import REHEARSAL_LOG_FILE, setup_logging
 from bot.sender import SenderLimits
 from bot.settings import read_settings
 
@@ -71,7 +71,7 @@ async def run_ask(
 
     out = out or sys.stdout
     data = resolve_data_dir(data_dir)
-    setup_logging(data, console=None)
+    setup_logging(data, console=None, file=REHEARSAL_LOG_FILE)  # never into the live bot's operator log
     try:
         config = load_config(config_path)
         start = _moment(config, at)
@@ -93,7 +93,7 @@ async def run_ask(
     for stale in (db_path, data / "ask.db-wal", data / "ask.db-shm"):
         stale.unlink(missing_ok=True)
     clock = VirtualClock(start)
-    channel = SimChannel(clock, bot_name=config.bot.name)
+    channel = SimChannel.for_config(config, clock)
     # Each line is asked on its own: no repeat window, no identical-text suppression, no rate limit.
     app = App(
         config,

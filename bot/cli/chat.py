@@ -30,7 +30,7 @@ from bot.app import resolve_data_dir
 from bot.cli.playback import Playback, Said
 from bot.cli.transcript import Event
 from bot.config import Config, ConfigError, load_config
-from bot.logs import setup_logging
+from bot.logs import REHEARSAL_LOG_FILE, setup_logging
 
 PASTE_GAP = 0.05  # seconds: lines closer than this arrived together (a paste), not typed one by one
 TICK = 1.0  # seconds: how often the clock catches up with real time while you think
@@ -141,7 +141,7 @@ async def run_chat(
     """Like replay, the chat writes into a throwaway data dir unless `data_dir` is given (never the live bot's)."""
     with tempfile.TemporaryDirectory(prefix="tuanbot-chat-") as scratch:
         data = _data_dir(data_dir, scratch)
-        setup_logging(data, console=None)
+        setup_logging(data, console=None, file=REHEARSAL_LOG_FILE)  # never the live bot's operator log
         try:
             return await _chat(config_path, data, group, name, start, stdin or sys.stdin, out or sys.stdout)
         finally:

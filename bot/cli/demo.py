@@ -19,7 +19,7 @@ from bot.cli.transcript import Event
 from bot.config import Buy, Config, ConfigError, load_config
 from bot.domain.buys import buys_of_group
 from bot.domain.summary import fmt_qty
-from bot.logs import get_logger, setup_logging
+from bot.logs import REHEARSAL_LOG_FILE, get_logger, setup_logging
 from bot.notices.posts import post_text
 from scheduler.plan import planned_jobs
 
@@ -157,7 +157,7 @@ async def run_demo(config_path: str | None, *, data_dir: str | Path | None, out:
     db_path = data / DEMO_DB
     for stale in (db_path, data / f"{DEMO_DB}-wal", data / f"{DEMO_DB}-shm"):
         stale.unlink(missing_ok=True)  # the demo's own database, fresh each run
-    setup_logging(data, console=None)
+    setup_logging(data, console=None, file=REHEARSAL_LOG_FILE)  # never the live bot's operator log
     get_logger("tuanbot.demo").info("demo_started", config=str(path), group=group_name, buy=buy.id)
     print(f"tuanbot demo — {path.name}: a day in {group_name} ({buy.title}), offline on the simulator", file=out)
     played = await play(
@@ -166,7 +166,7 @@ async def run_demo(config_path: str | None, *, data_dir: str | Path | None, out:
     for summary in played.summaries:
         print(f"\n== 汇总 read back from the database ({db_path}) ==", file=out)
         print(summary, file=out)
-    print("\nthe orders in the operator log: tuanbot logs --event order_created", file=out)
+    print("\nthe orders in the rehearsal log: tuanbot logs --rehearsal --event order_created", file=out)
     print("recomputed from the messages: tuanbot rebuild --demo (prints nothing when they match)", file=out)
     if config_path is None:
         print(f"the same day as a transcript: tuanbot replay --config {path} {bundled_transcript()}", file=out)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, make_url, select
 
 from bot.app import App, resolve_data_dir
 from bot.channels.sim import SimChannel
@@ -29,7 +29,7 @@ from bot.events import Inbound, Kind
 from bot.logs import setup_logging
 from bot.sender import SenderLimits
 from bot.settings import read_settings
-from storage.db import Database, database_url
+from storage.db import Database, database_url, missing_store
 from storage.models import FlashClaim, Group, MessageLog, Order
 
 OrderKey = tuple[str, str, str, str, str]  # buy, group, participant, status, items
@@ -65,7 +65,7 @@ async def snapshot(db: Database, buy: str | None = None) -> Counter[OrderKey]:
             items = items_label(order.lines)
             found[(order.buy_id, group, order.participant, order.status, items)] += 1
         claims = select(FlashClaim, Group.name).join(Group, Group.id == FlashClaim.group_id)
-        claims = claims.where(FlashClaim.status != "cancelled")
+        claims = claims.where(FlashClaim.status.not_in(("cancelled", "refused")))  # refused: too many asked
         if buy is not None:
             claims = claims.where(FlashClaim.sale_id == buy)
         for claim, group in (await session.execute(claims)).all():
@@ -127,9 +127,20 @@ async def run_rebuild(config_path: Path, *, data_dir: str | None, buy: str | Non
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    db = Database(database or database_url(data, config.database))
+    url = database or database_url(data, config.database)
+    if (why := await missing_store(url)) is not None:
+        hint = "check --data-dir, --database or the config's database:"
+        print(f"tuanbot rebuild: {why}: nothing to rebuild ({hint})", file=sys.stderr)
+        return 2
+    db = Database(url)
     await db.open()
     try:
+        async with db.sessions() as session:
+            stored_messages = await session.scalar(select(func.count()).select_from(MessageLog))
+        if not stored_messages:
+            where = make_url(url).render_as_string(hide_password=True)
+            print(f"tuanbot rebuild: {where} holds no messages: nothing to rebuild", file=sys.stderr)
+            return 2
         with tempfile.TemporaryDirectory() as tmp:
             differences = await rebuild(config, db, buy=buy, scratch=Path(tmp))
     finally:

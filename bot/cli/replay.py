@@ -25,7 +25,7 @@ from bot.cli.transcript import Event, TranscriptError, parse_time, read_transcri
 from bot.config import Config, ConfigError, load_config
 from bot.domain.buys import has_started
 from bot.domain.summary import format_summary, load_summary
-from bot.logs import setup_logging
+from bot.logs import REHEARSAL_LOG_FILE, setup_logging
 from bot.settings import read_settings
 
 RUN_ON = timedelta(hours=1)  # after the last event, so digests, reminders and the cutoff post go out
@@ -142,7 +142,7 @@ async def run_replay(
             return 2
     with tempfile.TemporaryDirectory(prefix="tuanbot-replay-") as scratch:
         data, db_path = _fresh(data_dir, scratch)
-        setup_logging(data, console=None)
+        setup_logging(data, console=None, file=REHEARSAL_LOG_FILE)  # never the live bot's operator log
         printer = None if as_json else Printer(out, config)
         try:
             played = await play(config, events, data_dir=data, database=f"sqlite+aiosqlite:///{db_path}", until=end)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 from typing import Any
 
@@ -17,16 +18,20 @@ from bot.config import ConfigError, load_config
 from bot.core.paths import resolve_data_dir
 from bot.logs import setup_logging
 from bot.settings import read_settings
-from storage.db import Database, database_url
+from storage.db import Database, database_url, missing_store
 from storage.models import SyncOutbox
 from storage.sync import SyncWorker
 
 
-async def run_sync(url: str, token: str, database: str, *, passes: int = 5) -> int:
+async def run_sync(url: str, token: str, database: str, *, passes: int = 5, http_timeout: float = 10.0) -> int:
+    if (why := await missing_store(database)) is not None:
+        hint = "check --data-dir, --database or the config's database:"
+        print(f"tuanbot sync: {why}: nothing to send ({hint})", file=sys.stderr)
+        return 2
     db = Database(database)
     await db.open()
     try:
-        async with SyncWorker(db, url, token, SystemClock(), first_wait=0.2) as worker:
+        async with SyncWorker(db, url, token, SystemClock(), first_wait=0.2, timeout=http_timeout) as worker:
             sent = 0
             for _ in range(passes):
                 batch = await worker.send_pending(due_only=False)  # asked to send now: the backoff waits no more
@@ -37,13 +42,39 @@ async def run_sync(url: str, token: str, database: str, *, passes: int = 5) -> i
             counts = dict(
                 (await session.execute(select(SyncOutbox.status, func.count()).group_by(SyncOutbox.status))).all()
             )
+            errors = [
+                e
+                for e in await session.scalars(
+                    select(SyncOutbox.last_error)
+                    .where(SyncOutbox.status.in_(("pending", "failed")), SyncOutbox.last_error.is_not(None))
+                    .order_by(SyncOutbox.id.desc())
+                    .limit(1)
+                )
+                if e
+            ]
     finally:
         await db.close()
     print(
         f"sent {sent} change(s) to {url}; outbox: {counts.get('sent', 0)} sent, {counts.get('pending', 0)} pending, "
         f"{counts.get('failed', 0)} failed"
     )
+    if errors:
+        print(f"tuanbot sync: not sent: {why_not_sent(errors[0], url)}", file=sys.stderr)
     return 1 if counts.get("pending") or counts.get("failed") else 0
+
+
+def why_not_sent(last_error: str, url: str) -> str:
+    """The outbox's last error as an operator reads it: what went wrong and what to check."""
+    status = re.match(r"(?:HTTP )?(\d{3})\b", last_error)
+    if status and status.group(1) in ("401", "403"):
+        return f"the backend refused the token (HTTP {status.group(1)}): check TUANBOT_BACKEND_TOKEN"
+    if "Timeout" in last_error:
+        return f"{url} did not answer in time (timeout): is it overloaded or unreachable?"
+    if "Connect" in last_error or "refused" in last_error.lower():
+        return f"could not connect to {url} (connection refused): is the backend running at that address?"
+    if status:
+        return f"the backend answered HTTP {status.group(1)}: {last_error[:200]}"
+    return last_error[:200]
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -69,7 +100,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if not url:
         print("tuanbot sync: no backend URL: give --url or a backend: {url: …} section", file=sys.stderr)
         return 2
-    return asyncio.run(run_sync(url, token, database))
+    return asyncio.run(run_sync(url, token, database, http_timeout=args.timeout))
 
 
 def add_command(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -78,4 +109,5 @@ def add_command(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--url", help="the backend (default: the config's backend.url)")
     p.add_argument("--database", help="the store whose outbox to send (default: the bot's)")
     p.add_argument("--demo", action="store_true", help="send the last `tuanbot demo`'s orders")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each answer (default 10)")
     p.set_defaults(func=cmd_sync)

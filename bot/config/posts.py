@@ -7,7 +7,7 @@ import string
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from bot.config.section import JobKey, Section, at_field
 from bot.config.values import (
@@ -151,15 +151,21 @@ class Nudges(Section):
     when_missing: list[Annotated[int, Field(ge=1)]] = Field(min_length=1)
     cooldown: Duration
     text: str
+    # A buy already formed (or a ladder buy without min_members) is nudged toward its next price tier, never with
+    # the 成团 text: it has nothing left to form.
+    tier_text: str = "再{missing}人全团降到{price}元!{title} 快来接龙~"
 
-    @field_validator("text")
+    @field_validator("text", "tier_text")
     @classmethod
-    def _placeholders(cls, value: str) -> str:
+    def _placeholders(cls, value: str, info: ValidationInfo) -> str:
+        allowed = {"missing", "title"} | ({"price"} if info.field_name == "tier_text" else set())
         try:
             names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
         except ValueError as exc:
             raise ValueError(f"bad placeholder: {exc}") from None
-        unknown = sorted(names - {"missing", "title"})
+        unknown = sorted(names - allowed)
         if unknown:
-            raise ValueError(f"unknown placeholder {{{unknown[0]}}}; use {{missing}} and {{title}}")
+            names_ = [f"{{{n}}}" for n in sorted(allowed)]
+            known = ", ".join(names_[:-1]) + " and " + names_[-1]
+            raise ValueError(f"unknown placeholder {{{unknown[0]}}}; use {known}")
         return value

@@ -10,14 +10,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 
 from bot.core.events import DomainEvent, FlashCancelled, FlashClaimed, SoldOut, WaiterPromoted
+from bot.domain.buys import buys_of_group, is_open
 from bot.domain.units import sale_unit
 from bot.logs import get_logger
-from storage.models import FlashClaim
+from storage.models import FlashClaim, StockCounter
 from storage.outbox import add_change, add_changes, order_payload
 from storage.stock import flash_key
 
 if TYPE_CHECKING:
     from bot.config import Config, FlashSale
+    from bot.core.services import Services
     from bot.domain.unit_of_work import UnitOfWork
 
 log = get_logger("tuanbot.flash")
@@ -40,7 +42,9 @@ class Take:
 
 @dataclass(frozen=True)
 class Taken:
-    status: str  # confirmed | waiting | repeat (a retried message whose claim was already recorded)
+    # confirmed | waiting | repeat (a retried message whose claim was already recorded) | short (fewer units are
+    # left than asked for, but some are: the member is told how many rather than "sold out"; nothing is recorded)
+    status: str
     claim_id: int | None = None
     left: int | None = None
 
@@ -51,6 +55,28 @@ def running_sales(config: Config, group: str, now: datetime) -> list[FlashSale]:
         for s in config.flash_sales
         if s.start <= now < s.end and group in {g.name for g in config.groups_of(s.groups)}
     ]
+
+
+def sale_of_chain(config: Config, group: str, text: str, now: datetime) -> FlashSale | None:
+    """The running sale a 接龙 is for (the alert says 接龙下单): it names exactly one running sale's product and
+    none of the group's open buys' products — a buy's 接龙 that mentions the sale in passing stays the buy's."""
+    sales = running_sales(config, group, now)
+    if not sales:
+        return None
+    named = [s for s in sales if any(name in text for name in _product_names(config, s.product))]
+    if len(named) != 1:
+        return None
+    for buy in buys_of_group(config, group):
+        if is_open(buy, now) and any(
+            name in text for item in buy.items for name in _product_names(config, item.product)
+        ):
+            return None
+    return named[0]
+
+
+def _product_names(config: Config, product: str) -> list[str]:
+    found = config.product(product)
+    return [product, *(found.aliases if found else [])]
 
 
 async def take_batch(uow: UnitOfWork, batch: list[Take]) -> tuple[list[Taken], list[DomainEvent]]:
@@ -75,6 +101,20 @@ async def take_batch(uow: UnitOfWork, batch: list[Take]) -> tuple[list[Taken], l
             results[i] = Taken("waiting" if left is None else "confirmed", claim_id, left)
             if left == 0 and sale_id not in sold_out:
                 sold_out.append(sale_id)
+        if any(left is None for left in lefts):
+            left_now = await session.scalar(select(StockCounter.left).where(StockCounter.key == flash_key(sale_id)))
+            for i, t, claim_id in mine:
+                if results[i].status == "waiting" and left_now and left_now < t.qty:
+                    results[i] = Taken("short", claim_id, int(left_now))
+    short = [claim_id for i, _, claim_id in fresh if results[i].status == "short"]
+    if short:  # kept (its message id makes a redelivery a repeat), never counted, synced or wait-listed
+        await session.execute(
+            update(FlashClaim)
+            .where(FlashClaim.id.in_(short))
+            .values(status="refused")
+            .execution_options(synchronize_session=False)
+        )
+    fresh = [(i, t, claim_id) for i, t, claim_id in fresh if results[i].status != "short"]
     confirmed = [claim_id for i, _, claim_id in fresh if results[i].status == "confirmed"]
     if confirmed:
         await session.execute(
@@ -97,6 +137,18 @@ async def take_batch(uow: UnitOfWork, batch: list[Take]) -> tuple[list[Taken], l
     ]
     events.extend(SoldOut(sale_id) for sale_id in sold_out)
     return results, events
+
+
+async def has_live_claim(services: Services, sale_id: str, wxid: str) -> bool:
+    """Whether the member holds a claim of the sale (confirmed or waiting)."""
+    async with services.db.sessions() as session:
+        found = await session.scalar(
+            select(FlashClaim.id)
+            .where(FlashClaim.sale_id == sale_id, FlashClaim.wxid == wxid)
+            .where(FlashClaim.status.in_(("confirmed", "waiting")))
+            .limit(1)
+        )
+    return found is not None
 
 
 async def cancel_claim(

@@ -39,6 +39,20 @@ def items_label(items: Iterable[Itemish], sep: str = " ") -> str:
     return sep.join(item_label(it.product, it.qty, it.unit) for it in items)
 
 
+#: Units that count whole things: 4.5盒 is a slip (4盒? 5盒? 4-5斤?) the leader should see, not a quantity. Weights,
+#: volumes and lengths (斤, 公斤, kg, 克, 两, 升, 米…) split, and so does a unit this list does not know.
+WHOLE_UNITS = frozenset("盒箱袋份个只瓶件包提桶罐枚颗串条根把支盆套板听杯扎束卷粒片")
+
+
+def whole_only(unit: str | None) -> bool:
+    return bool(unit) and unit in WHOLE_UNITS
+
+
+def odd_quantity(qty: Decimal, unit: str | None) -> bool:
+    """A fraction of a unit that does not split (草莓4.5盒): recorded as written, flagged to the leader."""
+    return whole_only(unit) and qty != qty.to_integral_value()
+
+
 def units(qty: Decimal) -> int:
     """Whole units a quantity takes from stock (half a box still takes a box)."""
     return max(1, math.ceil(qty))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from bot.core.events import ORDER_EVENTS, DomainEvent
 from bot.core.keys import NoticeKey
 from bot.domain.summary import ItemQty, load_summary, status_line
 from bot.domain.told import first_told, mark_orders_told, untold_orders
-from bot.domain.units import items_label, stocked, unit_of, units_left
+from bot.domain.units import items_label, odd_quantity, stocked, unit_of, units_left
 from bot.events import Outbound
 from storage.models import Order, OutboundMessage
 
@@ -139,7 +140,11 @@ def digest_text(buy: Buy, changed: list[Order], totals: tuple[ItemQty, ...], sta
         parts.append("❎ 已取消:" + "、".join(o.participant for o in cancelled))
     if waiting:
         parts.append("⏳ 已满,登记候补(有人取消按顺序递补):" + listing(waiting))
-    unclear = [o for o in active if not o.lines or any(not ln.known for ln in o.lines)]
+    unclear = [
+        o
+        for o in active
+        if not o.lines or any(not ln.known or odd_quantity(Decimal(ln.qty), ln.unit) for ln in o.lines)
+    ]
     if unclear:
         parts.append("❓ 请团长确认:" + "、".join(label(o) or o.participant for o in unclear))
     if totals:

@@ -261,10 +261,9 @@ def render_template(template: str, config: Config, group: str, at: datetime, liv
 
 
 def nudge_text(nudges: Nudges, buy: Buy, status: GroupStatus) -> str:
-    text = nudges.text.format(missing=status.missing, title=buy.title)
-    if status.formed and status.next_price is not None:
-        text += f"\n再{status.missing}人全团降到{fmt_qty(status.next_price)}元"
-    return text
+    if status.formed and status.next_price is not None:  # nothing left to form: the next tier is the threshold
+        return nudges.tier_text.format(missing=status.missing, title=buy.title, price=fmt_qty(status.next_price))
+    return nudges.text.format(missing=status.missing, title=buy.title)
 
 
 # ---------------------------------------------------------------------------------------------------- dispatching

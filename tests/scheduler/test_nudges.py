@@ -72,7 +72,20 @@ async def test_a_ladder_nudges_towards_its_next_tier(data_dir: Path) -> None:
         await order(bot, 1)
         bot.expect_said([DIGEST])
         await order(bot, 2)
-        bot.expect_said([DIGEST, NUDGE + "\n再1人全团降到35元"])
+        bot.expect_said([DIGEST, "再1人全团降到35元!周六丹东草莓团 快来接龙~"])  # never "成团": nothing to form
+
+
+async def test_a_formed_buy_with_a_ladder_is_nudged_only_toward_its_next_price(data_dir: Path) -> None:
+    ladder = CONFIG.replace("    min_members: 5\n", "    min_members: 2\n    ladder: [{members: 4, price: 35}]\n")
+    config = parse_config_text(ladder + NUDGES)
+    async with BotHarness(data_dir, config=config) as bot:
+        await order(bot, 1)
+        bot.expect_said([NUDGE, DIGEST])  # 1 short of forming: the leader's 成团 text (the first digest waits 30s)
+        await order(bot, 2)
+        bot.expect_said([DIGEST])  # formed, 2 short of the tier: not in when_missing
+        bot.clock.advance(2 * 3600 + 60)  # past the cool-down of the first nudge
+        await order(bot, 3)
+        bot.expect_said([DIGEST, "再1人全团降到35元!周六丹东草莓团 快来接龙~"])
 
 
 async def test_no_nudge_at_night_without_rooms_or_config_or_when_closed(data_dir: Path) -> None:

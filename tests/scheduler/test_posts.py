@@ -128,7 +128,7 @@ def test_nudge_text_for_forming_and_for_the_next_tier() -> None:
     dami = ladder.buys[1]
     assert ladder.nudges is not None
     text = nudge_text(ladder.nudges, dami, group_status(dami, 4, Decimal(69)))
-    assert text == "仅差1人成团!五常大米阶梯团 快来接龙~\n再1人全团降到55元"
+    assert text == "再1人全团降到55元!五常大米阶梯团 快来接龙~"  # a ladder without min_members has nothing to form
 
 
 def test_a_late_reminder_after_the_cutoff_does_not_pretend_time_is_left() -> None:
