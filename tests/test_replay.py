@@ -211,13 +211,47 @@ def test_a_native_jielong_card_is_read_with_its_writers(replay: Replay) -> None:
     ]
 
 
-def test_a_private_message_is_played_and_the_group_hears_nothing(replay: Replay) -> None:
-    private = {"at": "2026-12-01T10:00:00+08:00", "private": True, "sender": "张姐", "text": "汇总"}
-    result = replay.json([private], "--until", "2026-12-01T10:30+08:00")
-    assert result["said"] == []  # the bot does not take private messages yet (#15); nothing leaks into the group
+def test_a_private_message_reaches_the_bot_one_to_one(replay: Replay) -> None:
+    events = [
+        msg("09:10", "王阿姨", chain("3栋 王阿姨 脐橙2箱")),
+        {"at": "2026-12-01T10:00:00+08:00", "private": True, "sender": "张姐", "text": "汇总"},  # the leader
+        {
+            "at": "2026-12-01T10:05:00+08:00",
+            "private": True,
+            "sender": "王阿姨",
+            "text": "汇总",
+        },  # a member: left alone
+    ]
+    result = replay.json(events, "--until", "2026-12-01T10:30+08:00")
+    assert [(s["at"][11:16], s["group"], s["to"], s["text"]) for s in result["said"]] == [
+        ("09:11", G, None, digest("✅ 已记录:3栋 王阿姨 脐橙2箱", 2, 48, 1, "当前价68元,再2人降到62元")),
+        (
+            "10:00",
+            None,
+            "张姐",
+            "【汇总】赣南脐橙团\n合计:脐橙2箱\n1. 3栋 王阿姨 脐橙2箱\n已有1人,当前价68元,再2人降到62元",
+        ),
+    ]
     code, out, _ = replay.run()
     assert code == 0
-    assert "10:00  张姐 → 小团: 汇总" in out.splitlines()
+    lines = out.splitlines()
+    assert "10:00  张姐 → 小团: 汇总" in lines
+    assert "10:00  🤖 小团 → 张姐: 【汇总】赣南脐橙团" in lines
+
+
+def test_a_file_the_bot_sends_is_named_in_said(replay: Replay) -> None:
+    events = [{"at": "2026-12-01T10:00:00+08:00", "private": True, "sender": "张姐", "text": "导出"}]
+    said = replay.json(events, "--until", "2026-12-01T10:10+08:00")["said"]
+    assert [(s["at"], s["to"], s["text"], s["file"]) for s in said] == [
+        (
+            "2026-12-01T10:00:00+08:00",
+            "张姐",
+            "📄 赣南脐橙团 已导出(0条,含明细、汇总、自提三张表),文件发给你了。",
+            None,
+        ),
+        # a second later: the sender's anti-ban pause between two sends (seeded: the same on every run)
+        ("2026-12-01T10:00:01+08:00", "张姐", "qicheng-20261201-1000.xlsx", "qicheng-20261201-1000.xlsx"),
+    ]
 
 
 # --- the clock -------------------------------------------------------------------------------------------------

@@ -251,5 +251,5 @@ async def _chat(
 
 def _bot_line(said: Said, config: Config) -> str:
     text = "".join(f"@{m} " for m in said.mentions) + said.text
-    where = f"{said.group} " if said.group else ""
+    where = f"{said.group} " if said.group else f"私聊→{said.to} "
     return f"🤖 {said.who} [{where}{said.at.astimezone(config.tz):%H:%M}]: " + text.replace("\n", "\n    ")

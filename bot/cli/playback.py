@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -58,9 +58,12 @@ class PlaybackChannel(SimChannel):
 
     async def send(self, out: Outbound) -> None:
         await super().send(out)
-        topic = self.rooms.get(out.room_id, out.room_id)
+        topic = self.rooms.get(out.room_id)  # None: not a room, a person (by contact id), one to one
+        to = None if topic is not None else self.names.get(out.room_id, out.room_id)
         mentions = tuple(self.names.get(m, m) for m in out.mentions)
-        self.conversation.append(Said(self.clock.now(), topic, self.bot_name, out.text, True, mentions=mentions))
+        file = Path(out.file).name if out.file else None  # the file's name: its path is the throwaway dir's
+        now = self.clock.now()
+        self.conversation.append(Said(now, topic, self.bot_name, out.text, True, to=to, mentions=mentions, file=file))
 
 
 class Playback:
@@ -132,29 +135,30 @@ class Playback:
         (`duplicate` for a redelivered id: the conversation shows a message once)."""
         await self.run_until(event.at)
         self.channel.names.setdefault(event.wxid, event.sender)
-        if event.private:
-            # A private message to the bot: the real channel does not hand these to the bot yet (#15), so neither
-            # does replay. When it does, build its Inbound here and hand it to the app like a group message.
-            self.channel.heard(Said(event.at, None, event.sender, event.text, False, to=self.config.bot.name))
-            return "private"
-        assert event.group is not None
-        group = self.config.group(event.group)
-        room = self.channel.room(event.group, group.room_id if group else None)
+        if event.private:  # one to one: the conversation is the sender's contact id, as WeChat gives it
+            room, topic = event.wxid, ""
+        else:
+            assert event.group is not None
+            group = self.config.group(event.group)
+            room = self.channel.room(event.group, group.room_id if group else None)
+            topic = self.channel.rooms[room]
         mentions = tuple(self._wxid_of(name) for name in event.mentions)
         inbound = Inbound(
             msg_id=event.id,
             room_id=room,
-            room_topic=self.channel.rooms[room],
+            room_topic=topic,
             sender_id=event.wxid,
             sender_name=event.sender,
             text=event.text,
             ts=event.at,
             kind=Kind.NATIVE_CHAIN if event.native else Kind.TEXT,
             mentions=mentions,
+            private=event.private,
         )
         if event.id not in self._seen:
             self._seen.add(event.id)
-            self.channel.heard(Said(event.at, event.group, event.sender, event.text, False, mentions=event.mentions))
+            to = self.config.bot.name if event.private else None
+            self.channel.heard(Said(event.at, event.group, event.sender, event.text, False, to, event.mentions))
         outcome = await self.app.handle(inbound)
         await self._send_until(self.clock.now())
         return outcome
@@ -190,6 +194,8 @@ class Printer:
         who = f"🤖 {said.who}" if said.from_bot else said.who
         if said.group is None:
             who += f" → {said.to or self.bot}"
+        if said.file:
+            said = replace(said, text=f"[文件] {said.file}")
         # the bot's mentions are written before its text, as WeChat shows them; a member's are in their text already
         text = "".join(f"@{name} " for name in said.mentions) * said.from_bot + said.text
         text_lines = text.split("\n")

@@ -46,7 +46,7 @@ class Played:
     def to_json(self, config: Config) -> dict[str, Any]:
         said = [
             {
-                "at": s.at.astimezone(config.tz).isoformat(),
+                "at": s.at.astimezone(config.tz).isoformat(timespec="seconds"),
                 "group": s.group,
                 "to": s.to,
                 "text": s.text,
