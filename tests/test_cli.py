@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -95,7 +97,8 @@ def test_the_demo_plays_a_day_and_its_orders_are_in_the_log(data_dir: Path, caps
     out = capsys.readouterr().out
     # the whole day, exactly: an extra, missing or changed line (the bot's or a member's) fails here
     expected = (FIXTURES / "demo_output.txt").read_text(encoding="utf-8")
-    assert out.replace(str(data_dir), "<data-dir>").splitlines() == expected.splitlines()
+    shown = out.replace(str(data_dir), "<data-dir>").replace(str(REPO / "bot" / "sample"), "<sample>")
+    assert shown.splitlines() == expected.splitlines()
     summary = out.split("== 汇总 read back from the database")[1]
     # both racing members (李姐 and 何姐 appended "3." to the same copy) have their orders
     assert "5-1201 李姐 草莓1盒" in summary
@@ -162,3 +165,117 @@ def test_chat_lets_a_leader_try_a_config(data_dir: Path) -> None:
     text = out.getvalue()
     assert "已记录:3栋 王阿姨 草莓2盒" in text
     assert "【汇总】丹东草莓团" in text
+
+
+def test_schedule_json_carries_the_whole_post_unescaped(capsys: pytest.CaptureFixture[str]) -> None:
+    config = str(REPO / "bot" / "sample" / "demo.yaml")
+    assert main(["schedule", "--config", config, "--from", "2026-11-26T09:00", "--next", "2", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "\\u" not in out  # Chinese as the leader reads it, not escaped
+    rows = json.loads(out)
+    column = rows[1]
+    assert column["kind"] == "column"
+    assert column["text"] == "【今日在团】11月26日 周四"  # the first line, as before
+    assert column["body"] == (
+        "【今日在团】11月26日 周四\n"
+        "· 丹东草莓团:草莓 39.9元/盒,11月26日(周四) 20:00截单\n"
+        "想要的邻居复制上面的接龙,加上自己的一行~"
+    )
+    assert rows[0]["body"].startswith("#接龙 丹东草莓团\n草莓 39.9元/盒")
+
+
+def test_the_bundled_transcript_is_the_demo_day_written_for_the_bundled_config() -> None:
+    # `tuanbot demo --config yours.yaml` writes the same day for another config; on the bundled one it is the file
+    from bot.cli.demo import bundled_config, bundled_transcript, script_for
+    from bot.cli.transcript import write_transcript
+    from bot.config import load_config
+
+    _group, _buy, events = script_for(load_config(bundled_config()))
+    assert write_transcript(events) == bundled_transcript().read_text(encoding="utf-8")
+
+
+class _Terminal(io.StringIO):
+    """A terminal as `tuanbot chat` sees it: lines typed after a pause, or pasted (arriving together)."""
+
+    def __init__(self, script: list[tuple[float, str]]) -> None:
+        super().__init__()
+        self.script = list(script)
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1) -> str:
+        if not self.script:
+            return ""
+        pause, line = self.script.pop(0)
+        time.sleep(pause)
+        return line + "\n"
+
+
+def _chat(data_dir: Path, stdin: io.StringIO, name: str = "王阿姨") -> str:
+    out = io.StringIO()
+    code = asyncio.run(
+        run_chat(
+            REPO / "bot" / "sample" / "demo.yaml",
+            data_dir=data_dir,
+            group=None,
+            name=name,
+            start=datetime(2026, 11, 26, 10, 0),
+            stdin=stdin,
+            out=out,
+        )
+    )
+    assert code == 0
+    return out.getvalue()
+
+
+def test_chat_takes_a_pasted_jielong_as_one_message_and_prompts_with_the_group(data_dir: Path) -> None:
+    paste = ["#接龙 丹东草莓团", "例 3栋 王阿姨 草莓1盒", "", "1. 张姐 草莓1盒", "2. 3栋 王阿姨 草莓2盒"]
+    typed = [(0.3, paste[0]), *[(0.0, line) for line in paste[1:]], (0.5, "/wait"), (0.3, "/quit")]
+    out = _chat(data_dir, _Terminal(typed))
+    assert "[阳光花园1号群] 11-26 10:00 王阿姨> " in out  # the prompt shows the group
+    # one message with both lines: one digest naming both orders (lines typed apart would be five messages)
+    assert out.count("✅ 已记录") == 1
+    assert "✅ 已记录:张姐 草莓1盒;3栋 王阿姨 草莓2盒" in out
+
+
+def test_chat_takes_a_bracketed_paste_as_one_message(data_dir: Path) -> None:
+    typed = [
+        (0.1, "\x1b[200~#接龙 丹东草莓团"),
+        (0.1, ""),  # slow lines: the terminal's paste marks decide, not the timing
+        (0.1, "1. 3栋 王阿姨 草莓2盒\x1b[201~"),
+        (0.1, "/wait"),
+        (0.1, "/quit"),
+    ]
+    assert "✅ 已记录:3栋 王阿姨 草莓2盒" in _chat(data_dir, _Terminal(typed))
+
+
+def test_chat_runs_the_scheduler_as_its_clock_moves(data_dir: Path) -> None:
+    script = "\n".join(["/time 2026-11-26 18:01", "/time +2h", "/quit"]) + "\n"
+    out = _chat(data_dir, io.StringIO(script))
+    assert "🤖 小团 [阳光花园1号群 18:00]: ⏰ 丹东草莓团 还有2小时截单(今晚20:00)" in out
+    assert "🤖 小团 [阳光花园1号群 20:00]: 【截单】丹东草莓团 已截单,之后的接龙不再记录" in out
+    assert out.index("18:00]") < out.index("20:00]")
+    assert "09:30" not in out  # the chat started at 10:00: the morning's column is not replayed
+
+
+def test_chat_writes_nothing_into_the_live_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    live = tmp_path / "live"
+    monkeypatch.setenv("TUANBOT_DATA", str(live))
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    code = asyncio.run(
+        run_chat(
+            REPO / "bot" / "sample" / "demo.yaml",
+            data_dir=None,
+            group=None,
+            name="王阿姨",
+            start=datetime(2026, 11, 26, 10, 0),
+            stdin=io.StringIO("#接龙 丹东草莓团\\n\\n1. 3栋 王阿姨 草莓2盒\n/wait\n/quit\n"),
+            out=out,
+        )
+    )
+    assert code == 0
+    assert "已记录:3栋 王阿姨 草莓2盒" in out.getvalue()
+    assert not live.exists()  # neither a database nor the operator log
+    assert not (tmp_path / "data").exists()

@@ -1,4 +1,4 @@
-"""`tuanbot` — the command line: check, demo, chat, logs, parse, ask, run."""
+"""`tuanbot` — the command line: check, demo, chat, logs, parse, ask, replay, run."""
 
 from __future__ import annotations
 
@@ -100,7 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="play the day on this config instead of the bundled sample")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("chat", parents=[common], help="an interactive group on the simulator")
+    from bot.cli.replay import SCRATCH_HELP
+
+    p = sub.add_parser("chat", help="an interactive group on the simulator (replay's engine, live)")
+    p.add_argument("--data-dir", default=argparse.SUPPRESS, help=SCRATCH_HELP)
     p.add_argument("--config")
     p.add_argument("--group", help="the group to talk in (default: the first)")
     p.add_argument("--as", dest="as_", metavar="NAME", help="who you are (default: a member; /as NAME switches)")
@@ -120,12 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli.ask import add_command as add_ask
     from bot.cli.parse import add_command as add_parse
     from bot.cli.rebuild import add_command as add_rebuild
+    from bot.cli.replay import add_command as add_replay
     from bot.cli.schedule import add_commands as add_schedule
     from bot.cli.sync import add_command as add_sync
 
     add_parse(sub, common)
     add_ask(sub, common)
     add_rebuild(sub, common)
+    add_replay(sub, common)
     add_schedule(sub, common)
     add_backend(sub, common)
     add_sync(sub, common)
@@ -144,4 +149,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     return code
-

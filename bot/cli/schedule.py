@@ -44,13 +44,21 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 
 
 def schedule_rows(config: Config, *, start: datetime, count: int) -> list[dict[str, str]]:
-    """The next `count` firings from `start`: at (ISO with the config's offset), group, kind, job, text (first line)."""
+    """The next `count` firings from `start`: at (ISO with the config's offset), group, kind, job, text (first line)
+    and body (the whole post, as the group would read it: a leader proofreads a column in full)."""
     rows = []
     for moment, spec in next_firings(config, start=start, count=count):
         local = moment.astimezone(config.tz)
         text = post_text(config, spec, local) or ""
         rows.append(
-            {"at": local.isoformat(), "group": spec.group, "kind": spec.kind, "job": spec.id, "text": _first(text)}
+            {
+                "at": local.isoformat(),
+                "group": spec.group,
+                "kind": spec.kind,
+                "job": spec.id,
+                "text": _first(text),
+                "body": text.strip(),
+            }
         )
     return rows
 

@@ -1,0 +1,170 @@
+"""What a replayed day left in the store, as `tuanbot replay --json` prints it: every order (接龙 orders and flash-sale
+claims, a claim being an order whose `buy` is the sale's id) with its amount, and every buy with its total."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Buy, Config, FlashSale
+from bot.domain.buys import has_started, is_open
+from bot.domain.summary import buy_status
+from bot.domain.units import sale_unit
+from storage.models import FlashClaim, Group, Member, Order
+
+_CLAIM_STATUS = {"confirmed": "active", "waiting": "waiting", "cancelled": "cancelled"}
+
+
+def number(value: Decimal) -> int | float:
+    """A quantity or an amount as a JSON number: 3, 119.7."""
+    value = Decimal(value).quantize(Decimal("0.01")).normalize()
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+# --- money: for the lead to wire to bot/domain/money.py (branch money14) -----------------------------------------
+# `order_amount` is the ONE place replay computes what an order costs. When bot/domain/money.py lands, replace its
+# body with a call to money.py's amount (same inputs: the buy, the price in force, the items) and delete `_price`.
+
+
+def order_amount(
+    config: Config, buy: Buy | FlashSale, ladder_price: Decimal | None, items: Iterable[tuple[str, Decimal]]
+) -> Decimal:
+    """Price × quantity at the price in force, over the order's (product, qty) items: a flash sale's price for its
+    claims; the ladder tier reached for the buy's first item when the buy has a ladder, else the item's price (the
+    buy's, else the catalogue's). A product without a price (not in the buy, not in the catalogue) costs nothing
+    here: the leader is asked about it."""
+    total = Decimal(0)
+    for product, qty in items:
+        total += (_price(config, buy, product, ladder_price) or Decimal(0)) * qty
+    return total
+
+
+def _price(config: Config, buy: Buy | FlashSale, product: str, ladder_price: Decimal | None) -> Decimal | None:
+    if isinstance(buy, FlashSale):
+        return Decimal(buy.price)
+    if buy.ladder and buy.items and product == buy.items[0].product and ladder_price is not None:
+        return ladder_price
+    item = next((i for i in buy.items if i.product == product), None)
+    if item is not None and item.price is not None:
+        return Decimal(item.price)
+    known = config.product(product)
+    return Decimal(known.price) if known is not None and known.price is not None else None
+
+
+# --- the readout ---------------------------------------------------------------------------------------------------
+
+
+async def read_orders(session: AsyncSession, config: Config) -> list[dict[str, Any]]:
+    """Every order in the store, in the order they were made: 接龙 orders first, then flash-sale claims."""
+    rows = (
+        await session.execute(
+            select(Order, Group.name, Member.name)
+            .join(Group, Group.id == Order.group_id)
+            .outerjoin(Member, Member.id == Order.member_id)
+            .order_by(Order.id)
+        )
+    ).all()
+    buys = {b.id: b for b in config.buys}
+    prices = {}
+    for buy in config.buys:
+        active = [o.participant for o, _g, _m in rows if o.buy_id == buy.id and o.status == "active"]
+        prices[buy.id] = buy_status(config, buy, active).price
+    out: list[dict[str, Any]] = []
+    for order, group, sender in rows:
+        of = buys.get(order.buy_id)
+        items = [(line.product, Decimal(line.qty)) for line in order.lines]
+        amount = Decimal(0)
+        if of is not None and order.status != "cancelled":
+            amount = order_amount(config, of, prices.get(of.id), items)
+        out.append(
+            {
+                "buy": order.buy_id,
+                "group": group,
+                "member": order.participant,
+                "sender": sender,
+                "items": [
+                    {"product": line.product, "qty": number(line.qty), "unit": line.unit} for line in order.lines
+                ],
+                "status": order.status,
+                "amount": number(amount),
+                "paid": False,  # no payments yet (#15)
+            }
+        )
+    sales = {s.id: s for s in config.flash_sales}
+    claims = (
+        await session.execute(
+            select(FlashClaim, Group.name).join(Group, Group.id == FlashClaim.group_id).order_by(FlashClaim.id)
+        )
+    ).all()
+    for claim, group in claims:
+        sale = sales.get(claim.sale_id)
+        status = _CLAIM_STATUS.get(claim.status, claim.status)
+        out.append(
+            {
+                "buy": claim.sale_id,
+                "group": group,
+                "member": claim.name,
+                "sender": claim.name,
+                "items": [
+                    {
+                        "product": sale.product if sale else claim.sale_id,
+                        "qty": claim.qty,
+                        "unit": sale_unit(config, sale) if sale else None,
+                    }
+                ],
+                "status": status,
+                "amount": number(
+                    order_amount(config, sale, None, [(sale.product, Decimal(claim.qty))])
+                    if sale is not None and status != "cancelled"
+                    else Decimal(0)
+                ),
+                "paid": False,
+            }
+        )
+    return out
+
+
+def read_buys(config: Config, orders: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """Each buy and flash sale at the end of the replay: status, members, formed, total (of the active orders)."""
+    out: list[dict[str, Any]] = []
+    for buy in config.buys:
+        active = [o for o in orders if o["buy"] == buy.id and o["status"] == "active"]
+        status = buy_status(config, buy, [o["member"] for o in active])
+        out.append(
+            {
+                "id": buy.id,
+                "status": _buy_state(buy, now),
+                "members": status.members,
+                "formed": status.formed,
+                "total": number(sum((Decimal(str(o["amount"])) for o in active), Decimal(0))),
+            }
+        )
+    for sale in config.flash_sales:
+        active = [o for o in orders if o["buy"] == sale.id and o["status"] == "active"]
+        out.append(
+            {
+                "id": sale.id,
+                "status": _sale_state(sale, now),
+                "members": len({o["member"] for o in active}),
+                "formed": True,  # a flash sale has no threshold
+                "total": number(sum((Decimal(str(o["amount"])) for o in active), Decimal(0))),
+            }
+        )
+    return out
+
+
+def _buy_state(buy: Buy, now: datetime) -> str:
+    if not has_started(buy, now):
+        return "upcoming"
+    return "open" if is_open(buy, now) else "closed"
+
+
+def _sale_state(sale: FlashSale, now: datetime) -> str:
+    if now < sale.start:
+        return "upcoming"
+    return "running" if now < sale.end else "ended"
