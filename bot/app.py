@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.channels.base import Channel
 from bot.clock import Clock
+from bot.core.leaders import LeaderRegistry
 from bot.core.paths import resolve_data_dir
 from bot.core.services import GroupRegistry, Services
 from bot.dispatch import Dispatcher, Handler, StoreUnavailable
@@ -85,7 +86,9 @@ class App:
             shared=shared,
             stock=Stock(self.db, gate=redis_state),
             journal=MessageJournal(self.db, shared),
+            leaders=LeaderRegistry(self.db),
         )
+        sender.is_paused = self.services.groups.is_paused
         self.dispatcher = Dispatcher(self.services, handlers if handlers is not None else default_handlers())
         wire(self.services)  # digests, nudges, flash notices: onto the domain's events and the sender's renderers
         self.log = get_logger("tuanbot.app")
@@ -100,6 +103,7 @@ class App:
     async def start(self) -> None:
         await self.db.open()
         await prepare_store(self.services)
+        await self.services.leaders.load()
         self.log.info("bot_started", database=self.db.dialect, groups=[g.name for g in self.services.config.groups])
 
     async def handle(self, event: Inbound) -> str:

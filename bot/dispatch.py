@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.core.leaders import listed
 from bot.events import Inbound, Kind
 from bot.logs import get_logger
 from storage.errors import is_outage
@@ -43,6 +44,14 @@ class Context:
     log: Any
     is_leader: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    # A leader's one-to-one message to the bot: `group` is then the first group they lead, and only handlers that
+    # say `serves_private = True` see it; their replies go back to the same conversation (`event.room_id`).
+    private: bool = False
+
+    @property
+    def reply_group(self) -> str | None:
+        """The group a reply is counted against by the send limits: none for a private conversation."""
+        return None if self.private else self.group.name
 
 
 class Handler(Protocol):
@@ -66,6 +75,8 @@ class Dispatcher:
         """Handle one event. Returns what happened: handled | duplicate | self | unserved | failed."""
         if event.is_self or event.sender_id == self.services.self_id:
             return "self"  # a bot that reads its own messages answers itself forever
+        if event.private:
+            return await self._feed_private(event)
         group = await self.services.groups.resolve(event.room_id, event.room_topic)
         if group is None:
             self.log.debug("message_ignored", reason="unserved_room", room=event.room_id, msg_id=event.msg_id)
@@ -79,8 +90,27 @@ class Dispatcher:
             self.services.journal.release(event.msg_id)  # unmarked: its retry (or redelivery) may take it again
             raise
 
+    async def _feed_private(self, event: Inbound) -> str:
+        """A one-to-one message: a leader's is handled in the context of the first group they lead; anyone
+        else's is left alone (the bot serves groups; a member's private chat is not its business)."""
+        led = [g for g in self.services.config.groups if listed(g, event)]
+        if not led:
+            why = "private_not_a_leader"
+            self.log.info("message_ignored", reason=why, member=event.sender_name, msg_id=event.msg_id)
+            return "unserved"
+        if not await self._record(event):
+            self.log.info("message_duplicate", member=event.sender_name, msg_id=event.msg_id, private=True)
+            return "duplicate"
+        try:
+            return await self._handle(event, led[0])
+        except BaseException:
+            self.services.journal.release(event.msg_id)
+            raise
+
     async def _handle(self, event: Inbound, group: Group) -> str:
         log = self.log.bind(group=group.name, member=event.sender_name, msg_id=event.msg_id)
+        if event.private:
+            log = self.log.bind(member=event.sender_name, member_id=event.sender_id, msg_id=event.msg_id, private=True)
         log.info("message_received", kind=str(event.kind), text=event.text[:200] if event.kind != Kind.OTHER else "")
         ctx = Context(
             event=event,
@@ -88,7 +118,8 @@ class Dispatcher:
             group_id=self.services.groups.id_of(group.name),
             services=self.services,
             log=log,
-            is_leader=_is_leader(group, event),
+            is_leader=listed(group, event),
+            private=event.private,
         )
         handler = self._route(ctx)
         if handler is not None:
@@ -105,6 +136,8 @@ class Dispatcher:
     def _route(self, ctx: Context) -> Handler | None:
         """The first handler whose filter takes the message (a filter that raises is logged and passes it on)."""
         for handler in self.handlers:
+            if ctx.private and not getattr(handler, "serves_private", False):
+                continue
             try:
                 if handler.wants(ctx):
                     ctx.log.debug("message_routed", handler=handler.name)
@@ -131,5 +164,3 @@ class Dispatcher:
             raise
 
 
-def _is_leader(group: Group, event: Inbound) -> bool:
-    return event.sender_id in group.leaders or event.sender_name in group.leaders

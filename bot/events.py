@@ -27,12 +27,18 @@ class Inbound:
     kind: Kind = Kind.TEXT
     mentions: tuple[str, ...] = ()
     is_self: bool = False  # the bot's own account said it
+    # A private (one-to-one) message to the bot: `room_id` is then the conversation, the sender's contact id, and
+    # `room_topic` is empty. Only leaders are served in private (bot.dispatch).
+    private: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Outbound:
-    """One message the bot wants said in a room. Only the sender hands these to a channel."""
+    """One message the bot wants said in a conversation: a room, or one person (`room_id` is then their contact
+    id). With `file`, the message is that file (its path; `text` names it in logs and transcripts). Only the sender
+    hands these to a channel."""
 
     room_id: str
     text: str
     mentions: tuple[str, ...] = field(default=())
+    file: str | None = None

@@ -21,12 +21,13 @@ class QueuedRow:
     coalesce_key: str | None
     attempts: int = 0
     not_before: datetime | None = None
+    file: str | None = None  # a file to send (its path)
 
     @classmethod
     def of(cls, row: OutboundMessage) -> QueuedRow:
         return cls(
             row.id, row.room_id, row.group_name, row.text, list(row.mentions or []), row.kind,
-            row.coalesce_key, row.attempts, row.not_before,
+            row.coalesce_key, row.attempts, row.not_before, row.file,
         )  # fmt: skip
 
 

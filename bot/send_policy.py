@@ -12,6 +12,8 @@ from storage.shared_state import MemoryState, SharedState
 
 #: kinds that never go out inside quiet hours (the contract: "no nudges and no reminders inside this window")
 QUIET_KINDS = frozenset({"nudge", "reminder"})
+#: kinds that still go out in a group its leader paused (`暂停`): the answers to the leader's own commands
+LEADER_KINDS = frozenset({"summary", "file"})
 MINUTE = timedelta(minutes=1)
 
 

@@ -30,7 +30,7 @@ from bot.core.ports import AfterSent, Renderer
 from bot.events import Outbound
 from bot.logs import get_logger
 from bot.outbound_rows import Enqueued, QueuedRow
-from bot.send_policy import MINUTE, QUIET_KINDS, RecentTexts, SenderLimits, Slots
+from bot.send_policy import LEADER_KINDS, MINUTE, QUIET_KINDS, RecentTexts, SenderLimits, Slots
 from storage.db import Database
 from storage.models import OutboundMessage
 from storage.shared_state import SharedState
@@ -57,6 +57,7 @@ class Sender:
         self.clock = clock
         self.limits = limits
         self.in_quiet_hours = in_quiet_hours
+        self.is_paused: Callable[[str], bool] = lambda _group: False  # the groups a leader paused (set by the app)
         self.rng = rng or random.Random()
         self.log = get_logger("tuanbot.sender")
         self._slots = Slots(shared)
@@ -144,6 +145,7 @@ class Sender:
             "group_name": group,
             "text": out.text,
             "mentions": list(out.mentions),
+            "file": out.file,
             "kind": kind,
             "key": key,
             "coalesce_key": coalesce_key,
@@ -181,7 +183,9 @@ class Sender:
         row_id = await session.scalar(statement.returning(OutboundMessage.id))
         if row_id is None:
             return Enqueued("duplicate", None), None  # a row already holds this key (another process, a replay)
-        row = QueuedRow(row_id, out.room_id, group, out.text, list(out.mentions), kind, coalesce_key, 0, not_before)
+        row = QueuedRow(
+            row_id, out.room_id, group, out.text, list(out.mentions), kind, coalesce_key, 0, not_before, out.file
+        )
         return Enqueued("queued", row_id), row
 
     # --- sending ----------------------------------------------------------------------------------------------
@@ -277,6 +281,11 @@ class Sender:
         if row.kind in QUIET_KINDS and self.in_quiet_hours(now):
             await self._suppress(row, "quiet_hours")
             return
+        if row.group_name is not None and row.kind not in LEADER_KINDS and self.is_paused(row.group_name):
+            # The leader paused the bot in this group: it says nothing there but answers to the leader's own
+            # commands (orders are still recorded; a digest not said now names its orders in the next one).
+            await self._suppress(row, "paused")
+            return
         text = row.text
         renderer = self.renderers.get(row.kind)
         if renderer is not None:
@@ -285,14 +294,15 @@ class Sender:
                 await self._suppress(row, "nothing_to_say")
                 return
             text = rendered
-        if not await self._texts.claim(row.room_id, text, now, self.limits.same_text_window):
+        if row.file is None and not await self._texts.claim(row.room_id, text, now, self.limits.same_text_window):
             await self._suppress(row, "same_text_window", text=text)
             return
-        out = Outbound(room_id=row.room_id, text=text, mentions=tuple(row.mentions))
+        out = Outbound(room_id=row.room_id, text=text, mentions=tuple(row.mentions), file=row.file)
         try:
             await self.channel.send(out)
         except Exception as exc:  # the channel could not take it: keep it queued and back off
-            await self._texts.release(row.room_id, text)
+            if row.file is None:
+                await self._texts.release(row.room_id, text)
             self._store_unknown = True  # it stays queued in the store, due after the backoff
             backoff = min(60.0, 2.0 ** min(row.attempts, 6))
             await self._mark(

@@ -4,8 +4,10 @@ Anyone else typing them gets nothing."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.core.leaders import listed
 from bot.domain.buys import buys_of_group, current_buy
 from bot.domain.export import export_xlsx
 from bot.domain.summary import format_summary, load_summary
@@ -16,46 +18,114 @@ if TYPE_CHECKING:
     from bot.dispatch import Context
 
 #: `汇总`, `汇总 caomei-1128`, `@小团 汇总`, `#导出`
-_COMMAND = re.compile(r"^\s*(?:@\S+\s+)?[#＃]?(?P<command>汇总|导出)\s*(?P<arg>\S*)\s*$")
+_COMMAND = re.compile(r"^\s*(?:@\S+\s+)?[#＃]?(?P<command>汇总|导出|帮助|暂停|恢复)\s*(?P<arg>\S*)\s*$")
+
+
+HELP = "\n".join(
+    [
+        "我能帮团长做这些(群里或私聊我都行):",
+        "汇总 [团名/商品] — 这个团的订单汇总",
+        "导出 [团名/商品] — 导出表格,私发给你",
+        "暂停 / 恢复 [群名] — 我在群里先不说话(接龙照常记录)/ 恢复",
+        "帮助 — 看这张表",
+    ]
+)
 
 
 class LeaderCommands:
     name = "leader_commands"
+    serves_private = True  # a leader's commands work one to one with the bot too
 
     def wants(self, ctx: Context) -> bool:
-        return ctx.event.kind == Kind.TEXT and bool(_COMMAND.match(ctx.event.text))
+        if ctx.event.kind != Kind.TEXT:
+            return False
+        return ctx.private or bool(_COMMAND.match(ctx.event.text))  # in private, anything else gets the help
 
     async def handle(self, ctx: Context) -> None:
         match = _COMMAND.match(ctx.event.text)
-        assert match is not None
-        command, arg = match.group("command"), match.group("arg")
-        if not ctx.is_leader:
-            ctx.log.info("command_refused", command=command, reason="not_a_leader")
+        command, arg = (match.group("command"), match.group("arg")) if match else ("私聊", "")
+        services = ctx.services
+        if not ctx.is_leader or not await services.leaders.confirm(
+            ctx.group, ctx.event, services.clock.now(), services.sender, command
+        ):
+            ctx.log.info("command_refused", command=command, reason="not_a_leader", member_id=ctx.event.sender_id)
+            return
+        if match is None:  # a leader's private message that is no command: what the bot can do
+            ctx.log.info("command_unknown", member_id=ctx.event.sender_id, text=ctx.event.text[:60])
+            await self._reply(ctx, HELP)
+            return
+        if command == "帮助":
+            await self._reply(ctx, HELP)
+            ctx.log.info("command_run", command=command, member_id=ctx.event.sender_id)
+            return
+        if command in ("暂停", "恢复"):
+            await self._pause(ctx, command == "暂停", arg)
             return
         buy = self._buy(ctx, arg)
         if buy is None:
-            text = "本群现在没有进行中的团购。" if not arg else f"本群没有叫「{arg}」的团购。"
+            where = "你带的群" if ctx.private else "本群"
+            text = f"{where}现在没有进行中的团购。" if not arg else f"{where}没有叫「{arg}」的团购。"
         elif command == "汇总":
             text = await self._summary(ctx, buy)
         else:
-            text = await self._export(ctx, buy)
+            text, workbook = await self._export(ctx, buy)
+        await self._reply(ctx, text)
+        if buy is not None and command == "导出":
+            # The workbook goes to the leader who asked, one to one, whichever conversation they asked in: the
+            # group sees neither the file nor its name (every neighbour's order and phone is in it).
+            await ctx.services.sender.enqueue(
+                Outbound(ctx.event.sender_id, workbook.name, file=str(workbook)),
+                group=None,
+                kind="file",
+                key=f"export_file:{ctx.event.msg_id}",
+            )
+        ctx.log.info("command_run", command=command, buy=buy.id if buy else None, member_id=ctx.event.sender_id)
+
+    async def _pause(self, ctx: Context, pause: bool, arg: str) -> None:
+        """`暂停` / `恢复` this group (in private: the group named, or the only one the leader leads)."""
+        verb = "暂停" if pause else "恢复"
+        groups = [arg] if arg else self._groups(ctx)
+        if arg and arg not in self._groups(ctx):
+            await self._reply(ctx, f"你带的群里没有「{arg}」。")
+            return
+        if len(groups) != 1:
+            await self._reply(ctx, "你带了几个群,请说是哪个群:" + "、".join(f"「{verb} {g}」" for g in groups))
+            return
+        [group] = groups
+        await ctx.services.groups.set_paused(group, pause)
+        where = "本群" if not ctx.private else group
+        if pause:
+            text = f"⏸ 已暂停:我在{where}先不发消息、不回答问题,接龙照常记录。发「恢复」我就回来~"
+        else:
+            text = f"▶️ 已恢复:我在{where}继续为大家服务~"
+        await self._reply(ctx, text)
+        ctx.log.info("command_run", command=verb, group_paused=group, member_id=ctx.event.sender_id)
+
+    async def _reply(self, ctx: Context, text: str) -> None:
         await ctx.services.sender.enqueue(
-            Outbound(ctx.event.room_id, text), group=ctx.group.name, kind="summary", key=f"reply:{ctx.event.msg_id}"
+            Outbound(ctx.event.room_id, text), group=ctx.reply_group, kind="summary", key=f"reply:{ctx.event.msg_id}"
         )
-        ctx.log.info("command_run", command=command, buy=buy.id if buy else None)
+
+    def _groups(self, ctx: Context) -> list[str]:
+        """The groups a command is about: this one, or in private every group the leader leads."""
+        if not ctx.private:
+            return [ctx.group.name]
+        return [g.name for g in ctx.services.config.groups if listed(g, ctx.event)]
 
     def _buy(self, ctx: Context, arg: str) -> Buy | None:
-        config = ctx.services.config
+        config, now = ctx.services.config, ctx.services.clock.now()
+        groups = self._groups(ctx)
         if arg:
-            return next((b for b in buys_of_group(config, ctx.group.name) if arg in (b.id, b.title)), None)
-        return current_buy(config, ctx.group.name, ctx.services.clock.now())
+            candidates = [b for g in groups for b in buys_of_group(config, g)]
+            return next((b for b in candidates if arg in (b.id, b.title)), None)
+        return next((b for g in groups if (b := current_buy(config, g, now)) is not None), None)
 
     async def _summary(self, ctx: Context, buy: Buy) -> str:
-        async with ctx.services.db.sessions() as session:
-            summary = await load_summary(session, ctx.services.config, buy, ctx.group.name)
+        async with ctx.services.db.sessions() as session:  # in private: the whole buy, every group
+            summary = await load_summary(session, ctx.services.config, buy, None if ctx.private else ctx.group.name)
         return format_summary(summary, buy)
 
-    async def _export(self, ctx: Context, buy: Buy) -> str:
+    async def _export(self, ctx: Context, buy: Buy) -> tuple[str, Path]:
         """The whole buy (every group: what the supplier and the pickup need), written into the data dir."""
         services = ctx.services
         async with services.db.sessions() as session:
@@ -65,7 +135,6 @@ class LeaderCommands:
         path.parent.mkdir(parents=True, exist_ok=True)
         export_xlsx(summary, buy, path)
         ctx.log.info("export_written", buy=buy.id, path=str(path), lines=len(summary.lines))
-        # The group sees no path and no file name (a 500-member group is no place for the server's layout); the
-        # operator finds the file by the `export_written` log event until it can be sent to the leader privately.
         lines = len(summary.lines)
-        return f"📄 {buy.title} 已导出({lines}条,含明细、汇总、自提三张表),文件已存到机器人后台,请找运营人员领取。"
+        sent_to = "文件发给你了" if ctx.private else "文件已私发给团长"
+        return f"📄 {buy.title} 已导出({lines}条,含明细、汇总、自提三张表),{sent_to}。", path

@@ -126,4 +126,5 @@ def _row(event: Inbound, received_at: datetime) -> dict[str, object]:
         "ts": event.ts,
         "received_at": received_at,
         "handled_at": None,
+        "private": event.private,
     }

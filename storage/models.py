@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -65,6 +66,7 @@ class Group(Base):
     room_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     topic: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # a leader's 暂停
 
 
 class Member(Base):
@@ -92,6 +94,16 @@ class MessageLog(Base):
     ts: Mapped[datetime]
     received_at: Mapped[datetime]
     handled_at: Mapped[datetime | None]
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # one-to-one with the bot
+
+
+class LeaderBinding(Base):
+    """A leader named by display name in the config, bound to the wxid that first used the name as a leader."""
+
+    __tablename__ = "leader_bindings"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    wxid: Mapped[str] = mapped_column(String(200))
+    bound_at: Mapped[datetime]
 
 
 class GroupBuy(Base):
@@ -166,6 +178,7 @@ class OutboundMessage(Base):
     group_name: Mapped[str | None] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    file: Mapped[str | None] = mapped_column(Text)  # a file to send (its path), `text` then names it
     kind: Mapped[str] = mapped_column(String(40))  # reply | digest | summary | column | nudge | reminder | …
     key: Mapped[str | None] = mapped_column(String(300), unique=True)  # idempotency key of whoever queued it
     coalesce_key: Mapped[str | None] = mapped_column(String(300), index=True)  # a queued row with it is updated

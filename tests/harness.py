@@ -21,7 +21,7 @@ import structlog
 from sqlalchemy import select
 
 from bot.app import App
-from bot.channels.sim import SimChannel
+from bot.channels.sim import SimChannel, private_topic
 from bot.clock import VirtualClock
 from bot.config import Config, parse_config_text
 from bot.dispatch import Handler
@@ -139,6 +139,11 @@ class _Channel(SimChannel):
     async def send(self, out: Outbound) -> None:
         await super().send(out)
         self.sent.set()
+
+
+def to(name: str) -> str:
+    """The private conversation with `name`, where `expect_said` looks for what the bot told them one to one."""
+    return private_topic(name)
 
 
 def at(text: str) -> datetime:
@@ -281,13 +286,27 @@ class BotHarness:
         msg_id: str | None = None,
         kind: Kind = Kind.TEXT,
         settle: bool = True,
+        wxid: str | None = None,
     ) -> str:
-        """`who` says `text` in `group`; returns what dispatch did. With `settle`, lets the bot's replies out."""
+        """`who` says `text` in `group`; returns what dispatch did. With `settle`, lets the bot's replies out.
+        `wxid`: another account under the same display name (a member renamed after a leader)."""
         self.clock.advance(1)
-        result = await self.app.handle(self.channel.message(group, who, text, msg_id=msg_id, kind=kind))
+        result = await self.app.handle(self.channel.message(group, who, text, msg_id=msg_id, kind=kind, wxid=wxid))
         if settle:
             await self.settle()
         return result
+
+    async def say_private(self, who: str, text: str, *, msg_id: str | None = None, settle: bool = True) -> str:
+        """`who` writes to the bot one to one; what the bot answers them is `expect_said(..., to(who))`."""
+        self.clock.advance(1)
+        result = await self.app.handle(self.channel.private(who, text, msg_id=msg_id))
+        if settle:
+            await self.settle()
+        return result
+
+    def files(self, group: str | None) -> list[str]:
+        """The files the bot sent in `group` (or to a person: `to(name)`), by path, looked at or not."""
+        return [ln.file for ln in self.channel.transcript if ln.from_bot and ln.file and ln.topic == group]
 
     async def settle(self, horizon: timedelta = timedelta(minutes=2)) -> None:
         await self.app.sender.flush(horizon=horizon)

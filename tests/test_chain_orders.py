@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.events import Outbound
-from tests.harness import BotHarness, at, chain
+from tests.harness import BotHarness, Starts, at, chain, to
 
 H = "#接龙 周六丹东草莓团\n例 3栋 王阿姨 草莓1盒"
 
@@ -168,10 +168,12 @@ async def test_the_leader_exports_the_buy_to_a_workbook(data_dir: Path) -> None:
         await bot.say("王阿姨", "导出")  # not a leader: nothing
         bot.expect_silence()
         await bot.say("张姐", "导出")
-        exported = "📄 周六丹东草莓团 已导出(3条,含明细、汇总、自提三张表),文件已存到机器人后台,请找运营人员领取。"
-        bot.expect_said([exported])
-        [written] = bot.logged("export_written")  # the operator finds the file here: never a path in the group
-        workbook = load_workbook(written["path"])
+        exported = "📄 周六丹东草莓团 已导出(3条,含明细、汇总、自提三张表),文件已私发给团长。"
+        bot.expect_said([exported])  # never a path or a file name in the group
+        [name] = bot.expect_said([Starts("caomei-")], to("张姐"))  # the file, to the leader one to one
+        [path] = bot.files(to("张姐"))
+        assert name == Path(path).name
+        workbook = load_workbook(path)
         assert workbook.sheetnames == ["明细", "汇总", "自提"]
         rows = list(workbook["明细"].iter_rows(values_only=True))
         assert {r[0] for r in rows[1:]} == {"张姐", "3栋 王阿姨", "2栋 陈叔"}

@@ -31,6 +31,12 @@ class Line:
     who: str
     text: str
     from_bot: bool
+    file: str | None = None  # the file the bot sent (its path)
+
+
+def private_topic(name: str) -> str:
+    """How a one-to-one conversation with `name` is shown (a transcript's "room" for private messages)."""
+    return f"私聊·{name}"
 
 
 class SimChannel:
@@ -66,7 +72,8 @@ class SimChannel:
         self.rooms[room_id] = topic
 
     def wxid(self, name: str) -> str:
-        return self._members.setdefault(name, f"wxid_{len(self._members) + 1:04d}")
+        """A member's account id, the same for the same name in every run (a restart meets the same people)."""
+        return self._members.setdefault(name, f"wxid_{hashlib.sha1(name.encode()).hexdigest()[:10]}")
 
     def message(
         self,
@@ -77,15 +84,18 @@ class SimChannel:
         kind: Kind = Kind.TEXT,
         msg_id: str | None = None,
         mentions: tuple[str, ...] = (),
+        wxid: str | None = None,
     ) -> Inbound:
-        """What a member saying `text` in room `topic` looks like to the bot (and the line in the transcript)."""
+        """What a member saying `text` in room `topic` looks like to the bot (and the line in the transcript).
+        `wxid` gives the sender another account than the one their name had so far (a member renamed after
+        someone else)."""
         rid = self.room(topic)
         now = self.clock.now()
         event = Inbound(
             msg_id=msg_id or f"sim-{next(self._ids)}",
             room_id=rid,
             room_topic=self.rooms[rid],
-            sender_id=self.wxid(who),
+            sender_id=wxid or self.wxid(who),
             sender_name=who,
             text=text,
             ts=now,
@@ -95,12 +105,33 @@ class SimChannel:
         self.transcript.append(Line(now, rid, self.rooms[rid], who, text, from_bot=False))
         return event
 
+    def private(self, who: str, text: str, *, msg_id: str | None = None, kind: Kind = Kind.TEXT) -> Inbound:
+        """`who` writing to the bot one to one (the conversation is their contact id)."""
+        wxid, now = self.wxid(who), self.clock.now()
+        event = Inbound(
+            msg_id=msg_id or f"sim-{next(self._ids)}",
+            room_id=wxid,
+            room_topic="",
+            sender_id=wxid,
+            sender_name=who,
+            text=text,
+            ts=now,
+            kind=kind,
+            private=True,
+        )
+        self.transcript.append(Line(now, wxid, private_topic(who), who, text, from_bot=False))
+        return event
+
     async def send(self, out: Outbound) -> None:
         if self.fail_next > 0:
             self.fail_next -= 1
             raise ConnectionError("simulated channel failure")
-        topic = self.rooms.get(out.room_id, out.room_id)
-        self.transcript.append(Line(self.clock.now(), out.room_id, topic, self.bot_name, out.text, from_bot=True))
+        topic = self.rooms.get(out.room_id)
+        if topic is None:  # not a room: a person, by contact id
+            name = next((n for n, wxid in self._members.items() if wxid == out.room_id), out.room_id)
+            topic = private_topic(name)
+        line = Line(self.clock.now(), out.room_id, topic, self.bot_name, out.text, from_bot=True, file=out.file)
+        self.transcript.append(line)
 
     def said(self, topic: str | None = None) -> list[str]:
         """What the bot said (in one room, or everywhere), in order."""

@@ -116,6 +116,7 @@ def _inbound(row: MessageLog) -> Inbound:
         text=row.text,
         ts=row.ts,
         kind=Kind(row.kind),
+        private=row.private,
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.core.events import Subscribers
+from bot.core.leaders import LeaderRegistry
 from bot.logs import get_logger
 from bot.parsing.chain_reader import ChainReader
 from bot.parsing.merge import ChainState
@@ -39,6 +40,7 @@ class GroupRegistry:
         self._by_room: dict[str, str] = {}
         self._ids: dict[str, int] = {}
         self._binding: dict[str, asyncio.Task[bool]] = {}  # a room seen first in a burst is bound once, for all
+        self.paused: set[str] = set()  # groups whose leader paused the bot (`暂停`)
 
     async def load(self, now_fn: Clock) -> None:
         async with self.db.transaction() as session:
@@ -54,6 +56,21 @@ class GroupRegistry:
                 self._ids[group.name] = row.id
                 if row.room_id:
                     self._by_room[row.room_id] = group.name
+                if row.paused:
+                    self.paused.add(group.name)
+                else:
+                    self.paused.discard(group.name)
+
+    def is_paused(self, name: str) -> bool:
+        return name in self.paused
+
+    async def set_paused(self, name: str, paused: bool) -> None:
+        """A leader's 暂停 / 恢复: kept in the store, so a restart keeps the group as the leader left it."""
+        async with self.db.transaction() as session:
+            row = await session.scalar(select(GroupRow).where(GroupRow.name == name))
+            if row is not None:
+                row.paused = paused
+        (self.paused.add if paused else self.paused.discard)(name)
 
     def id_of(self, name: str) -> int:
         return self._ids[name]
@@ -141,6 +158,7 @@ class Services:
     shared: SharedState  # handled marks, rate-limit slots: in process, or on Redis when processes share one
     stock: Stock  # SQL counters (the truth), with a Redis gate when configured
     journal: MessageJournal  # the inbound message log: stored before handling, marked after
+    leaders: LeaderRegistry  # who may run leader commands (display names bound to the wxid that first used them)
     self_id: str | None = None
     subscribers: Subscribers = field(default_factory=Subscribers)
     chain: ChainMemory = field(default_factory=ChainMemory)

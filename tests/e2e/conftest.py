@@ -26,6 +26,7 @@ MEMBERS = [
 #: every served group of the shared bot; each test plays in its own room
 SERVED = [
     "接龙测试群",
+    "私聊测试群",
     "原生接龙群",
     "闲聊测试群",
     "自言自语群",

@@ -156,3 +156,31 @@ def test_a_renamed_room_keeps_being_served(gateway: GatewayProcess, bot: BotProc
     bot.wait_event("room_renamed", room=room)
     gateway.say(room, "wxid_li", chain("5-1201 李姐 草莓1盒"))
     assert bot.wait_orders("改名测试群", 1) == [("5-1201 李姐", "active")]
+
+
+def test_a_leader_gets_the_workbook_privately_and_a_member_nothing(gateway: GatewayProcess, bot: BotProcess) -> None:
+    """Private chat and files over real gRPC (#15): the leader's private `导出 周六丹东草莓团` is answered in
+    private, then the workbook follows as a file message to the leader; the group hears nothing; a member's private
+    message gets no answer."""
+    room = new_room(gateway, "e2e-private@chatroom", "私聊测试群")
+    gateway.say(room, "wxid_wang", chain("3栋 王阿姨 草莓2盒"))
+    bot.wait_orders("私聊测试群", 1)
+    gateway.wait_said(lambda s: len(s) == 1, room_id=room, timeout=10)  # the digest
+    gateway.say_private("wxid_wang", "汇总")  # a member: left alone
+    gateway.say_private(LEADER["id"], "导出 周六丹东草莓团")
+
+    def to_leader(said: list[dict[str, object]]) -> list[dict[str, object]]:
+        return [s for s in said if s["toId"] == LEADER["id"]]
+
+    said = gateway.wait_said(lambda s: len(to_leader(s)) >= 2, timeout=15)
+    answer, workbook = to_leader(said)
+    assert answer["kind"] == "text"
+    assert str(answer["text"]).startswith("📄 周六丹东草莓团 已导出(")
+    assert str(answer["text"]).endswith(",文件发给你了。")
+    assert workbook["kind"] == "file"
+    assert str(workbook["text"]).startswith("caomei-")
+    assert str(workbook["text"]).endswith(".xlsx")
+    assert not [s for s in said if s["toId"] == "wxid_wang"]
+    assert len(gateway.said(room)) == 1  # the group heard only its digest
+    ignored = bot.wait_event("message_ignored", reason="private_not_a_leader")
+    assert ignored["member"] == "王阿姨"

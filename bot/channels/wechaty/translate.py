@@ -49,17 +49,23 @@ class Translator:
         self._names.clear()
 
     def inbound(self, msg: Any, self_id: str | None) -> Inbound | None:
-        """The room message as an `Inbound`; None for a private message or the bot's own."""
+        """The message as an `Inbound` (a private one: `private`, its conversation the sender); None for the bot's
+        own."""
         payload = msg.payload
         room_id = (payload.room_id or "").strip()
-        if not room_id:
-            return None  # a private message: the bot serves groups
         sender_id = (payload.from_id or "").strip()
         if sender_id and sender_id == self_id:
             return None  # WeChat echoes the bot's own messages: answering them would never end
+        private = not room_id
+        if private and not sender_id:
+            return None  # a private message from nobody: nothing to answer
         text = msg.text() or ""
-        topic = self._topics.get(room_id)
-        if topic is None:
+        topic = ""
+        if private:
+            room_id = sender_id
+        elif (cached := self._topics.get(room_id)) is not None:
+            topic = cached
+        else:
             room = msg.room()
             topic = (room.payload.topic if room is not None and room.payload is not None else "") or ""
             self._topics[room_id] = topic
@@ -78,6 +84,7 @@ class Translator:
             ts=_timestamp(payload.timestamp),
             kind=message_kind(getattr(msg.type(), "name", str(msg.type())), text),
             mentions=tuple(payload.mention_ids or ()),
+            private=private,
         )
 
     def topic_of(self, room: Any) -> str:
@@ -114,6 +121,11 @@ class Translator:
     async def say(self, client: Any, out: Outbound) -> None:
         """`room.say(text, mention_ids)` without its last step: room.say fetches the sent message back afterwards,
         and a failure there would make the sender retry a message that was already said."""
+        if out.file is not None:  # a file (the 导出 workbook): a FileBox, named as the file is
+            from wechaty_puppet import FileBox
+
+            await client.puppet.message_send_file(conversation_id=out.room_id, file=FileBox.from_file(out.file))
+            return
         text = out.text
         mentions = list(out.mentions)
         if mentions:
