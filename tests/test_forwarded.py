@@ -61,13 +61,13 @@ async def test_a_forwarded_chat_record_is_tallied_privately_and_exported_on_requ
         book = load_workbook(path)
         detail = list(book["明细"].iter_rows(values_only=True))
         assert detail[1:] == [
-            ("3栋 王阿姨", "「阳光花园3号群的聊天记录」", "蓝莓", 4, "盒", None),
-            ("5-1201 李姐", "「阳光花园3号群的聊天记录」", "蓝莓", 3, "盒", None),
-            ("5-1201 李姐", "「阳光花园3号群的聊天记录」", "榴莲", 1, "个", None),
+            ("3栋 王阿姨", "「阳光花园3号群的聊天记录」", "蓝莓", 4, "盒", 25, 100, None),  # the catalogue's price
+            ("5-1201 李姐", "「阳光花园3号群的聊天记录」", "蓝莓", 3, "盒", 25, 75, None),
+            ("5-1201 李姐", "「阳光花园3号群的聊天记录」", "榴莲", 1, "个", "未计价", None, None),
         ]
         totals = list(book["汇总"].iter_rows(values_only=True))
-        assert totals[1:3] == [("蓝莓", 4 + 3, "盒"), ("榴莲(?)", 1, "个")]
-        assert ("待确认(商品不在本团)", "5-1201 李姐", None) in totals
+        assert totals[1:3] == [("蓝莓", 4 + 3, "盒", 175), ("榴莲(?)", 1, "个", "未计价")]
+        assert ("待确认(商品不在本团)", "5-1201 李姐", None, None) in totals
 
 
 async def test_export_after_half_an_hour_is_the_buys_own_again(data_dir: Path) -> None:

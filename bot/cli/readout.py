@@ -4,6 +4,7 @@ claims, a claim being an order whose `buy` is the sale's id) with its amount, an
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Buy, Config, FlashSale
 from bot.domain.buys import has_started, is_open
+from bot.domain.money import Itemish, buy_prices, sale_prices
 from bot.domain.summary import buy_status
 from bot.domain.units import sale_unit
 from storage.models import FlashClaim, Group, Member, Order
@@ -26,34 +28,21 @@ def number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-# --- money: for the lead to wire to bot/domain/money.py (branch money14) -----------------------------------------
-# `order_amount` is the ONE place replay computes what an order costs. When bot/domain/money.py lands, replace its
-# body with a call to money.py's amount (same inputs: the buy, the price in force, the items) and delete `_price`.
+# --- money ----------------------------------------------------------------------------------------------------------
 
 
-def order_amount(
-    config: Config, buy: Buy | FlashSale, ladder_price: Decimal | None, items: Iterable[tuple[str, Decimal]]
-) -> Decimal:
-    """Price × quantity at the price in force, over the order's (product, qty) items: a flash sale's price for its
-    claims; the ladder tier reached for the buy's first item when the buy has a ladder, else the item's price (the
-    buy's, else the catalogue's). A product without a price (not in the buy, not in the catalogue) costs nothing
-    here: the leader is asked about it."""
-    total = Decimal(0)
-    for product, qty in items:
-        total += (_price(config, buy, product, ladder_price) or Decimal(0)) * qty
-    return total
+@dataclass(frozen=True)
+class _Item:
+    product: str
+    qty: Decimal
+    unit: str | None
 
 
-def _price(config: Config, buy: Buy | FlashSale, product: str, ladder_price: Decimal | None) -> Decimal | None:
-    if isinstance(buy, FlashSale):
-        return Decimal(buy.price)
-    if buy.ladder and buy.items and product == buy.items[0].product and ladder_price is not None:
-        return ladder_price
-    item = next((i for i in buy.items if i.product == product), None)
-    if item is not None and item.price is not None:
-        return Decimal(item.price)
-    known = config.product(product)
-    return Decimal(known.price) if known is not None and known.price is not None else None
+def order_amount(config: Config, buy: Buy | FlashSale, members: int, items: Iterable[Itemish]) -> Decimal:
+    """What an order costs at the price in force (bot/domain/money.py: the ladder tier `members` distinct
+    participants reached, a flash sale's price); an item without a price counts nothing here (the summary names it)."""
+    prices = sale_prices(config, buy) if isinstance(buy, FlashSale) else buy_prices(config, buy, members)
+    return prices.amount(items).value
 
 
 # --- the readout ---------------------------------------------------------------------------------------------------
@@ -70,17 +59,17 @@ async def read_orders(session: AsyncSession, config: Config) -> list[dict[str, A
         )
     ).all()
     buys = {b.id: b for b in config.buys}
-    prices = {}
+    members = {}
     for buy in config.buys:
         active = [o.participant for o, _g, _m in rows if o.buy_id == buy.id and o.status == "active"]
-        prices[buy.id] = buy_status(config, buy, active).price
+        members[buy.id] = buy_status(config, buy, active).members
     out: list[dict[str, Any]] = []
     for order, group, sender in rows:
         of = buys.get(order.buy_id)
-        items = [(line.product, Decimal(line.qty)) for line in order.lines]
         amount = Decimal(0)
         if of is not None and order.status != "cancelled":
-            amount = order_amount(config, of, prices.get(of.id), items)
+            items = [_Item(line.product, Decimal(line.qty), line.unit) for line in order.lines]
+            amount = order_amount(config, of, members[of.id], items)
         out.append(
             {
                 "buy": order.buy_id,
@@ -102,8 +91,10 @@ async def read_orders(session: AsyncSession, config: Config) -> list[dict[str, A
         )
     ).all()
     for claim, group in claims:
+        if claim.status not in _CLAIM_STATUS:
+            continue  # a refused ask (more than was left): never an order
         sale = sales.get(claim.sale_id)
-        status = _CLAIM_STATUS.get(claim.status, claim.status)
+        status = _CLAIM_STATUS[claim.status]
         out.append(
             {
                 "buy": claim.sale_id,
@@ -119,7 +110,7 @@ async def read_orders(session: AsyncSession, config: Config) -> list[dict[str, A
                 ],
                 "status": status,
                 "amount": number(
-                    order_amount(config, sale, None, [(sale.product, Decimal(claim.qty))])
+                    order_amount(config, sale, 0, [_Item(sale.product, Decimal(claim.qty), sale_unit(config, sale))])
                     if sale is not None and status != "cancelled"
                     else Decimal(0)
                 ),

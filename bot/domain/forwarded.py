@@ -12,9 +12,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from bot.config import Buy
+from bot.domain.money import Prices, UnitPrice
 from bot.domain.summary import BuySummary, ItemQty, OrderView, summarize
 from bot.parsing.chain import chain_header, is_chain
 from bot.parsing.chain_reader import ChainReader
@@ -115,7 +117,19 @@ def summarize_chain(config: Config, chain: ForwardedChain, source: str) -> BuySu
         for ln in chain.lines(ACTIVE)
         if ln.entry is not None
     ]
-    return summarize(config, export_buy(chain), views)
+    # a group the bot is not in has no buy of ours: its amounts are at the catalogue's prices
+    prices = None if chain.buy is not None else catalogue_prices(config)
+    return summarize(config, export_buy(chain), views, prices=prices)
+
+
+def catalogue_prices(config: Config) -> Prices:
+    """Every catalogue product's own price, by name and alias (a product without one stays unpriced)."""
+    by_product: dict[str, UnitPrice] = {}
+    for product in config.catalogue:
+        if product.price is not None:
+            for name in product.names:
+                by_product.setdefault(name, UnitPrice(Decimal(product.price), product.unit))
+    return Prices(by_product)
 
 
 def _chain_text(summary: BuySummary, chain: ForwardedChain) -> list[str]:
