@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.events import Outbound
 from storage.models import OutboundMessage
 
 
@@ -68,3 +70,29 @@ async def recover_interrupted(session: AsyncSession) -> list[int]:
             .values(status="suppressed", reason="unconfirmed")
         )
     return fresh + tried
+
+
+def row_values(
+    out: Outbound,
+    group: str | None,
+    kind: str,
+    key: str | None,
+    coalesce_key: str | None,
+    not_before: datetime | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The outbound row `Sender.enqueue` inserts for `out`."""
+    return {
+        "room_id": out.room_id,
+        "group_name": group,
+        "text": out.text,
+        "mentions": list(out.mentions),
+        "file": out.file,
+        "kind": kind,
+        "key": key,
+        "coalesce_key": coalesce_key,
+        "status": "queued",
+        "created_at": now,
+        "not_before": not_before,
+        "attempts": 0,
+    }

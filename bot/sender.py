@@ -33,7 +33,7 @@ from bot.core.faults import SAID, crash_point
 from bot.core.ports import AfterSent, Renderer
 from bot.events import Outbound
 from bot.logs import get_logger
-from bot.outbound_rows import Enqueued, QueuedRow, recover_interrupted
+from bot.outbound_rows import Enqueued, QueuedRow, recover_interrupted, row_values
 from bot.send_policy import LEADER_KINDS, MINUTE, QUIET_KINDS, REPLY_KINDS, RecentTexts, SenderLimits, Slots
 from storage.db import Database
 from storage.models import OutboundMessage
@@ -137,30 +137,6 @@ class Sender:
                 self._store_unknown = True  # meant for later: the loop's query will find it when it is due
         self._wake.set()
 
-    def _row_values(
-        self,
-        out: Outbound,
-        group: str | None,
-        kind: str,
-        key: str | None,
-        coalesce_key: str | None,
-        not_before: datetime | None,
-    ) -> dict[str, Any]:
-        return {
-            "room_id": out.room_id,
-            "group_name": group,
-            "text": out.text,
-            "mentions": list(out.mentions),
-            "file": out.file,
-            "kind": kind,
-            "key": key,
-            "coalesce_key": coalesce_key,
-            "status": "queued",
-            "created_at": self.clock.now(),
-            "not_before": not_before,
-            "attempts": 0,
-        }
-
     async def _enqueue(
         self,
         session: AsyncSession,
@@ -184,7 +160,7 @@ class Sender:
                 queued.mentions = list(out.mentions)
                 self._store_unknown = True
                 return Enqueued("coalesced", queued.id), None
-        values = self._row_values(out, group, kind, key, coalesce_key, not_before)
+        values = row_values(out, group, kind, key, coalesce_key, not_before, self.clock.now())
         statement = self.db.insert(OutboundMessage).values(**values)
         if key is not None:
             statement = statement.on_conflict_do_nothing(index_elements=["key"])

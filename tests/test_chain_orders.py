@@ -242,3 +242,21 @@ async def test_a_fraction_of_a_unit_that_does_not_split_is_flagged_to_the_leader
         )
         await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓5盒"))  # she fixes it: nothing left to confirm
         bot.expect_said([f"✏️ 已修改:3栋 王阿姨 草莓5盒\n合计:草莓5盒\n{progress(1)}"])
+
+
+async def test_orders_that_come_while_a_refused_digest_waits_to_retry_get_their_own_digest(data_dir: Path) -> None:
+    """The retried digest says what it said the first time (its orders are told); orders recorded while it waits
+    are named by the next one, not lost behind it (a gateway outage under load used to swallow them)."""
+    async with BotHarness(data_dir) as bot:
+        bot.channel.fail_next = 6  # the gateway is down for a minute: retries after 1, 2, 4, 8, 16 and 32 s fail
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"), settle=False)
+        await bot.settle(horizon=timedelta(seconds=75))  # meanwhile the follow-up digest finds nothing new
+        bot.expect_silence()
+        await bot.say("李姐", chain(H, "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒"), settle=False)
+        await bot.settle(horizon=timedelta(minutes=3))
+        bot.expect_said(  # 李姐's digest is due before the refused one's last retry: both are said, once each
+            [
+                f"✅ 已记录:5-1201 李姐 草莓1盒\n合计:草莓3盒\n{progress(2)}",
+                f"✅ 已记录:3栋 王阿姨 草莓2盒\n合计:草莓2盒\n{progress(1)}",
+            ]
+        )

@@ -49,6 +49,9 @@ async def queue_digest(
         await session.execute(
             select(OutboundMessage.not_before)
             .where(OutboundMessage.coalesce_key == coalesce, OutboundMessage.status == "queued")
+            # a row tried already holds its final text (a retry after a failed send): it names none of these
+            # orders, so it does not count as the digest that will
+            .where(OutboundMessage.attempts == 0)
             .limit(1)
         )
     ).first()

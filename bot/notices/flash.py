@@ -54,9 +54,9 @@ async def _queue_notice(
     """The group's next flash digest or wait-list notice, unless one is queued: its text is written when it is
     sent, so it names everybody up to then."""
     coalesce = NoticeKey(kind, sale.id, group).format()
-    if await session.scalar(
-        select(OutboundMessage.id).where(OutboundMessage.coalesce_key == coalesce, OutboundMessage.status == "queued")
-    ):
+    queued = select(OutboundMessage.id).where(OutboundMessage.coalesce_key == coalesce)
+    queued = queued.where(OutboundMessage.status == "queued", OutboundMessage.attempts == 0)
+    if await session.scalar(queued):  # a queued row still to be written (a retried one holds its final text)
         return
     every = min(services.config.chain.digest_every.total_seconds(), 60.0)  # a flash sale moves fast
     last = await session.scalar(

@@ -38,7 +38,9 @@ def e2e_config(groups: list[dict[str, Any]], *, buy_groups: list[str] | None = N
     cutoff = (now + timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
     group_lines = []
     for g in groups:
-        line = f"  - name: {g['name']}\n    leaders: [{', '.join(g.get('leaders', []))}]"
+        line = f"  - name: {g['name']}"
+        if g.get("leaders"):  # `leaders: []` is refused by check (nobody could run a command): leave it out
+            line += f"\n    leaders: [{', '.join(g['leaders'])}]"
         if g.get("room_id"):
             line += f'\n    room_id: "{g["room_id"]}"'
         group_lines.append(line)
