@@ -78,7 +78,10 @@ class LeaderCommands:
         elif command == "到货":
             texts = [await self._arrival(ctx, buys[0])]
         elif command == "汇总":
-            texts = [await self._summary(ctx, buy) for buy in buys]
+            summaries = [(buy, await self._summary(ctx, buy)) for buy in buys]
+            if not arg and len(summaries) > 1 and any(lines for _, (_, lines) in summaries):
+                summaries = [s for s in summaries if s[1][1]]  # several open: the ones with orders, not empty lists
+            texts = [text for _, (text, _) in summaries]
         else:
             exported = [await self._export(ctx, buy) for buy in buys]
             texts, files = [t for t, _ in exported], [f for _, f in exported]
@@ -149,10 +152,11 @@ class LeaderCommands:
             return f"{buy.title}:你带的群里还没有可以发到货通知的群。"
         return f"✅ 已在{'、'.join(told)}发了{buy.title}的到货通知。" if ctx.private else ""
 
-    async def _summary(self, ctx: Context, buy: Buy) -> str:
-        async with ctx.services.db.sessions() as session:  # in private: the whole buy, every group
+    async def _summary(self, ctx: Context, buy: Buy) -> tuple[str, int]:
+        """The summary's text and how many lines it lists (in private: the whole buy, every group)."""
+        async with ctx.services.db.sessions() as session:
             summary = await load_summary(session, ctx.services.config, buy, None if ctx.private else ctx.group.name)
-        return format_summary(summary, buy)
+        return format_summary(summary, buy), len(summary.lines)
 
     async def _export(self, ctx: Context, buy: Buy) -> tuple[str, Path]:
         """The whole buy (every group: what the supplier and the pickup need), written into the data dir."""

@@ -72,3 +72,12 @@ async def test_a_bare_summary_with_two_buys_open_answers_for_each(data_dir: Path
         bot.clock.advance_to(at("2026-11-26 21:00"))  # the strawberries closed at 20:00: one buy open
         await bot.say("张姐", "汇总")
         bot.expect_said([Starts("【汇总】周末水果团(")])
+
+
+async def test_a_bare_summary_with_several_buys_open_leaves_out_the_empty_ones(data_dir: Path) -> None:
+    async with harness(data_dir) as bot:
+        await bot.say("王阿姨", chain("#接龙 周末水果团", "3栋 王阿姨 脐橙2箱"))
+        await bot.settle(horizon=timedelta(minutes=5))
+        bot.expect_said([Starts("✅ 已记录:3栋 王阿姨 赣南脐橙2箱")])
+        await bot.say("张姐", "汇总")  # the strawberry buy has no order yet: no empty list in a 500-member group
+        bot.expect_said([ORANGES])
