@@ -77,7 +77,9 @@ class BuyCommands:
         if not command.name:
             await self._reply(ctx, "开哪个团?发「开团 团名」,或新开:" + NEW_BUY)
             return
-        named = find_buy(ctx.services.config, self._groups(ctx), command.name, "开团", now, open_only=False)
+        named = find_buy(
+            ctx.services.config, self._groups(ctx), command.name, "开团", now, open_only=False, private=ctx.private
+        )
         buy = named.buy
         if buy is None:
             hint = ";新开团请写:" + NEW_BUY
@@ -142,7 +144,9 @@ class BuyCommands:
 
     async def _stock(self, ctx: Context, command: BuyCommand, now: datetime) -> None:
         name = command.name or command.product
-        named = find_buy(ctx.services.config, self._groups(ctx), name, command.verb, now, open_only=True)
+        named = find_buy(
+            ctx.services.config, self._groups(ctx), name, command.verb, now, open_only=True, private=ctx.private
+        )
         buy = named.buy
         if buy is None:
             await self._reply(ctx, named.problem)
@@ -170,7 +174,10 @@ class BuyCommands:
     # --- helpers -------------------------------------------------------------------------------------------------
 
     async def _named(self, ctx: Context, command: BuyCommand, now: datetime, *, open_only: bool = True) -> Buy | None:
-        named = find_buy(ctx.services.config, self._groups(ctx), command.name, command.verb, now, open_only=open_only)
+        groups = self._groups(ctx)
+        named = find_buy(
+            ctx.services.config, groups, command.name, command.verb, now, open_only=open_only, private=ctx.private
+        )
         if named.buy is None:
             await self._reply(ctx, named.problem)
         return named.buy

@@ -42,3 +42,40 @@ async def test_a_buy_opened_from_chat_takes_two_orders_and_sums_them_up(data_dir
             ["【汇总】周五蓝莓团(阳光花园1号群)\n合计:蓝莓3盒\n1. 3栋 王阿姨 蓝莓2盒\n2. 5-1201 李姐 蓝莓1盒\n已有2人"]
         )
         assert await bot.orders("chat-1126-1") == [("3栋 王阿姨", ["蓝莓2盒"]), ("5-1201 李姐", ["蓝莓1盒"])]
+
+
+H = "#接龙 周六丹东草莓团"
+
+
+async def test_a_leader_closes_a_buy_and_opens_it_again_from_private_chat(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("陈叔", chain(H, "2栋 陈叔 草莓3盒"), G2)
+        bot.expect_said(["✅ 已记录:2栋 陈叔 草莓3盒\n合计:草莓3盒\n【周六丹东草莓团】已有1人,还差4人成团"], G2)
+        await bot.say("张姐", "＃截单")  # full-width #: the only open buy closes now, in both its groups
+        bot.expect_said([CLOSED_G1])
+        bot.expect_said([CLOSED_G2], G2)
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))  # too late now
+        bot.expect_said(["抱歉,周六丹东草莓团已于11月26日 10:01截单,3栋 王阿姨的接龙这次没能记上,下次开团早点来哦~"])
+        await bot.say_private("张姐", "截单")
+        bot.expect_said(["你带的群现在没有进行中的团购。"], to("张姐"))
+        await bot.say_private("张姐", "延长截单 明天中午12点")  # the buy that closed last opens again
+        moved = "⏰ 周六丹东草莓团 截单时间改到11月27日(周五) 12:00,还没接龙的邻居抓紧啦~"
+        bot.expect_said([moved])
+        bot.expect_said([moved], G2)
+        bot.expect_said(["✅ 「周六丹东草莓团」截单改到11月27日(周五) 12:00,已通知:阳光花园1号群、阳光花园2号群"], to("张姐"))
+        await bot.say("何姐", chain(H, "6号楼 何姐 草莓1盒"))
+        bot.expect_said(["✅ 已记录:6号楼 何姐 草莓1盒\n合计:草莓4盒\n【周六丹东草莓团】已有2人,还差3人成团"])
+        await bot.say("张姐", "延长截单 草莓团 下周一 20:00")  # in the group: the announcement is the answer
+        for group in (G1, G2):
+            bot.expect_said(["⏰ 周六丹东草莓团 截单时间改到11月30日(周一) 20:00,还没接龙的邻居抓紧啦~"], group)
+        await bot.say("张姐", "延长截单 草莓团 改天吧")
+        bot.expect_said(["没看懂截单时间「改天吧」,可以这样写:周五20:00、今晚8点、明天中午12点、12月5日 20:00"])
+        bot.expect_silence(G2)
+        assert [e["command"] for e in bot.logged("command_run")] == ["截单", "截单", "延长截单", "延长截单", "延长截单"]
+
+
+CLOSED_G1 = "【截单】周六丹东草莓团 已截单,之后的接龙不再记录\n【汇总】周六丹东草莓团(阳光花园1号群)\n合计:暂无订单\n已有1人,还差4人成团"
+CLOSED_G2 = (
+    "【截单】周六丹东草莓团 已截单,之后的接龙不再记录\n【汇总】周六丹东草莓团(阳光花园2号群)\n合计:草莓3盒\n"
+    "1. 2栋 陈叔 草莓3盒\n已有1人,还差4人成团"
+)

@@ -45,14 +45,19 @@ class Named:
     problem: str = ""  # why none: the reply to the leader
 
 
-def find_buy(config: Config, groups: list[str], name: str, verb: str, now: datetime, *, open_only: bool) -> Named:
+def find_buy(
+    config: Config, groups: list[str], name: str, verb: str, now: datetime, *, open_only: bool, private: bool = False
+) -> Named:
     """The buy `name` means (id, title, a product it sells; "" = the only open one) among the groups' buys."""
     candidates = buys_of(config, groups)
-    where = "你带的群" if len(groups) > 1 else "本群"
+    where = "你带的群" if private else "本群"
     if not name:
         open_now = [b for b in candidates if is_open(b, now)]
         if len(open_now) == 1:
             return Named(open_now[0])
+        closed = [b for b in candidates if b.cutoff is not None and b.cutoff <= now]
+        if not open_now and closed and not open_only:  # 延长截单 after 截单: the buy that closed last
+            return Named(max(closed, key=lambda b: b.cutoff or now))
         if not open_now:
             return Named(None, f"{where}现在没有进行中的团购。")
         choices = "、".join(f"「{verb} {b.title}」" for b in open_now)
