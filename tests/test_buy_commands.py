@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.harness import BotHarness, chain, to
+from bot.config import load_config
+from bot.lifecycle import Lifecycle
+from tests.harness import CONFIG, BotHarness, at, chain, to
 
 G1, G2 = "阳光花园1号群", "阳光花园2号群"
 BLUEBERRY = "#接龙 周五蓝莓团"
@@ -79,3 +81,50 @@ CLOSED_G2 = (
     "【截单】周六丹东草莓团 已截单,之后的接龙不再记录\n【汇总】周六丹东草莓团(阳光花园2号群)\n合计:草莓3盒\n"
     "1. 2栋 陈叔 草莓3盒\n已有1人,还差4人成团"
 )
+
+
+async def test_chat_changes_survive_a_restart_and_a_reload_and_a_conflict_is_told_privately(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(CONFIG, encoding="utf-8")
+    async with BotHarness(data_dir, config=load_config(path)) as bot:
+        await open_blueberries(bot)
+        await bot.say("张姐", "延长截单 丹东草莓 周六20:00")  # a product's alias names the buy
+        bot.expect_said(["⏰ 周六丹东草莓团 截单时间改到11月28日(周六) 20:00,还没接龙的邻居抓紧啦~"])
+        await bot.say("王阿姨", chain(BLUEBERRY, "3栋 王阿姨 蓝莓2盒"))
+        bot.expect_said(["✅ 已记录:3栋 王阿姨 蓝莓2盒\n合计:蓝莓2盒(蓝莓还剩48盒)\n【周五蓝莓团】已有1人"])
+    async with BotHarness(data_dir, config=load_config(path)) as bot:  # a restart: both changes are still there
+        config = bot.app.services.config
+        assert config.buy("caomei").cutoff == at("2026-11-28 20:00")  # type: ignore[union-attr]
+        assert config.product("蓝莓") is not None and config.buy("chat-1126-1").title == "周五蓝莓团"  # type: ignore[union-attr]
+        await bot.say("李姐", chain(BLUEBERRY, "3栋 王阿姨 蓝莓2盒", "5-1201 李姐 蓝莓1盒"), msg_id="r-1")
+        bot.expect_said(["✅ 已记录:5-1201 李姐 蓝莓1盒\n合计:蓝莓3盒(蓝莓还剩47盒)\n【周五蓝莓团】已有2人"])
+        await bot.say("张姐", "汇总 周五蓝莓团", msg_id="r-2")
+        bot.expect_said(
+            ["【汇总】周五蓝莓团(阳光花园1号群)\n合计:蓝莓3盒\n1. 3栋 王阿姨 蓝莓2盒\n2. 5-1201 李姐 蓝莓1盒\n已有2人"]
+        )
+        # The operator edits the YAML: the strawberries' cutoff moves, and a new buy takes the id chat made.
+        edited = CONFIG.replace("cutoff: 2026-11-27 20:00", "cutoff: 2026-11-28 18:00") + (
+            "  - id: chat-1126-1\n    title: 土鸡蛋团\n    groups: [阳光花园1号群]\n    items: [{product: 土鸡蛋}]\n"
+        )
+        path.write_text(edited, encoding="utf-8")
+        life = Lifecycle(bot.app)
+        assert await life.reload_from(path)
+        await bot.settle()
+        config = bot.app.services.config
+        assert config.buy("caomei").cutoff == at("2026-11-28 20:00")  # type: ignore[union-attr]
+        assert config.buy("chat-1126-1").title == "周五蓝莓团"  # type: ignore[union-attr]
+        assert bot.app.services.plan is not None and bot.app.services.plan.buy("chat-1126-1").title == "土鸡蛋团"  # type: ignore[union-attr]
+        bot.expect_said(
+            [
+                "⚠️ 配置文件里新加了团「土鸡蛋团」,编号 chat-1126-1 和你在群里开的「周五蓝莓团」重复了。"
+                "现在仍按群里开的算,文件里的这个团没有生效;请在配置文件里给它换个编号。",
+                "⚠️ 配置文件把「周六丹东草莓团」的截单时间改成了11月28日 18:00,你在群里改的是11月28日 20:00,"
+                "现在仍按群里的算;要按文件的,发「延长截单 时间」。",
+            ],
+            to("张姐"),
+        )
+        assert await life.reload_from(path)  # told once, not at every reload
+        await bot.settle()
+        bot.expect_silence()
