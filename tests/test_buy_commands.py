@@ -128,3 +128,48 @@ async def test_chat_changes_survive_a_restart_and_a_reload_and_a_conflict_is_tol
         assert await life.reload_from(path)  # told once, not at every reload
         await bot.settle()
         bot.expect_silence()
+
+
+STOCKED = CONFIG.replace("items: [{product: 草莓, price: 39.9}]", "items: [{product: 草莓, price: 39.9, stock: 4}]")
+FULL = "合计:草莓4盒(草莓还剩0盒)\n【周六丹东草莓团】已有{}人,还差{}人成团"
+LINES = ["3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓2盒", "6号楼 何姐 草莓1盒", "2栋 陈叔 草莓1盒"]
+
+
+async def test_stock_set_or_added_in_chat_moves_the_wait_list_up(data_dir: Path) -> None:
+    async with BotHarness(data_dir, config=STOCKED) as bot:
+        for i in range(1, 5):  # four lines against 4 boxes: 何姐 and 陈叔 wait
+            await bot.say(LINES[i - 1].split()[-2], chain(H, *LINES[:i]))
+        bot.expect_said(
+            [
+                "✅ 已记录:3栋 王阿姨 草莓2盒\n合计:草莓2盒(草莓还剩2盒)\n【周六丹东草莓团】已有1人,还差4人成团",
+                f"✅ 已记录:5-1201 李姐 草莓2盒\n{FULL.format(2, 3)}",
+                f"⏳ 已满,登记候补(有人取消按顺序递补):6号楼 何姐 草莓1盒\n{FULL.format(2, 3)}",
+                f"⏳ 已满,登记候补(有人取消按顺序递补):2栋 陈叔 草莓1盒\n{FULL.format(2, 3)}",
+            ]
+        )
+        await bot.say("张姐", "加库存 草莓 1")
+        bot.expect_said(["6号楼 何姐 团长加了库存,你的候补转正啦:草莓1盒 ✅", "✅ 「周六丹东草莓团」草莓还剩0盒,1位候补转正"])
+        await bot.say_private("张姐", "库存 丹东草莓 5")  # set: 5 left from now on; 陈叔 takes one of them
+        bot.expect_said(["2栋 陈叔 团长加了库存,你的候补转正啦:草莓1盒 ✅"])
+        bot.expect_said(["✅ 「周六丹东草莓团」草莓还剩4盒,1位候补转正"], to("张姐"))
+        assert [w for w, _ in await bot.orders()] == ["3栋 王阿姨", "5-1201 李姐", "6号楼 何姐", "2栋 陈叔"]
+        await bot.say("张姐", "库存 蓝莓 5")
+        bot.expect_said(["本群没有叫「蓝莓」的团购。"])
+    async with BotHarness(data_dir, config=STOCKED) as bot:  # a restart: the plan shows the stock chat set
+        assert bot.app.services.config.buy("caomei").items[0].stock == 10  # type: ignore[union-attr]
+        await bot.say("张姐", "＃库存 周六丹东草莓团 草莓 ３", msg_id="r-1")  # full-width digits, the buy named
+        bot.expect_said(["✅ 「周六丹东草莓团」草莓还剩3盒"])
+        assert await bot.app.services.stock.left("buy:caomei:草莓") == 3
+
+
+async def test_a_member_renamed_after_the_leader_cannot_close_the_buy(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("张姐", "延长截单 今晚8点")  # the real 张姐 first: her name is bound to her wxid
+        bot.expect_said(["⏰ 周六丹东草莓团 截单时间改到11月26日(周四) 20:00,还没接龙的邻居抓紧啦~"])
+        await bot.say("张姐", "截单", wxid="wxid_fake")
+        await bot.say("张姐", "开团 周五蓝莓团 蓝莓 29.9元/盒", wxid="wxid_fake")
+        bot.expect_silence(G1)
+        bot.expect_said(["⚠️ 有人改成了你的名字「张姐」,想用团长命令「截单」,已拒绝。对方微信号:wxid_fake"], to("张姐"))
+        assert [e["member_id"] for e in bot.logged("command_refused")] == ["wxid_fake", "wxid_fake"]
+        assert bot.app.services.config.buy("caomei").cutoff == at("2026-11-26 20:00")  # type: ignore[union-attr]
+        assert [b.id for b in bot.app.services.config.buys] == ["caomei"]
