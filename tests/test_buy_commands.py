@@ -64,7 +64,9 @@ async def test_a_leader_closes_a_buy_and_opens_it_again_from_private_chat(data_d
         moved = "⏰ 周六丹东草莓团 截单时间改到11月27日(周五) 12:00,还没接龙的邻居抓紧啦~"
         bot.expect_said([moved])
         bot.expect_said([moved], G2)
-        bot.expect_said(["✅ 「周六丹东草莓团」截单改到11月27日(周五) 12:00,已通知:阳光花园1号群、阳光花园2号群"], to("张姐"))
+        bot.expect_said(
+            ["✅ 「周六丹东草莓团」截单改到11月27日(周五) 12:00,已通知:阳光花园1号群、阳光花园2号群"], to("张姐")
+        )
         await bot.say("何姐", chain(H, "6号楼 何姐 草莓1盒"))
         bot.expect_said(["✅ 已记录:6号楼 何姐 草莓1盒\n合计:草莓4盒\n【周六丹东草莓团】已有2人,还差3人成团"])
         await bot.say("张姐", "延长截单 草莓团 下周一 20:00")  # in the group: the announcement is the answer
@@ -76,7 +78,10 @@ async def test_a_leader_closes_a_buy_and_opens_it_again_from_private_chat(data_d
         assert [e["command"] for e in bot.logged("command_run")] == ["截单", "截单", "延长截单", "延长截单", "延长截单"]
 
 
-CLOSED_G1 = "【截单】周六丹东草莓团 已截单,之后的接龙不再记录\n【汇总】周六丹东草莓团(阳光花园1号群)\n合计:暂无订单\n已有1人,还差4人成团"
+CLOSED_G1 = (
+    "【截单】周六丹东草莓团 已截单,之后的接龙不再记录\n【汇总】周六丹东草莓团(阳光花园1号群)\n合计:暂无订单\n"
+    "已有1人,还差4人成团"
+)
 CLOSED_G2 = (
     "【截单】周六丹东草莓团 已截单,之后的接龙不再记录\n【汇总】周六丹东草莓团(阳光花园2号群)\n合计:草莓3盒\n"
     "1. 2栋 陈叔 草莓3盒\n已有1人,还差4人成团"
@@ -97,7 +102,8 @@ async def test_chat_changes_survive_a_restart_and_a_reload_and_a_conflict_is_tol
     async with BotHarness(data_dir, config=load_config(path)) as bot:  # a restart: both changes are still there
         config = bot.app.services.config
         assert config.buy("caomei").cutoff == at("2026-11-28 20:00")  # type: ignore[union-attr]
-        assert config.product("蓝莓") is not None and config.buy("chat-1126-1").title == "周五蓝莓团"  # type: ignore[union-attr]
+        assert config.product("蓝莓") is not None
+        assert config.buy("chat-1126-1").title == "周五蓝莓团"
         await bot.say("李姐", chain(BLUEBERRY, "3栋 王阿姨 蓝莓2盒", "5-1201 李姐 蓝莓1盒"), msg_id="r-1")
         bot.expect_said(["✅ 已记录:5-1201 李姐 蓝莓1盒\n合计:蓝莓3盒(蓝莓还剩47盒)\n【周五蓝莓团】已有2人"])
         await bot.say("张姐", "汇总 周五蓝莓团", msg_id="r-2")
@@ -115,7 +121,8 @@ async def test_chat_changes_survive_a_restart_and_a_reload_and_a_conflict_is_tol
         config = bot.app.services.config
         assert config.buy("caomei").cutoff == at("2026-11-28 20:00")  # type: ignore[union-attr]
         assert config.buy("chat-1126-1").title == "周五蓝莓团"  # type: ignore[union-attr]
-        assert bot.app.services.plan is not None and bot.app.services.plan.buy("chat-1126-1").title == "土鸡蛋团"  # type: ignore[union-attr]
+        assert bot.app.services.plan is not None
+        assert bot.app.services.plan.buy("chat-1126-1").title == "土鸡蛋团"
         bot.expect_said(
             [
                 "⚠️ 配置文件里新加了团「土鸡蛋团」,编号 chat-1126-1 和你在群里开的「周五蓝莓团」重复了。"
@@ -148,7 +155,9 @@ async def test_stock_set_or_added_in_chat_moves_the_wait_list_up(data_dir: Path)
             ]
         )
         await bot.say("张姐", "加库存 草莓 1")
-        bot.expect_said(["6号楼 何姐 团长加了库存,你的候补转正啦:草莓1盒 ✅", "✅ 「周六丹东草莓团」草莓还剩0盒,1位候补转正"])
+        bot.expect_said(
+            ["6号楼 何姐 团长加了库存,你的候补转正啦:草莓1盒 ✅", "✅ 「周六丹东草莓团」草莓还剩0盒,1位候补转正"]
+        )
         await bot.say_private("张姐", "库存 丹东草莓 5")  # set: 5 left from now on; 陈叔 takes one of them
         bot.expect_said(["2栋 陈叔 团长加了库存,你的候补转正啦:草莓1盒 ✅"])
         bot.expect_said(["✅ 「周六丹东草莓团」草莓还剩4盒,1位候补转正"], to("张姐"))
