@@ -82,7 +82,7 @@ class BuyCommands:
         )
         buy = named.buy
         if buy is None:
-            hint = ";新开团请写:" + NEW_BUY
+            hint = "新开团请写:" + NEW_BUY
             await self._reply(ctx, named.problem + hint)
             return
         if buy.cutoff is not None and buy.cutoff <= now:

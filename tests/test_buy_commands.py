@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.config import load_config
 from bot.lifecycle import Lifecycle
-from tests.harness import CONFIG, BotHarness, at, chain, to
+from tests.harness import CONFIG, BotHarness, Starts, at, chain, to
 
 G1, G2 = "阳光花园1号群", "阳光花园2号群"
 BLUEBERRY = "#接龙 周五蓝莓团"
@@ -182,3 +182,28 @@ async def test_a_member_renamed_after_the_leader_cannot_close_the_buy(data_dir: 
         assert [e["member_id"] for e in bot.logged("command_refused")] == ["wxid_fake", "wxid_fake"]
         assert bot.app.services.config.buy("caomei").cutoff == at("2026-11-26 20:00")  # type: ignore[union-attr]
         assert [b.id for b in bot.app.services.config.buys] == ["caomei"]
+
+
+async def test_a_leader_opens_buys_from_private_chat(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say("路人甲", "大家好")  # the bot knows the room of 张姐's group
+        bot.expect_silence()
+        await bot.say_private("张姐", "开团 周末鸡蛋团 鸡蛋 库存20 成团3人")  # a catalogue product: its price and unit
+        header = ["#接龙 周末鸡蛋团", "土鸡蛋 36元/盒,限量20盒", "满3人成团", "自提:东门快递柜旁 17:00-20:00"]
+        bot.expect_said(["\n".join([*header, "例 3栋 王阿姨 土鸡蛋1盒"])])
+        bot.expect_said(["✅ 已开团「周末鸡蛋团」(编号 chat-1126-1),接龙已发到:阳光花园1号群"], to("张姐"))
+        await bot.say_private("张姐", "开团 周末水果团 榴莲 库存5")  # not in the catalogue and no price
+        bot.expect_said(
+            ["「榴莲」不在商品表里,请带上价格和单位,例如:开团 周末水果团 榴莲 29.9元/盒 库存50 周五20:00截单"],
+            to("张姐"),
+        )
+        await bot.say_private("张姐", "开团 周六丹东草莓团")  # a configured buy, open already: its header again
+        bot.expect_said([Starts("#接龙 周六丹东草莓团\n草莓 39.9元/盒\n")])
+        bot.expect_said(["✅ 已开团「周六丹东草莓团」,接龙已发到:阳光花园1号群"], to("张姐"))
+        await bot.say_private("张姐", "开团 西瓜团")
+        bot.expect_said(
+            ["你带的群没有叫「西瓜团」的团购。新开团请写:开团 标题 商品 价格/单位 [库存N] [截单 时间] [成团N人]"],
+            to("张姐"),
+        )
+        await bot.say_private("张姐", "截单")  # two open buys now: which one?
+        bot.expect_said(["现在有2个团在进行,请说是哪个:「截单 周六丹东草莓团」、「截单 周末鸡蛋团」"], to("张姐"))
