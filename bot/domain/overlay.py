@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from bot.config import Buy, Product
@@ -97,10 +98,15 @@ def layer(plan: Config, rows: Sequence[ChatBuy]) -> tuple[Config, list[Conflict]
     for row in rows:
         index = next((i for i, b in enumerate(buys) if b.id == row.buy_id), None)
         if row.origin == "chat":
-            for product in row.products:
-                if not any(product["name"] in p.names for p in catalogue):
-                    catalogue.append(Product.model_validate(product))
-            buy = buy_of_spec(row.spec, plan)
+            try:
+                brought = [Product.model_validate(p) for p in row.products]
+                buy = buy_of_spec(row.spec, plan)
+            except ValidationError as exc:  # a row this version cannot read: reported, never a failed start
+                log.error("chat_buy_unreadable", buy=row.buy_id, error=str(exc)[:300])
+                text = f"⚠️ 你在群里开的团 {row.buy_id} 读不出来了,暂时没有生效,请重新开团。"
+                conflicts.append(Conflict(row.buy_id, row.made_by, text))
+                continue
+            catalogue.extend(p for p in brought if not any(p.name in known.names for known in catalogue))
             if index is None:
                 buys.append(buy)
                 continue
