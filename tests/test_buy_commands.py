@@ -4,8 +4,10 @@ a config reload, and a conflict with the YAML is told to the leader privately.""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+from bot.cli import main
 from bot.config import load_config
 from bot.lifecycle import Lifecycle
 from tests.harness import CONFIG, BotHarness, Starts, at, chain, to
@@ -44,6 +46,12 @@ async def test_a_buy_opened_from_chat_takes_two_orders_and_sums_them_up(data_dir
             ["【汇总】周五蓝莓团(阳光花园1号群)\n合计:蓝莓3盒\n1. 3栋 王阿姨 蓝莓2盒\n2. 5-1201 李姐 蓝莓1盒\n已有2人"]
         )
         assert await bot.orders("chat-1126-1") == [("3栋 王阿姨", ["蓝莓2盒"]), ("5-1201 李姐", ["蓝莓1盒"])]
+    # `tuanbot rebuild` replays the log through a fresh bot: the 开团 from chat makes the same buy, the same orders
+    config = data_dir / "config.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    database = f"sqlite:///{data_dir / 'test.db'}"
+    args = ["rebuild", "--config", str(config), "--data-dir", str(data_dir), "--database", database]
+    assert await asyncio.to_thread(main, args) == 0
 
 
 H = "#接龙 周六丹东草莓团"
