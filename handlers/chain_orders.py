@@ -23,6 +23,7 @@ from bot.parsing.chain import ParsedChain, is_chain
 from bot.parsing.chain_reader import ChainReader, Copy
 from bot.parsing.native import looks_native, parse_native
 from bot.parsing.products import ProductMatcher
+from handlers.chain_caps import first_lines, tell_leader, within_caps
 
 if TYPE_CHECKING:
     from bot.config import Buy
@@ -69,15 +70,18 @@ class ChainOrders:
         if state is None:
             state = states[key] = await load_state(services, buy.id, ctx.group_id)
         late = buy.cutoff is not None and now >= buy.cutoff
+        copy, unread = first_lines(copy, services.config.chain.max_lines)  # a flood of lines: the rest unread
         try:
             changes = state.fold(copy, ctx.event.sender_id, ctx.event.sender_name, authors=authors, late=late)
-            if not changes:
+            if not changes and not unread:
                 return  # a copy with nothing new: the common case in a busy chain
+            changes = await within_caps(ctx, state, buy, changes)  # past a member's cap: refused
             async with unit_of_work(services) as uow:
                 book = OrderBook(uow, buy, ctx.group.name, ctx.group_id, ctx.event, ctx.log)
                 events = await book.apply(changes, now)
                 await _tell_promoted(services.sender, uow, events)
                 await uow.publish(events)  # the digest, the 成团 nudge
+                await tell_leader(ctx, uow, buy, changes, unread)
                 too_late = [c.line.who or c.line.key[:20] for c in changes if c.kind == "late"]
                 if too_late:
                     await self._queue_too_late(ctx, uow, buy, too_late)

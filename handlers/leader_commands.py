@@ -12,13 +12,14 @@ from bot.domain.buys import buys_of_group, current_buy
 from bot.domain.export import export_xlsx
 from bot.domain.summary import format_summary, load_summary
 from bot.events import Kind, Outbound
+from bot.notices.arrival import queue_arrival
 
 if TYPE_CHECKING:
     from bot.config import Buy
     from bot.dispatch import Context
 
 #: `汇总`, `汇总 caomei-1128`, `@小团 汇总`, `#导出`
-_COMMAND = re.compile(r"^\s*(?:@\S+\s+)?[#＃]?(?P<command>汇总|导出|帮助|暂停|恢复)\s*(?P<arg>\S*)\s*$")
+_COMMAND = re.compile(r"^\s*(?:@\S+\s+)?[#＃]?(?P<command>汇总|导出|到货|帮助|暂停|恢复)\s*(?P<arg>\S*)\s*$")
 
 
 HELP = "\n".join(
@@ -31,6 +32,7 @@ HELP = "\n".join(
         "库存 商品 N / 加库存 商品 N — 设置 / 追加库存,候补的邻居按顺序转正",
         "汇总 [团名/商品] — 这个团的订单汇总",
         "导出 [团名/商品] — 导出表格,私发给你",
+        "到货 [团名/商品] — 发到货通知,写明自提地点时间,@买了的邻居",
         "暂停 / 恢复 [群名] — 我在群里先不说话(接龙照常记录)/ 恢复",
         "帮助 — 看这张表",
     ]
@@ -70,11 +72,14 @@ class LeaderCommands:
         if buy is None:
             where = "你带的群" if ctx.private else "本群"
             text = f"{where}现在没有进行中的团购。" if not arg else f"{where}没有叫「{arg}」的团购。"
+        elif command == "到货":
+            text = await self._arrival(ctx, buy)
         elif command == "汇总":
             text = await self._summary(ctx, buy)
         else:
             text, workbook = await self._export(ctx, buy)
-        await self._reply(ctx, text)
+        if text:  # 到货 in the group: the post is the answer
+            await self._reply(ctx, text)
         if buy is not None and command == "导出":
             # The workbook goes to the leader who asked, one to one, whichever conversation they asked in: the
             # group sees neither the file nor its name (every neighbour's order and phone is in it).
@@ -124,6 +129,19 @@ class LeaderCommands:
             candidates = [b for g in groups for b in buys_of_group(config, g)]
             return next((b for b in candidates if arg in (b.id, b.title)), None)
         return next((b for g in groups if (b := current_buy(config, g, now)) is not None), None)
+
+    async def _arrival(self, ctx: Context, buy: Buy) -> str:
+        """The arrival post in each of the buy's groups this leader leads (in the group: that group)."""
+        services, told = ctx.services, []
+        for name in self._groups(ctx):
+            group, room = services.config.group(name), services.groups.room_of(name)
+            if group is None or room is None or name not in {g.name for g in services.config.groups_of(buy.groups)}:
+                continue
+            count = await queue_arrival(services, buy, group, room, ctx.event.msg_id)
+            told.append(f"{name}({count}人)")
+        if not told:
+            return f"{buy.title}:你带的群里还没有可以发到货通知的群。"
+        return f"✅ 已在{'、'.join(told)}发了{buy.title}的到货通知。" if ctx.private else ""
 
     async def _summary(self, ctx: Context, buy: Buy) -> str:
         async with ctx.services.db.sessions() as session:  # in private: the whole buy, every group

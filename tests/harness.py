@@ -236,6 +236,13 @@ class BotHarness:
             pytest.fail("\n".join(lines))
         return said
 
+    def consume(self, group: str | None = None) -> list[str]:
+        """What the bot said (in `group`, or anywhere) since the last look, looked at without checking: for a test's
+        setup whose replies other tests check exactly (say why at the call)."""
+        unread = self._unread(group)
+        self._looked_at.update(unread)
+        return [self.channel.transcript[i].text for i in unread]
+
     def expect_silence(self, group: str | None = None) -> None:
         """The bot said nothing (in `group`, or anywhere) since the last look."""
         self.expect_said([], group)

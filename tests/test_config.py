@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import resource
+import subprocess
+import sys
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +32,10 @@ from bot.config import (
     parse_offset,
     parse_weekly,
 )
+from bot.lifecycle import Lifecycle
 from tests.conftest import CONTRACT
+from tests.harness import CONFIG as HARNESS_CONFIG
+from tests.harness import BotHarness, chain
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "config"
@@ -538,3 +546,92 @@ def test_quiet_hours_contains_matches_minutes_of_day(start: time, end: time, t: 
 
     length = (minute(end) - minute(start)) % 1440
     assert quiet.contains(t) == ((minute(t) - minute(start)) % 1440 < length)
+
+
+# ------------------------------------------------------------------------------------------------------ hostile YAML
+
+# Seven levels of nine aliases: 9**7 = 4.8 million strings once expanded (the probe of issue 17: 4.4 GB, MemoryError).
+BILLION_LAUGHS = "timezone: Asia/Shanghai\n" + "".join(
+    f"{name}: &{name} [{', '.join([f'*{prev}'] * 9) if prev else ', '.join(['lol'] * 9)}]\n"
+    for prev, name in zip([None, "a", "b", "c", "d", "e", "f"], ["a", "b", "c", "d", "e", "f", "g"], strict=True)
+)
+DEEP = "timezone: Asia/Shanghai\nbot:\n  name: " + "[" * 50_000 + "]" * 50_000 + "\n"
+
+
+def test_an_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config_text(BILLION_LAUGHS, file="bomb.yaml")
+    assert str(caught.value) == (
+        "bomb.yaml:7: aliases (*e) would expand the file past 100,000 values (a YAML alias bomb); "
+        "write the values out or use fewer aliases"
+    )
+
+
+def test_nesting_fifty_thousand_deep_is_a_line_not_a_recursion_error() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config_text(DEEP, file="deep.yaml")
+    assert str(caught.value) == "deep.yaml:3: nested more than 64 levels deep; a config is a few levels deep"
+
+
+def test_aliases_and_merge_keys_of_a_real_config_still_load() -> None:
+    config = parse_config_text(
+        "catalogue:\n"
+        "  - &fruit {name: 草莓, unit: 盒, price: 39.9}\n"
+        "  - {<<: *fruit, name: 蓝莓}\n"
+        "groups: [{name: 一群, leaders: &leaders [王姐, 李姐]}, {name: 二群, leaders: *leaders}]\n"
+    )
+    assert [p.name for p in config.catalogue] == ["草莓", "蓝莓"]
+    assert config.catalogue[1].unit == "盒"
+    assert config.groups[1].leaders == ["王姐", "李姐"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "says"),
+    [
+        ("bomb.yaml", BILLION_LAUGHS, ":7: aliases (*e) would expand the file past 100,000 values"),
+        ("deep.yaml", DEEP, ":3: nested more than 64 levels deep"),
+    ],
+)
+def test_tuanbot_check_refuses_hostile_yaml_within_bounded_memory(
+    tmp_path: Path, name: str, text: str, says: str
+) -> None:
+    """`tuanbot check` as a leader runs it, under a 1 GB address-space limit: the probe needed 4.4 GB."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    limit = 1 << 30
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)),  # noqa: PLW1509
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert f"{path}{says}" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+async def test_a_running_bot_keeps_answering_while_an_alias_bomb_is_reloaded(data_dir: Path, tmp_path: Path) -> None:
+    """The file watch sees a bomb: the reload is refused at its line, the running config stays, members are answered."""
+    path = tmp_path / "config.yaml"
+    path.write_text(HARNESS_CONFIG, encoding="utf-8")
+    async with BotHarness(data_dir, config=load_config(path)) as bot:
+        life = Lifecycle(bot.app)
+        assert not await life.check_file()  # the watch's first look: nothing changed
+        bomb = HARNESS_CONFIG + BILLION_LAUGHS.removeprefix("timezone: Asia/Shanghai\n")
+        path.write_text(bomb, encoding="utf-8")
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        reload = asyncio.create_task(life.check_file())  # one step of the file watch
+        await bot.say("张姐", chain("#接龙 周六丹东草莓团\n例 3栋 王阿姨 草莓1盒", "张姐 草莓1盒"))
+        bot.expect_said(["✅ 已记录:张姐 草莓1盒\n合计:草莓1盒\n【周六丹东草莓团】已有1人,还差4人成团"])
+        assert not await reload
+        line = bomb.splitlines().index("f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]") + 1
+        (failed,) = bot.logged("config_reload_failed")
+        assert failed["problems"] == [
+            f"{path}:{line}: aliases (*e) would expand the file past 100,000 values (a YAML alias bomb); "
+            "write the values out or use fewer aliases"
+        ]
+        assert bot.app.services.config.source == path.resolve()
+        assert [b.id for b in bot.app.services.config.buys] == ["caomei"]

@@ -27,6 +27,7 @@ from bot.backend.store import (
     order_views,
     parse_order,
     store_order,
+    unstorable,
 )
 from bot.config import Buy, BuyItem, Config
 from bot.domain.export import XLSX_MIME, export_xlsx
@@ -89,7 +90,8 @@ async def _authorized(request: web.Request, handler: Handler) -> web.StreamRespo
         response = error(401, "missing bearer token (Authorization: Bearer …)")
         response.headers["WWW-Authenticate"] = 'Bearer realm="tuanbot"'
         return response
-    if not hmac.compare_digest(given.strip().encode("utf-8"), request.app[TOKEN_KEY]):
+    # aiohttp decodes header bytes as UTF-8 with surrogateescape: a token in latin-1 (or any bytes) compares as sent
+    if not hmac.compare_digest(given.strip().encode("utf-8", "surrogateescape"), request.app[TOKEN_KEY]):
         log.warning("backend_auth_wrong", path=request.path, peer=request.remote)
         return error(403, "wrong token")
     return await handler(request)
@@ -104,12 +106,17 @@ async def post_order(request: web.Request) -> web.Response:
         return error(400, "an Idempotency-Key header is required")
     if len(key) > KEY_MAX:
         return error(400, f"the Idempotency-Key is longer than {KEY_MAX} characters")
+    if unstorable(key) is not None or not key.isprintable():
+        return error(400, "the Idempotency-Key must be printable text")
     raw = await request.read()
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         log.info("backend_order_rejected", key=key, reason="malformed JSON")
         return error(400, f"the body is not valid JSON: {exc}")
+    except RecursionError:  # `[[[[…` thousands deep: json's C decoder gives up on its own
+        log.info("backend_order_rejected", key=key, reason="nested too deeply")
+        return error(400, "the body is not valid JSON: nested too deeply")
     try:
         order = parse_order(body)
     except InvalidOrder as exc:
@@ -139,14 +146,21 @@ async def post_order(request: web.Request) -> web.Response:
 
 
 async def get_orders(request: web.Request) -> web.Response:
-    rows = await list_orders(
-        request.app[DB_KEY], group=request.query.get("group") or None, buy=request.query.get("buy") or None
-    )
+    group, buy = request.query.get("group") or None, request.query.get("buy") or None
+    for name, value in (("group", group), ("buy", buy)):
+        bad = unstorable(value) if value is not None else None
+        if bad is not None:
+            return error(400, f"the {name} filter must not contain {bad}")
+    rows = await list_orders(request.app[DB_KEY], group=group, buy=buy)
     return _json({"orders": [order_json(row) for row in rows]})
 
 
 async def _summary(request: web.Request) -> tuple[BuySummary, Buy, str] | web.Response:
     buy_id = request.match_info["buy"]
+    group = request.query.get("group") or None
+    if unstorable(buy_id) is not None or (group is not None and unstorable(group) is not None):
+        # no order can hold such an id (`bot.backend.body`); PostgreSQL would refuse to even look for it
+        return error(404, f"no orders for buy {buy_id!r}, and no config that knows it")
     config = request.app[CONFIG_KEY]
     known_buy = config.buy(buy_id) if request.app[RULES_KEY] else None
     rows = await list_orders(request.app[DB_KEY], buy=buy_id)
@@ -158,7 +172,7 @@ async def _summary(request: web.Request) -> tuple[BuySummary, Buy, str] | web.Re
     else:
         buy, rules, known = _minimal_buy(buy_id, rows), "none", None
     views = order_views(rows, known)
-    summary = summarize(config, buy, views, request.query.get("group") or None)
+    summary = summarize(config, buy, views, group)
     return summary, buy, rules
 
 
@@ -179,12 +193,14 @@ async def get_export(request: web.Request) -> web.Response:
     data = await asyncio.to_thread(export_xlsx, summary, buy)
     log.info("backend_export", buy=summary.buy_id, group=summary.group, rules=rules, bytes=len(data))
     name = f"{summary.buy_id}.xlsx"
-    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    # only printable ASCII in the plain name (a CR/LF in a stored buy id must not reach the headers)
+    ascii_name = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)
+    utf8_name = quote(name, safe="", errors="replace")
     return web.Response(
         body=data,
         content_type=XLSX_MIME,
         headers={
-            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
+            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{utf8_name}",
             "X-Tuanbot-Rules": rules,
         },
     )

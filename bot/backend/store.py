@@ -1,4 +1,5 @@
-"""The backend's orders: what a POST may carry, how it is stored once per `Idempotency-Key`, and how orders are read.
+"""The backend's orders: how one is stored once per `Idempotency-Key`, and how orders are read (what a POST may
+carry is `bot.backend.body`).
 
 An answered key is kept in `backend_requests` as `{"fingerprint": sha256 of the normalised order, "body": the answer}`
 so that the same key again gets the same answer, and the same key with another order is told so.
@@ -7,12 +8,9 @@ so that the same key again gets the same answer, and the same key with another o
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import select, update
@@ -20,56 +18,18 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.summary import ItemQty, OrderView, fmt_qty
+from bot.backend.body import KEY_MAX, InvalidOrder, OrderIn, OrderItem, parse_order, unstorable
+from bot.domain.summary import ItemQty, OrderView
 from storage.db import Database
 from storage.models import BackendOrder, BackendRequest
 
-STATUSES = ("active", "waiting", "cancelled")
-MAX_QTY = Decimal(1_000_000)  # a chain line is never a million boxes; bigger is a typo or an attack on the sums
-# Column sizes of storage.models.BackendOrder / BackendRequest.
-KEY_MAX = 200
-_TEXT_MAX = {"group": 200, "buy": 100, "member": 200, "participant": 500, "order_ref": 200}
 _ATTEMPTS = 5  # a write that lost a race (same key or same ref at once) is retried and then sees the winner
 
-
-class InvalidOrder(ValueError):
-    """A POST body that is not an order; `field` names the offending part (`items[0].qty`)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+__all__ = ["KEY_MAX", "InvalidOrder", "OrderIn", "OrderItem", "parse_order", "unstorable"]  # the body, from here too
 
 
 class KeyConflict(Exception):
     """The `Idempotency-Key` was already used for a different order."""
-
-
-@dataclass(frozen=True)
-class OrderItem:
-    product: str
-    qty: Decimal
-    unit: str | None
-
-
-@dataclass(frozen=True)
-class OrderIn:
-    """A validated POST body, defaults applied."""
-
-    group: str
-    buy: str
-    member: str
-    participant: str
-    items: tuple[OrderItem, ...]
-    remark: str
-    status: str
-    order_ref: str | None
-    version: int
-
-    def fingerprint(self) -> str:
-        data = asdict(self)
-        data["items"] = [{"product": i.product, "qty": fmt_qty(i.qty), "unit": i.unit} for i in self.items]
-        canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -85,98 +45,6 @@ class Answer:
 def number(q: Decimal) -> int | float:
     """A Decimal as a JSON number: integral quantities stay integers."""
     return int(q) if q == q.to_integral_value() else float(q)
-
-
-# --- validation ---------------------------------------------------------------------------------------------------
-
-
-def _optional(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidOrder(f"{name!r} must be a string, not {type(value).__name__}", name)
-    value = value.strip()
-    limit = _TEXT_MAX.get(name)
-    if limit is not None and len(value) > limit:
-        raise InvalidOrder(f"{name!r} is longer than {limit} characters", name)
-    return value or None
-
-
-def _required(body: dict[str, Any], name: str) -> str:
-    if name not in body or body[name] is None:
-        raise InvalidOrder(f"missing field {name!r}", name)
-    value = _optional(body, name)
-    if value is None:
-        raise InvalidOrder(f"{name!r} must not be empty", name)
-    return value
-
-
-def _qty(value: Any, where: str) -> Decimal:
-    if value is None:
-        raise InvalidOrder(f"missing field {where!r}", where)
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise InvalidOrder(f"{where!r} must be a number, not {type(value).__name__}", where)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InvalidOrder(f"{where!r} must be a finite number", where)
-    try:
-        qty = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise InvalidOrder(f"{where!r} must be a number, got {value!r}", where) from None
-    if not qty.is_finite():
-        raise InvalidOrder(f"{where!r} must be a finite number, got {value!r}", where)
-    if qty <= 0:
-        raise InvalidOrder(f"{where!r} must be positive, got {value!r}", where)
-    if qty > MAX_QTY:
-        raise InvalidOrder(f"{where!r} is implausibly large ({value!r})", where)
-    return qty
-
-
-def parse_order(body: Any) -> OrderIn:
-    """The order a POST body describes, or InvalidOrder saying what is wrong with it."""
-    if not isinstance(body, dict):
-        raise InvalidOrder(f"the body must be a JSON object, not {type(body).__name__}")
-    group = _required(body, "group")
-    buy = _required(body, "buy")
-    member = _required(body, "member")
-    participant = _optional(body, "participant") or member
-    raw_items = body.get("items")
-    if raw_items is None:
-        raise InvalidOrder("missing field 'items'", "items")
-    if not isinstance(raw_items, list):
-        raise InvalidOrder(f"'items' must be a list, not {type(raw_items).__name__}", "items")
-    items: list[OrderItem] = []
-    for i, raw in enumerate(raw_items):
-        where = f"items[{i}]"
-        if not isinstance(raw, dict):
-            raise InvalidOrder(f"{where!r} must be an object with product, qty, unit", where)
-        product = raw.get("product")
-        if not isinstance(product, str) or not product.strip():
-            raise InvalidOrder(f"{where + '.product'!r} must be a non-empty string", f"{where}.product")
-        unit = raw.get("unit")
-        if unit is not None and not isinstance(unit, str):
-            raise InvalidOrder(f"{where + '.unit'!r} must be a string or null", f"{where}.unit")
-        items.append(OrderItem(product.strip(), _qty(raw.get("qty"), f"{where}.qty"), (unit or "").strip() or None))
-    remark = body.get("remark")
-    if remark is not None and not isinstance(remark, str):
-        raise InvalidOrder("'remark' must be a string", "remark")
-    status = body.get("status", "active")
-    if status not in STATUSES:
-        raise InvalidOrder(f"'status' must be one of {', '.join(STATUSES)}, got {status!r}", "status")
-    version = body.get("version", 1)
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise InvalidOrder(f"'version' must be a positive integer, got {version!r}", "version")
-    return OrderIn(
-        group=group,
-        buy=buy,
-        member=member,
-        participant=participant,
-        items=tuple(items),
-        remark=(remark or "").strip(),
-        status=status,
-        order_ref=_optional(body, "order_ref"),
-        version=version,
-    )
 
 
 # --- storing ------------------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class Line:
     text: str
     from_bot: bool
     file: str | None = None  # the file the bot sent (its path)
+    mentions: tuple[str, ...] = ()  # whom the bot @-mentioned (wxids)
 
 
 def private_topic(name: str) -> str:
@@ -130,7 +131,9 @@ class SimChannel:
         if topic is None:  # not a room: a person, by contact id
             name = next((n for n, wxid in self._members.items() if wxid == out.room_id), out.room_id)
             topic = private_topic(name)
-        line = Line(self.clock.now(), out.room_id, topic, self.bot_name, out.text, from_bot=True, file=out.file)
+        line = Line(
+            self.clock.now(), out.room_id, topic, self.bot_name, out.text, True, file=out.file, mentions=out.mentions
+        )
         self.transcript.append(line)
 
     def said(self, topic: str | None = None) -> list[str]:

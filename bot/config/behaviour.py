@@ -34,6 +34,10 @@ class ChainSettings(Section):
     """How the bot confirms 接龙 orders (an extra section; the contract does not name it)."""
 
     digest_every: Duration = dt.timedelta(minutes=3)  # at most one confirmation digest per group this often
+    max_lines: int = Field(default=1000, ge=1, description="lines of one 接龙 message read; the rest are refused")
+    max_orders_per_member: int = Field(
+        default=20, ge=1, description="new orders one member's messages may make in one buy; the rest are refused"
+    )
 
 
 DEFAULT_AFTER_SALES = "抱歉给您添麻烦了!请把{what}的照片发到群里,写明数量,团长核实后给您补发或退款。"

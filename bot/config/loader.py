@@ -15,6 +15,7 @@ from pydantic_core import ErrorDetails
 from bot.config.root import Config, cross_check
 from bot.config.section import Finding, PathKey
 from bot.config.values import current_base_dir
+from bot.config.yaml_guard import Refused, guard
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _INT_TAG = "tag:yaml.org,2002:int"
@@ -288,7 +289,10 @@ def _by_line(problems: list[Problem]) -> list[Problem]:
 def _check_text(text: str, file: str, base_dir: Path | None, source: Path | None) -> CheckResult:
     tree = _Tree()
     try:
+        guard(text)  # alias bombs and deep nesting are refused before anything is built
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except Refused as refused:
+        return CheckResult(None, [Problem(file, refused.line, "", refused.message)], [])
     except yaml.YAMLError as exc:
         line, message = _yaml_problem(exc, text)
         return CheckResult(None, [Problem(file, line, "", message)], [])

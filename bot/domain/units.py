@@ -58,6 +58,24 @@ def units(qty: Decimal) -> int:
     return max(1, math.ceil(qty))
 
 
+#: The finest quantity the backend stores (`qty_step`), by the same classes. A unit that counts whole things takes
+#: halves: whole is the norm, and a half (半盒, 4.5盒) is the one fraction a member can say in words, which the chat
+#: records as written and flags (`odd_quantity`), so the backend must hold it too. A unit that splits (斤, kg, 克, or
+#: one not known) takes hundredths (1.25斤, 0.35kg). Anything finer (0.0000001) is a slip or a probe, never an order.
+_HALF = Decimal("0.5")
+_HUNDREDTH = Decimal("0.01")
+
+
+def qty_step(unit: str | None) -> Decimal:
+    """The finest step a quantity in `unit` may take (see above)."""
+    return _HALF if whole_only((unit or "").strip()) else _HUNDREDTH
+
+
+def qty_allowed(qty: Decimal, unit: str | None) -> bool:
+    """Is `qty` a whole number of `unit`'s steps (and positive)?"""
+    return qty > 0 and qty % qty_step(unit) == 0
+
+
 def stocked(buy: Buy) -> dict[str, int]:
     """The buy's products with a stock limit, and the limit."""
     return {item.product: item.stock for item in buy.items if item.stock is not None}

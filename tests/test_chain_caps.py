@@ -1,0 +1,77 @@
+"""Caps on a 接龙 flood (issue 17): one message reads at most `chain.max_lines` lines, one member's messages make at
+most `chain.max_orders_per_member` orders per buy; the rest is refused and the leader told once. Driven as members
+would send it, through the strict harness."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from tests.harness import CONFIG, BotHarness, chain
+
+H = "#接龙 周六丹东草莓团\n例 3栋 王阿姨 草莓1盒"
+SMALL_CAPS = CONFIG.replace(
+    "chain: {digest_every: 30s}", "chain: {digest_every: 30s, max_lines: 4, max_orders_per_member: 2}"
+)
+
+
+def note(who: str, lines: int, *, max_lines: int = 1000, max_orders: int = 20) -> str:
+    return (
+        f"@张姐 团长请注意:{who}发的接龙有{lines}行超过上限(每条最多{max_lines}行,每人每团最多{max_orders}单),"
+        "没有记录,请核对~"
+    )
+
+
+async def test_one_member_flooding_a_chain_gets_her_cap_and_the_leader_is_told_once(data_dir: Path) -> None:
+    fake = [f"{i}栋 邻居{i} 草莓1盒" for i in range(1, 5001)]
+    flood = chain(H, *fake)
+    assert len(flood) > 100_000  # the probe: one 100,000-character chain of fake lines from one member
+    async with BotHarness(data_dir) as bot:
+        await bot.say("王阿姨", flood)
+        await bot.settle(horizon=timedelta(minutes=1))
+        # 1000 lines read; her own line (the copy's last new one) first, then 19 of the lines it carried
+        kept = [*fake[:19], fake[999]]
+        assert await bot.orders() == [(line.removesuffix(" 草莓1盒"), ["草莓1盒"]) for line in kept]
+        listed = ";".join(kept[:8])
+        bot.expect_said(
+            [
+                note("王阿姨", 4980),
+                f"✅ 已记录:{listed} 等20位\n合计:草莓20盒\n【周六丹东草莓团】已有20人,已成团",
+            ]
+        )
+        await bot.say("王阿姨", chain(H, *fake, "5001栋 邻居5001 草莓1盒"))  # again: refused, and nothing said
+        await bot.settle(horizon=timedelta(minutes=1))
+        bot.expect_silence()
+        assert len(await bot.orders()) == 20
+
+
+async def test_a_member_past_her_cap_is_refused_even_after_a_restart_and_others_still_order(data_dir: Path) -> None:
+    mine = ["3栋 王阿姨 草莓1盒", "3栋 王阿姨妈妈 草莓1盒", "3栋 王阿姨姐姐 草莓1盒"]
+    async with BotHarness(data_dir, config=SMALL_CAPS) as bot:
+        await bot.say("王阿姨", chain(H, mine[0]))
+        await bot.say("王阿姨", chain(H, *mine[:2]))
+        await bot.settle(horizon=timedelta(minutes=1))
+        bot.expect_said(
+            [
+                "✅ 已记录:3栋 王阿姨 草莓1盒\n合计:草莓1盒\n【周六丹东草莓团】已有1人,还差4人成团",
+                "✅ 已记录:3栋 王阿姨妈妈 草莓1盒\n合计:草莓2盒\n【周六丹东草莓团】已有2人,还差3人成团",
+            ]
+        )
+        await bot.say("王阿姨", chain(H, *mine))
+        bot.expect_said([note("王阿姨", 1, max_lines=4, max_orders=2)])
+    async with BotHarness(data_dir, config=SMALL_CAPS) as bot:  # a restart: the count comes from the store
+        await bot.say("王阿姨", chain(H, *mine[:2], "3栋 王阿姨弟弟 草莓1盒"), msg_id="after-1")
+        await bot.say("王阿姨", chain(H, *mine), msg_id="after-2")  # the refused line, again
+        await bot.settle(horizon=timedelta(minutes=1))
+        bot.expect_silence()  # refused, and the leader was told already
+        await bot.say("李姐", chain(H, *mine, "5-1201 李姐 草莓1盒"), msg_id="after-3")
+        await bot.settle(horizon=timedelta(minutes=1))
+        bot.expect_said(["✅ 已记录:5-1201 李姐 草莓1盒\n合计:草莓3盒\n【周六丹东草莓团】已有3人,还差2人成团"])
+        fifth = chain(H, *mine, "5-1201 李姐 草莓1盒", "6栋 何姐 草莓1盒")
+        await bot.say("李姐", fifth, msg_id="after-4")  # a fifth line: not read
+        bot.expect_said([note("李姐", 1, max_lines=4, max_orders=2)])
+        assert await bot.orders() == [
+            ("3栋 王阿姨", ["草莓1盒"]),
+            ("3栋 王阿姨妈妈", ["草莓1盒"]),
+            ("5-1201 李姐", ["草莓1盒"]),
+        ]
