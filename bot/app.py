@@ -20,6 +20,7 @@ from bot.logs import get_logger
 from bot.notices.wiring import wire
 from bot.sender import Sender, SenderLimits
 from bot.settings import Settings, read_settings
+from handlers.buy_commands import BuyCommands
 from handlers.chain_orders import ChainOrders
 from handlers.flash_sale import FlashSales
 from handlers.forwarded import ForwardedChains
@@ -43,6 +44,7 @@ def default_handlers() -> list[Handler]:
         ChainOrders(),  # 接龙 lists → orders of the group's open buy, confirmed in a digest
         FlashSales(),  # 抢 / +1 / 要2箱 during a 限时秒杀: atomic stock, wait list, sold-out once
         ForwardedChains(),  # a leader's privately forwarded 接龙 (chat record, card) → its tally; then 导出 → its xlsx
+        BuyCommands(),  # 开团 截单 延长截单 库存 加库存 (leaders only; chat changes layered on the plan, #15)
         LeaderCommands(),  # 汇总 … (leaders only)
         Questions(),  # 草莓还有吗? 几点自提? → one short answer from live data; chatter gets silence
     ]

@@ -227,7 +227,7 @@ class Lifecycle:
         """Make `config` the running one: services, group registry, sender's quiet hours, buy rows, then the jobs."""
         await reconfigure(self.services, config)
         if self.scheduler is not None:
-            self.scheduler.apply(config)
+            self.scheduler.apply(self.services.config)  # the plan with the leaders' chat changes on it (#15)
             await self.scheduler.catch_up()  # a buy added with its opening just past still gets its header
 
     async def check_file(self) -> bool:

@@ -6,12 +6,13 @@ catch-up at start derives "the last run" from the outbound table, so the schedul
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.core.events import DomainEvent, PlanChanged
 from bot.logs import get_logger
 from scheduler.firing import (
     GRACE,
@@ -66,6 +67,7 @@ class BotScheduler:
         lock alive. `paused`: register jobs but run none (tests)."""
         self.leading = await self.lock.acquire()
         self.apply(self.services.config)
+        self.services.subscribers.after_commit.append(self._plan_changed)  # a leader's chat change (#15)
         self.scheduler.start(paused=paused)
         log.info("scheduler_started", leader=self.leading, jobs=len(self.scheduler.get_jobs()))
         if self.leading:
@@ -75,6 +77,8 @@ class BotScheduler:
             self._tasks.append(asyncio.create_task(self._keep_lock(renew_every), name="scheduler:lock"))
 
     async def shutdown(self) -> None:
+        if self._plan_changed in self.services.subscribers.after_commit:
+            self.services.subscribers.after_commit.remove(self._plan_changed)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -132,6 +136,12 @@ class BotScheduler:
         self.specs = wanted
         log.info("jobs_applied", jobs=len(specs), scheduled=scheduled)
         return scheduled
+
+    async def _plan_changed(self, events: Sequence[DomainEvent]) -> None:
+        """A leader opened, closed or moved a buy in chat: the jobs follow the config as it now is (its posts that
+        are due now were said by the command itself, under the keys these jobs use)."""
+        if any(isinstance(e, PlanChanged) for e in events):
+            self.apply(self.services.config)
 
     async def run_job(self, job_id: str) -> None:
         """What APScheduler calls: find the firing it is running for, then `fire` it."""

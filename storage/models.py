@@ -260,3 +260,18 @@ class BackendRequest(Base):
     status_code: Mapped[int]
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+class ChatBuy(Base):
+    """A buy a leader created or changed in chat (issue #15), layered on the YAML plan whenever the config is
+    applied (`bot.domain.overlay`): the YAML stays the plan, this row is what chat changed on it."""
+
+    __tablename__ = "chat_buys"
+    buy_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(10))  # chat: made in chat | plan: a change to a buy of the YAML
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)  # chat: the whole buy | plan: the fields chat changed
+    base: Mapped[dict[str, Any]] = mapped_column(JSON)  # plan: the YAML's values of those fields, when changed
+    products: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # catalogue entries the buy brought with it
+    made_by: Mapped[str] = mapped_column(String(200))  # the leader's wxid: told privately of a conflict
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

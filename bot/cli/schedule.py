@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import signal
@@ -111,7 +112,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             sys.stderr.write(f"{problem}\n")
         sys.stderr.write(f"{path}: {len(result.errors)} error(s); fix them first (`tuanbot check {path}`)\n")
         return 1
-    config = result.config
+    config = _with_chat_changes(result.config, args)
     if args.next < 1:
         sys.stderr.write("--next must be at least 1\n")
         return 2
@@ -131,6 +132,16 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         )
         sys.stdout.write(head + "\n" + format_table(config, rows) + "\n")
     return 0
+
+
+def _with_chat_changes(config: Config, args: argparse.Namespace) -> Config:
+    """What leaders changed in chat (#15), as the running bot lays it on the plan, when the data dir has a store."""
+    from bot.core.paths import resolve_data_dir
+    from bot.domain.overlay import stored_plan
+    from storage.db import database_url
+
+    url = database_url(resolve_data_dir(getattr(args, "data_dir", None)), config.database)
+    return asyncio.run(stored_plan(config, url))
 
 
 # --- reload ------------------------------------------------------------------------------------------------------

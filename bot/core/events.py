@@ -85,6 +85,13 @@ class SoldOut:
     sale_id: str
 
 
+@dataclass(frozen=True)
+class PlanChanged:
+    """A leader changed the plan in chat (#15: 开团, 截单, 延长截单, 库存): the scheduler applies the config again."""
+
+    buy_id: str
+
+
 DomainEvent = (
     OrderCreated
     | OrderChanged
@@ -94,6 +101,7 @@ DomainEvent = (
     | FlashClaimed
     | FlashCancelled
     | SoldOut
+    | PlanChanged
 )
 ORDER_EVENTS = (OrderCreated, OrderChanged, OrderCancelled)
 

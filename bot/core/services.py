@@ -160,6 +160,7 @@ class Services:
     journal: MessageJournal  # the inbound message log: stored before handling, marked after
     leaders: LeaderRegistry  # who may run leader commands (display names bound to the wxid that first used them)
     self_id: str | None = None
+    plan: Config | None = None  # the YAML as loaded; `config` is it with leaders' chat changes on it (#15, overlay)
     subscribers: Subscribers = field(default_factory=Subscribers)
     chain: ChainMemory = field(default_factory=ChainMemory)
     flash: FlashMemory = field(default_factory=FlashMemory)

@@ -224,6 +224,10 @@ class OrderBook:
             promoted.append(WaiterPromoted("order", order.id, group, room, order.participant, label, order.version))
         return promoted
 
+    async def promote_waiting(self, now: datetime) -> list[DomainEvent]:
+        """Units came back some other way (a leader's 库存 / 加库存, #15): the same promotion as after a cancel."""
+        return await self._promote_waiting(now)
+
     def group_name(self, group_id: int) -> str:
         return self.group if group_id == self.group_id else self.services.groups.name_of(group_id)
 

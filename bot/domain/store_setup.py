@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.domain.overlay import apply_chat_changes
 from storage.models import GroupBuy
 from storage.stock import buy_key, flash_key
 
@@ -32,7 +33,9 @@ async def apply_config_to_store(services: Services) -> None:
 
 
 async def prepare_store(services: Services) -> None:
-    """The group rows (and the rooms bound to them), then the buy rows and stock counters: at start and on reload."""
+    """The group rows (and the rooms bound to them), then the buy rows and stock counters: at start and on reload.
+    First the leaders' chat changes are laid on the plan (#15: `bot.domain.overlay`), so they survive both."""
+    await apply_chat_changes(services)
     await services.groups.load(services.clock)
     await apply_config_to_store(services)
 
@@ -41,6 +44,7 @@ async def reconfigure(services: Services, config: Config) -> None:
     """Make `config` the running one: services, group registry, sender's quiet hours, what was built from the old
     catalogue, the group rows, then the buy rows and counters."""
     services.config = config
+    services.plan = config  # the new YAML plan; `prepare_store` lays the chat changes on it (#15)
     services.groups.config = config
     services.sender.in_quiet_hours = config.in_quiet_hours
     services.chain.forget_config()  # the product matcher and the chain readers using it
