@@ -72,6 +72,7 @@ class Sender:
         self.renderers: dict[str, Renderer] = {}
         #: kinds that want to know when they were said (the digest marks what the group has been told)
         self.after_sent: dict[str, AfterSent] = {}
+        self.after_empty: dict[str, AfterSent] = {}
         self._wake = asyncio.Event()
         self._ready: deque[QueuedRow] = deque()  # committed and due: handed over without a query
         self._in_flight: set[int] = set()  # handed over, not yet marked: the loop's query must not take them again
@@ -83,13 +84,17 @@ class Sender:
         self._stopping = False
         self._loaded = False
 
-    def render_with(self, kind: str, renderer: Renderer, after_sent: AfterSent | None = None) -> None:
-        """Messages of `kind` get their text from `renderer` when they are said; `after_sent` hears they were."""
+    def render_with(
+        self, kind: str, renderer: Renderer, after_sent: AfterSent | None = None, after_empty: AfterSent | None = None
+    ) -> None:
+        """Messages of `kind` get their text from `renderer` when they are said; `after_sent` hears they were, and
+        `after_empty` that one had nothing to say (it was suppressed)."""
         self.renderers[kind] = renderer
-        if after_sent is not None:
-            self.after_sent[kind] = after_sent
-        else:
-            self.after_sent.pop(kind, None)
+        for hooks, hook in ((self.after_sent, after_sent), (self.after_empty, after_empty)):
+            if hook is not None:
+                hooks[kind] = hook
+            else:
+                hooks.pop(kind, None)
 
     # --- queueing ---------------------------------------------------------------------------------------------
 
@@ -285,6 +290,8 @@ class Sender:
             rendered = await renderer(row)
             if rendered is None:
                 await self._suppress(row, "nothing_to_say")
+                if (empty := self.after_empty.get(row.kind)) is not None:
+                    await empty(row)
                 return
             text = rendered
         windowed = row.kind not in REPLY_KINDS and row.file is None  # a reply to a person is never held back

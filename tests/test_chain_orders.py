@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.events import Outbound
 from tests.harness import BotHarness, Starts, at, chain, to
@@ -260,3 +261,28 @@ async def test_orders_that_come_while_a_refused_digest_waits_to_retry_get_their_
                 f"✅ 已记录:3栋 王阿姨 草莓2盒\n合计:草莓2盒\n{progress(1)}",
             ]
         )
+
+
+async def test_an_order_committed_while_a_digest_found_nothing_is_confirmed_by_a_recheck(data_dir: Path) -> None:
+    """The race the gateway-outage e2e test hit under load: a digest renders while a member's order transaction is
+    still open (it sees nothing and is suppressed), and that transaction, having seen the digest waiting, queued
+    none of its own. The empty digest looks once more an interval later."""
+    from bot.notices.digest import DIGEST
+
+    async with BotHarness(data_dir) as bot:
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"), settle=False)
+        await bot.settle(horizon=timedelta(seconds=30))
+        bot.expect_said([f"✅ 已记录:3栋 王阿姨 草莓2盒\n合计:草莓2盒\n{progress(1)}"])
+        render = bot.app.sender.renderers[DIGEST]
+        racing = bot.channel.message("阳光花园1号群", "李姐", chain(H, "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒"))
+
+        async def render_then_commit(row: Any) -> str | None:  # the follow-up digest renders first...
+            text = await render(row)
+            assert text is None
+            bot.app.sender.renderers[DIGEST] = render
+            await bot.app.handle(racing)  # ...and 李姐's order commits after it looked, relying on it
+            return text
+
+        bot.app.sender.renderers[DIGEST] = render_then_commit
+        await bot.settle(horizon=timedelta(minutes=3))
+        bot.expect_said([f"✅ 已记录:5-1201 李姐 草莓1盒\n合计:草莓3盒\n{progress(2)}"])

@@ -95,6 +95,24 @@ async def render_digest(services: Services, row: QueuedRow) -> str | None:
     return digest_text(buy, changed, summary.totals, status_line(summary.status, buy), stock)
 
 
+RECHECK = "·复查"  # the placeholder text of a digest queued to look again after an empty one
+
+
+async def digest_empty(services: Services, row: QueuedRow) -> None:
+    """A digest found nothing to confirm: look once more one interval later. An order whose transaction was still
+    open while it rendered relied on it (`queue_digest` saw it waiting) and would otherwise wait for the next
+    message to be confirmed; a recheck that finds nothing too looks no further."""
+    if row.text.endswith(RECHECK) or row.coalesce_key is None:
+        return
+    await services.sender.enqueue(
+        Outbound(row.room_id, row.text + RECHECK),
+        group=row.group_name,
+        kind=DIGEST,
+        coalesce_key=row.coalesce_key,
+        not_before=services.clock.now() + services.config.chain.digest_every,
+    )
+
+
 async def digest_sent(services: Services, row: QueuedRow) -> None:
     """The group has been told: mark the versions it was told about, and queue the next digest for one interval
     later, which confirms whatever changed while this one was on its way — nothing is left unconfirmed."""

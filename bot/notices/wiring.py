@@ -36,6 +36,9 @@ def wire(services: Services) -> None:
     async def digest_sent(row: QueuedRow) -> None:
         await digest.digest_sent(services, row)
 
+    async def digest_empty(row: QueuedRow) -> None:
+        await digest.digest_empty(services, row)
+
     async def render_flash_digest(row: QueuedRow) -> str | None:
         return await flash.render_flash_digest(services, row)
 
@@ -45,6 +48,6 @@ def wire(services: Services) -> None:
     async def flash_notice_sent(row: QueuedRow) -> None:
         await flash.notice_sent(services, row)
 
-    sender.render_with(digest.DIGEST, render_digest, after_sent=digest_sent)
+    sender.render_with(digest.DIGEST, render_digest, after_sent=digest_sent, after_empty=digest_empty)
     sender.render_with(flash.FLASH_DIGEST, render_flash_digest, after_sent=flash_notice_sent)
     sender.render_with(flash.FLASH_WAITLIST, render_waitlist, after_sent=flash_notice_sent)
