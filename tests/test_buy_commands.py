@@ -43,7 +43,8 @@ async def test_a_buy_opened_from_chat_takes_two_orders_and_sums_them_up(data_dir
         )
         await bot.say("张姐", "汇总 周五蓝莓团")
         bot.expect_said(
-            ["【汇总】周五蓝莓团(阳光花园1号群)\n合计:蓝莓3盒\n1. 3栋 王阿姨 蓝莓2盒\n2. 5-1201 李姐 蓝莓1盒\n已有2人"]
+            ["【汇总】周五蓝莓团(阳光花园1号群)\n合计:蓝莓3盒,共89.70元\n1. 3栋 王阿姨 蓝莓2盒 59.80元\n"
+                "2. 5-1201 李姐 蓝莓1盒 29.90元\n已有2人"]
         )
         assert await bot.orders("chat-1126-1") == [("3栋 王阿姨", ["蓝莓2盒"]), ("5-1201 李姐", ["蓝莓1盒"])]
     # `tuanbot rebuild` replays the log through a fresh bot: the 开团 from chat makes the same buy, the same orders
@@ -91,8 +92,8 @@ CLOSED_G1 = (
     "已有1人,还差4人成团"
 )
 CLOSED_G2 = (
-    "【截单】周六丹东草莓团 已截单,之后的接龙不再记录\n【汇总】周六丹东草莓团(阳光花园2号群)\n合计:草莓3盒\n"
-    "1. 2栋 陈叔 草莓3盒\n已有1人,还差4人成团"
+    "【截单】周六丹东草莓团 已截单,之后的接龙不再记录\n【汇总】周六丹东草莓团(阳光花园2号群)\n合计:草莓3盒,共119.70元\n"
+    "1. 2栋 陈叔 草莓3盒 119.70元\n已有1人,还差4人成团"
 )
 
 
@@ -116,7 +117,8 @@ async def test_chat_changes_survive_a_restart_and_a_reload_and_a_conflict_is_tol
         bot.expect_said(["✅ 已记录:5-1201 李姐 蓝莓1盒\n合计:蓝莓3盒(蓝莓还剩47盒)\n【周五蓝莓团】已有2人"])
         await bot.say("张姐", "汇总 周五蓝莓团", msg_id="r-2")
         bot.expect_said(
-            ["【汇总】周五蓝莓团(阳光花园1号群)\n合计:蓝莓3盒\n1. 3栋 王阿姨 蓝莓2盒\n2. 5-1201 李姐 蓝莓1盒\n已有2人"]
+            ["【汇总】周五蓝莓团(阳光花园1号群)\n合计:蓝莓3盒,共89.70元\n1. 3栋 王阿姨 蓝莓2盒 59.80元\n"
+                "2. 5-1201 李姐 蓝莓1盒 29.90元\n已有2人"]
         )
         # The operator edits the YAML: the strawberries' cutoff moves, and a new buy takes the id chat made.
         edited = CONFIG.replace("cutoff: 2026-11-27 20:00", "cutoff: 2026-11-28 18:00") + (

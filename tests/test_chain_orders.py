@@ -255,10 +255,10 @@ async def test_orders_that_come_while_a_refused_digest_waits_to_retry_get_their_
         bot.expect_silence()
         await bot.say("李姐", chain(H, "3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒"), settle=False)
         await bot.settle(horizon=timedelta(minutes=3))
-        bot.expect_said(  # 李姐's digest is due before the refused one's last retry: both are said, once each
+        bot.expect_said(  # both are said, once each: the refused one when its retry goes through, then 李姐's
             [
-                f"✅ 已记录:5-1201 李姐 草莓1盒\n合计:草莓3盒\n{progress(2)}",
                 f"✅ 已记录:3栋 王阿姨 草莓2盒\n合计:草莓2盒\n{progress(1)}",
+                f"✅ 已记录:5-1201 李姐 草莓1盒\n合计:草莓3盒\n{progress(2)}",
             ]
         )
 
