@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -10,6 +11,17 @@ if TYPE_CHECKING:
 
     from bot.events import Outbound
     from bot.outbound_rows import Enqueued, QueuedRow
+
+
+class Itemish(Protocol):
+    """An order item as money and labels read it: product, quantity, unit."""
+
+    @property
+    def product(self) -> str: ...
+    @property
+    def qty(self) -> Decimal: ...
+    @property
+    def unit(self) -> str | None: ...
 
 
 class Replies(Protocol):

@@ -21,22 +21,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
+
+from bot.core.ports import Itemish
 
 if TYPE_CHECKING:
     from bot.config import Buy, Config, FlashSale
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-
-
-class Itemish(Protocol):
-    @property
-    def product(self) -> str: ...
-    @property
-    def qty(self) -> Decimal: ...
-    @property
-    def unit(self) -> str | None: ...
 
 
 def to_cents(value: Decimal) -> Decimal:

@@ -6,12 +6,12 @@ import math
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.ports import StockCounter
+from bot.core.ports import Itemish, StockCounter
 from bot.domain.buys import buys_of_group, is_open
 from bot.domain.summary import fmt_qty
 from storage.models import Order, OrderLine
@@ -19,15 +19,6 @@ from storage.stock import buy_key, flash_key
 
 if TYPE_CHECKING:
     from bot.config import Buy, Config, FlashSale
-
-
-class Itemish(Protocol):
-    @property
-    def product(self) -> str: ...
-    @property
-    def qty(self) -> Decimal: ...
-    @property
-    def unit(self) -> str | None: ...
 
 
 def item_label(product: str, qty: Decimal, unit: str | None) -> str:
