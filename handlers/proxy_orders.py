@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 
 from bot.core.leaders import listed
 from bot.domain.buys import buys_of_group, has_started, is_open
+from bot.domain.flash import Taken, running_sales
 from bot.domain.money import amount_text
+from bot.domain.proxy_flash import claim_amount, live_claims, proxy_claim, proxy_unclaim
 from bot.domain.proxy_orders import (
     Outcome,
     Where,
@@ -27,7 +29,7 @@ from bot.domain.proxy_orders import (
     unit_item,
 )
 from bot.domain.subject import buys_named, sells
-from bot.domain.units import items_label
+from bot.domain.units import items_label, sale_unit
 from bot.events import Kind, Outbound
 from bot.parsing.chain import ChainEntry
 from bot.parsing.entry import entry_reader
@@ -37,7 +39,7 @@ from bot.parsing.proxy_commands import ProxyCommand, read_proxy_command
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.config import Buy
+    from bot.config import Buy, FlashSale
     from bot.dispatch import Context
 
 EXAMPLE = "代报 3栋王阿姨 草莓2盒"
@@ -88,6 +90,13 @@ class ProxyOrders:
             await self._reply(ctx, f"没找到商品「{'、'.join(unknown)}」,{more}。请用商品名再发一次~")
             return
         products = [it.product for it in entry.items]
+        if not any(all(sells(b, p) for p in products) for b in open_buys):
+            sale = next(
+                (s for g in groups for s in running_sales(ctx.services.config, g, now) if [s.product] == products), None
+            )
+            if sale is not None:  # a 限时秒杀 product: a claim for the neighbour, in arrival order like any
+                await self._flash(ctx, sale, groups, named_group, entry, now)
+                return
         buy = await self._buy_for(ctx, groups, open_buys, products, entry, now)
         if buy is None:
             return
@@ -122,7 +131,7 @@ class ProxyOrders:
         selling = [b for b in open_buys if all(sells(b, p) for p in products)]
         if len(selling) > 1 and entry.remark:
             named = [b for g in groups for b in buys_named(ctx.services.config, g, entry.remark, now) if b in selling]
-            selling = list(dict.fromkeys(named)) or selling
+            selling = list({b.id: b for b in named}.values()) or selling
         if len(selling) == 1:
             return selling[0]
         if len(selling) > 1:
@@ -154,7 +163,13 @@ class ProxyOrders:
             for b in buys_of_group(services.config, g)
             if has_started(b, now) and (not product or sells(b, product))
         ]
-        if command.product and not candidates:
+        sales = [
+            sale
+            for g in groups
+            for sale in running_sales(services.config, g, now)
+            if not product or sale.product == product
+        ]
+        if command.product and not candidates and not sales:
             await self._reply(ctx, f"没找到在卖「{command.product}」的团购。")
             return
         hits: list[tuple[Where, list[LineState]]] = []
@@ -169,6 +184,8 @@ class ProxyOrders:
                 near += labels_like(state, label)
         if any(is_open(w.buy, now) for w, _ in hits):
             hits = [(w, ls) for w, ls in hits if is_open(w.buy, now)]  # an open buy's order before a closed one's
+        if not hits and await self._unclaim(ctx, sales, label, now):
+            return
         if not hits:
             close = "、".join(dict.fromkeys(near))
             await self._reply(ctx, f"没找到「{label}」的订单。" + (f"是不是:{close}?" if close else ""))
@@ -194,6 +211,70 @@ class ProxyOrders:
             await self._reply(ctx, _cancelled(outcomes, product, at), session)
 
         await proxy_cancel(services, where, ctx.event, lines, product, now, logger, tell)
+
+    # --- 限时秒杀 ---------------------------------------------------------------------------------------------------
+
+    async def _flash(
+        self, ctx: Context, sale: FlashSale, groups: list[str], named: str | None, entry: ChainEntry, now: datetime
+    ) -> None:
+        services = ctx.services
+        mine = [g for g in groups if g in {x.name for x in services.config.groups_of(sale.groups)}]
+        title = f"{sale.product}限时秒杀"
+        if len(mine) > 1:
+            await self._reply(ctx, f"你带的{'、'.join(mine)}都有{title},请写上群名,例如:代报 {mine[0]} {entry.raw}")
+            return
+        qty = entry.items[0].qty
+        if qty <= 0 or qty != int(qty):
+            await self._reply(ctx, f"秒杀按整份报,例如:代报 {entry.who} {sale.product}1")
+            return
+        group = mine[0]
+        room = ctx.event.room_id if not ctx.private else services.groups.room_of(group)
+        if not room:
+            await self._reply(ctx, f"我还没进过{group},进群后才能代报。")
+            return
+        unit = sale_unit(services.config, sale)
+        at = f"({group}·{title})" if ctx.private else f"({title})"
+        who, n = entry.who, int(qty)
+
+        async def tell(taken: Taken, session: AsyncSession) -> None:
+            if taken.status == "confirmed":
+                amount = amount_text(claim_amount(services, sale, n))
+                text = f"✅ 已代抢:{who} {sale.product}{n}{unit},{amount}{at}"
+            elif taken.status == "waiting":
+                text = f"⏳ 已抢光:{who} {sale.product}{n}{unit} 登记候补,有人退出按顺序递补{at}"
+            elif taken.status == "short":
+                text = f"{sale.product}只剩{taken.left}{unit}了,不够{who}要的{n}{unit},没有记录{at}"
+            else:
+                return  # a redelivered command: recorded before
+            await self._reply(ctx, text, session)
+
+        where = (group, services.groups.id_of(group), room)
+        taken = await proxy_claim(services, sale, where, ctx.event, who, n, now, tell)
+        ctx.log.info("proxy_claim", sale=sale.id, group=group, who=who, qty=n, status=taken.status)
+
+    async def _unclaim(self, ctx: Context, sales: list[FlashSale], label: str, now: datetime) -> bool:
+        """`取消 LABEL` of a 限时秒杀 claim under that label (the leader's or the member's own); False: none."""
+        services = ctx.services
+        claims = await live_claims(services, list({s.id: s for s in sales}.values()), label)
+        if not claims:
+            return False
+        if len(claims) > 1:
+            what = "、".join(dict.fromkeys(f"{c.name} {c.qty}份" for c in claims))
+            await self._reply(ctx, f"「{label}」有几份秒杀({what}),请写上商品,例如:取消 {label} 商品")
+            return True
+        [claim] = claims
+        sale = next(s for s in sales if s.id == claim.sale_id)
+        group = services.groups.name_of(claim.group_id)
+        title = f"{sale.product}限时秒杀"
+        at = f"({group}·{title})" if ctx.private else f"({title})"
+        text = f"❎ 已取消「{claim.name}」的秒杀:{sale.product}{claim.qty}{sale_unit(services.config, sale)}{at}"
+
+        async def tell(session: AsyncSession) -> None:
+            await self._reply(ctx, text, session)
+
+        logger = ctx.log.bind(by=ctx.event.sender_id, reason="leader_command")
+        await proxy_unclaim(services, claim, group, now, logger, tell)
+        return True
 
     # --- where ----------------------------------------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.harness import BotHarness, Starts, chain, to
+from tests.harness import CONFIG as HARNESS_CONFIG
+from tests.harness import BotHarness, Starts, chain, to, with_flash_sale
 
 G1, G2 = "阳光花园1号群", "阳光花园2号群"
 H = "#接龙 周六丹东草莓团"
@@ -143,7 +144,7 @@ async def test_a_leader_cancels_a_neighbours_order_or_one_product_of_it(data_dir
         bot.expect_said(["没找到「老周」的订单。", "没找到「6号 何」的订单。是不是:6号楼 何姐?"])
         cancelled = bot.logged("order_cancelled", since=mark)
         assert [(e["who"], e["by"], e["reason"]) for e in cancelled] == [
-            ("老周", bot.app.services.leaders._bound["张姐"], "leader_command")
+            ("老周", bot.logged("command_run")[-1]["member_id"], "leader_command")
         ]
         assert await bot.orders() == [("3栋 王阿姨", ["草莓1盒"]), ("6号楼 何姐", ["车厘子1盒"])]
 
@@ -201,3 +202,33 @@ async def test_after_a_restart_the_neighbours_line_is_still_the_same_order(data_
         await bot.say("张姐", "代报 3栋王阿姨 车厘子1盒", msg_id="p-4")  # ordered again after the cancel: a new order
         bot.expect_said([Starts("✅ 已代报:3栋王阿姨 车厘子1盒"), Starts("✅ 已记录:3栋王阿姨 车厘子1盒")])
         assert await bot.orders(status=None) == [("3栋王阿姨", ["车厘子3盒"]), ("3栋王阿姨", ["车厘子1盒"])]
+
+
+FLASH = with_flash_sale(HARNESS_CONFIG, stock=3, start="2026-11-26 10:00", end="2026-11-26 12:00")
+
+
+async def test_a_flash_sale_product_is_claimed_for_the_neighbour_and_given_back(data_dir: Path) -> None:
+    async with BotHarness(data_dir, config=FLASH) as bot:
+        await bot.say("王阿姨", "抢2箱")
+        bot.expect_said(["⚡ 砂糖橘秒杀抢到:王阿姨2箱,还剩1箱"])
+        await bot.say("张姐", "代报 老周 砂糖橘1")  # the sale's stock, in arrival order, like any claim
+        bot.expect_said(
+            [
+                "✅ 已代抢:老周 砂糖橘1箱,19.90元(砂糖橘限时秒杀)",
+                "⚡ 砂糖橘秒杀抢到:老周1箱,已抢光",
+                "🈵 砂糖橘秒杀已抢光!没抢到的邻居别急,下次早点来~",
+            ]
+        )
+        await bot.say("张姐", "代报 3栋何姐 沙糖桔1")
+        bot.expect_said(
+            [
+                "⏳ 已抢光:3栋何姐 砂糖橘1箱 登记候补,有人退出按顺序递补(砂糖橘限时秒杀)",
+                "砂糖橘已抢光啦,已登记候补:3栋何姐第1位。有人退出会按顺序递补~",
+            ]
+        )
+        await bot.say("张姐", "取消 老周")  # the claim's units go to the first waiter, who is told
+        bot.expect_said(
+            ["❎ 已取消「老周」的秒杀:砂糖橘1箱(砂糖橘限时秒杀)", "3栋何姐 有邻居退出,你候补成功啦:砂糖橘1箱 🎉"]
+        )
+        cancelled = [(e["by"], e["reason"]) for e in bot.logged("flash_cancelled")]
+        assert cancelled == [(bot.logged("command_run")[-1]["member_id"], "leader_command")]
