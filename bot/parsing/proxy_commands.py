@@ -21,6 +21,7 @@ _CANCEL = re.compile(r"^(?:帮\s*)?取消\s*(?P<body>.+)$")
 _ORDER_WORDS = re.compile(r"\s*(?:的)?(?:订单|单子|接龙|报名|的单|全部|所有)$")
 _NOT_A_LABEL = frozenset(("我", "我们", "俺", "自己", "大家", "一下", "下", "了", "吧"))
 _QUESTION_END = re.compile(r"[?？吗呢吧了啊呀么]$")
+_QTY_TAIL = re.compile(r"\s*[0-9]+(?:\.[0-9]+)?\s*[^\s0-9]{0,2}$")  # `取消 老周 草莓1盒`: the product is what counts
 
 
 @dataclass(frozen=True)
@@ -61,14 +62,18 @@ def _cancel(body: str, products: Iterable[str]) -> ProxyCommand | None:
     if not body or _QUESTION_END.search(body):
         return None  # `取消了吗`: a question
     body = _ORDER_WORDS.sub("", body).strip()
+    names = set(products)
+    if body in names:
+        return None  # `取消 草莓`: the sender's own order of a product, not a neighbour's
     label, product = body, ""
     if "的" in body:
         head, _, tail = body.rpartition("的")
         label, product = head.strip(), tail.strip()
     else:
-        for name in sorted(set(products), key=len, reverse=True):
-            if name and body.endswith(name) and len(body) > len(name):
-                label, product = body[: -len(name)].strip(), name
+        bare = _QTY_TAIL.sub("", body)
+        for name in sorted(names, key=len, reverse=True):
+            if name and bare.endswith(name) and len(bare) > len(name):
+                label, product = bare[: -len(name)].strip(), name
                 break
     if not label or label in _NOT_A_LABEL:
         return None
