@@ -5,8 +5,10 @@ nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+from bot.cli import main
 from tests.harness import CONFIG as HARNESS_CONFIG
 from tests.harness import BotHarness, Starts, chain, to, with_flash_sale
 
@@ -169,6 +171,7 @@ async def test_privately_the_answer_is_private_and_names_the_group_and_the_buy(d
         bot.expect_said(["❎ 已取消「2栋 陈叔」的订单:草莓3盒(阳光花园2号群·周六丹东草莓团)"], to("李哥"))
         bot.expect_said([Starts("❎ 已取消:2栋 陈叔")], G2)
         bot.expect_silence(G1)
+    assert await rebuilt(data_dir) == 0
 
 
 async def test_members_get_nothing_and_a_renamed_member_is_refused(data_dir: Path) -> None:
@@ -202,6 +205,15 @@ async def test_after_a_restart_the_neighbours_line_is_still_the_same_order(data_
         await bot.say("张姐", "代报 3栋王阿姨 车厘子1盒", msg_id="p-4")  # ordered again after the cancel: a new order
         bot.expect_said([Starts("✅ 已代报:3栋王阿姨 车厘子1盒"), Starts("✅ 已记录:3栋王阿姨 车厘子1盒")])
         assert await bot.orders(status=None) == [("3栋王阿姨", ["车厘子3盒"]), ("3栋王阿姨", ["车厘子1盒"])]
+    assert await rebuilt(data_dir) == 0  # `tuanbot rebuild` replays the log through a fresh bot: the same orders
+
+
+async def rebuilt(data_dir: Path) -> int:
+    config = data_dir / "config.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    database = f"sqlite:///{data_dir / 'test.db'}"
+    args = ["rebuild", "--config", str(config), "--data-dir", str(data_dir), "--database", database]
+    return await asyncio.to_thread(main, args)
 
 
 FLASH = with_flash_sale(HARNESS_CONFIG, stock=3, start="2026-11-26 10:00", end="2026-11-26 12:00")
