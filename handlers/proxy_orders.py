@@ -28,7 +28,7 @@ from bot.domain.proxy_orders import (
     proxy_order,
     unit_item,
 )
-from bot.domain.subject import buys_named, sells
+from bot.domain.subject import sells
 from bot.domain.units import items_label, sale_unit
 from bot.events import Kind, Outbound
 from bot.parsing.chain import ChainEntry
@@ -76,6 +76,9 @@ class ProxyOrders:
     async def _proxy(self, ctx: Context, command: ProxyCommand, now: datetime) -> None:
         groups, named_group, line = self._group_named(ctx, command.line)
         open_buys = self._open_buys(ctx, groups, now)
+        titled = [b for b in open_buys if _names(b, line)]
+        if len(titled) == 1:  # `代报 老周 草莓1 周六丹东草莓团`: that buy (its title read as no item)
+            open_buys, line = titled, _without(titled[0], line)
         entry = self._entry(ctx, line, None)
         if not any(it.product for it in entry.items) and len(open_buys) == 1 and len(open_buys[0].items) == 1:
             entry = self._entry(ctx, line, open_buys[0].items[0].product)  # `代报 老周 2`: the only product
@@ -129,23 +132,20 @@ class ProxyOrders:
         the command decides between several); a question back when none or several fit."""
         what = "、".join(dict.fromkeys(products))
         selling = [b for b in open_buys if all(sells(b, p) for p in products)]
-        if len(selling) > 1 and entry.remark:
-            named = [b for g in groups for b in buys_named(ctx.services.config, g, entry.remark, now) if b in selling]
-            selling = list({b.id: b for b in named}.values()) or selling
         if len(selling) == 1:
             return selling[0]
         if len(selling) > 1:
             titles = "、".join(f"「{b.title}」" for b in selling)
-            await self._reply(ctx, f"{what}在{titles}都有,请在后面写上团名,例如:代报 {entry.raw} {selling[0].title}")
-            return None
-        if len(open_buys) == 1:
-            await self._reply(ctx, f"「{open_buys[0].title}」里没有{what}。")
+            example = f"代报 {entry.raw} {selling[0].title}"
+            await self._reply(ctx, f"{what}在{titles}都有,请在后面写上团名,例如:{example}")
             return None
         closed = [b for g in groups for b in buys_of_group(ctx.services.config, g) if has_started(b, now)]
         closed = [b for b in closed if all(sells(b, p) for p in products)]
         if closed:
             title = closed[-1].title
             await self._reply(ctx, f"「{title}」已截单,要补报请先发「延长截单 {title} 时间」。")
+        elif len(open_buys) == 1:
+            await self._reply(ctx, f"「{open_buys[0].title}」里没有{what}。")
         else:
             await self._reply(ctx, f"现在没有在卖{what}的团购。")
         return None
@@ -352,6 +352,15 @@ class ProxyOrders:
             key=f"reply:{ctx.event.msg_id}",
             session=session,
         )
+
+
+def _names(buy: Buy, line: str) -> bool:
+    """The line names the buy: its title, or its id as a word."""
+    return buy.title in line or buy.id in line.split()
+
+
+def _without(buy: Buy, line: str) -> str:
+    return " ".join(w for w in line.replace(buy.title, " ").split() if w != buy.id)
 
 
 def _with_units(entry: ChainEntry, buy: Buy, units: dict[str, str]) -> ChainEntry:

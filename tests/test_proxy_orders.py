@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.cli import main
 from tests.harness import CONFIG as HARNESS_CONFIG
-from tests.harness import BotHarness, Starts, chain, to, with_flash_sale
+from tests.harness import BotHarness, Starts, at, chain, to, with_flash_sale
 
 G1, G2 = "阳光花园1号群", "阳光花园2号群"
 H = "#接龙 周六丹东草莓团"
@@ -244,3 +244,39 @@ async def test_a_flash_sale_product_is_claimed_for_the_neighbour_and_given_back(
         )
         cancelled = [(e["by"], e["reason"]) for e in bot.logged("flash_cancelled")]
         assert cancelled == [(bot.logged("command_run")[-1]["member_id"], "leader_command")]
+
+
+TWO_BUYS = (
+    CONFIG
+    + """  - id: lanmei
+    title: 周五蓝莓团
+    groups: [阳光花园1号群]
+    items: [{product: 蓝莓}, {product: 草莓, price: 35}]
+    opens: 2026-11-26 09:00
+    cutoff: 2026-11-27 18:00
+"""
+)
+
+
+async def test_with_two_buys_open_the_product_or_the_title_names_the_buy(data_dir: Path) -> None:
+    async with BotHarness(data_dir, config=TWO_BUYS) as bot:
+        await bot.say("张姐", "代报 老周 蓝莓2")  # only the blueberry buy sells 蓝莓
+        bot.expect_said(["✅ 已代报:老周 蓝莓2盒,50.00元(周五蓝莓团)", Starts("✅ 已记录:老周 蓝莓2盒")])
+        await bot.say("张姐", "代报 老周 草莓1")  # both sell 草莓: which one?
+        bot.expect_said(
+            ["草莓在「周六丹东草莓团」、「周五蓝莓团」都有,请在后面写上团名,例如:代报 老周 草莓1 周六丹东草莓团"]
+        )
+        await bot.say("张姐", "代报 老周 草莓1 周五蓝莓团")  # the title decides (its 草莓 read as no item)
+        bot.expect_said(["✏️ 已改好:老周 蓝莓2盒 草莓1盒,85.00元(周五蓝莓团)", Starts("✏️ 已修改:老周 蓝莓2盒 草莓1盒")])
+        await bot.say("张姐", "取消 老周 草莓")
+        bot.expect_said(["❎ 已取消「老周」的草莓,还剩:蓝莓2盒 50.00元(周五蓝莓团)", Starts("✏️ 已修改:老周 蓝莓2盒")])
+        bot.clock.advance_to(at("2026-11-27 18:30"))  # the blueberry buy has closed
+        await bot.say("张姐", "代报 老周 蓝莓1")
+        await bot.say("张姐", "取消 老周")  # his order of the closed buy: still his, the leader may cancel it
+        bot.expect_said(
+            [
+                "「周五蓝莓团」已截单,要补报请先发「延长截单 周五蓝莓团 时间」。",
+                "❎ 已取消「老周」的订单:蓝莓2盒(周五蓝莓团)",
+                Starts("❎ 已取消:老周"),
+            ]
+        )
