@@ -51,7 +51,8 @@ class Payments:
             ctx.log.info("payment_not_matched", label=command.label, member_id=by)
             return
         amount = str(command.amount) if command.amount is not None else None
-        ctx.log.info("command_run", command="已收", label=command.label, amount=amount, member_id=by, found=marked.found)
+        found = marked.found
+        ctx.log.info("command_run", command="已收", label=command.label, amount=amount, member_id=by, found=found)
         await self._send(ctx, ctx.event.room_id, marked.text, ctx.reply_group)
 
     async def _unpaid(self, ctx: Context, command: PaymentCommand, groups: list[str]) -> None:

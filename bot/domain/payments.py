@@ -129,7 +129,7 @@ def _marked_text(name: str, open_: Sequence[tuple[Buy, Due]], takes: Sequence[De
         tail = f"应付{fmt_money(owing)}元,少付{fmt_money(owing - amount)}元"
     else:
         tail = f"应付{fmt_money(owing)}元,多付{fmt_money(amount - owing)}元"
-    note = f"({'、'.join(amount_text(d.amount) for _, d in unpriced)},未计价的部分请另算)" if unpriced else ""
+    note = f"({'、'.join(amount_text(d.amount) for d in unpriced)},未计价的部分请另算)" if unpriced else ""
     return f"{what},{tail}。{note}"
 
 
