@@ -156,9 +156,7 @@ def _match(label: str, people: Sequence[tuple[str, str]]) -> tuple[str, str] | s
 # --- 未付 -----------------------------------------------------------------------------------------------------------
 
 
-async def unpaid_lists(
-    services: Services, groups: Sequence[str], name: str, now: datetime, *, where: str
-) -> list[str]:
+async def unpaid_lists(services: Services, groups: Sequence[str], name: str, now: datetime, *, where: str) -> list[str]:
     """The `未付` answers: one per buy (`name` names it; none named: the buys with money owing)."""
     if name:
         buys: list[Buy] = []

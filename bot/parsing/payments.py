@@ -23,7 +23,7 @@ _AMOUNT = re.compile(r"^[¥]?(?P<n>\d{1,6}(?:\.\d{1,2})?)(?:元|块)?$")
 _TAIL = re.compile(r"(?:\s+[¥]?|[¥])(?P<n>\d{1,6}(?:\.\d{1,2})?)(?:元|块)?$|(?P<m>\d{1,6}(?:\.\d{1,2})?)(?:元|块)$")
 #: asks for the list in the group itself (by default it goes to the leader privately)
 TO_GROUP = ("发群里", "发到群里", "发群", "群里", "群发")
-_PARTICLES = re.compile(r"[了啦哈~!。,.\s]+$")
+_PARTICLES = re.compile(r"^[了啦哈,\s]+|[了啦哈~!。,.\s]+$")
 _NOT_LABELS = {"我", "你", "他", "她", "都", "全", "大家", "都已", "钱", "款", "货款"}
 
 
