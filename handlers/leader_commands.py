@@ -163,7 +163,8 @@ class LeaderCommands:
         """The summary's text and how many lines it lists (in private: the whole buy, every group)."""
         async with ctx.services.db.sessions() as session:
             summary = await load_summary(session, ctx.services.config, buy, None if ctx.private else ctx.group.name)
-        return format_summary(summary, buy), len(summary.lines)
+        # who paid: each line's mark to the leader privately; in the group only the 收款 total, never who owes
+        return format_summary(summary, buy, "lines" if ctx.private else "total"), len(summary.lines)
 
     async def _export(self, ctx: Context, buy: Buy) -> tuple[str, Path]:
         """The whole buy (every group: what the supplier and the pickup need), written into the data dir."""

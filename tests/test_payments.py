@@ -59,12 +59,28 @@ async def test_a_leader_marks_paid_in_the_group_and_gets_the_unpaid_list_private
         await bot.say_private("张姐", "未付")  # privately: answered there, naming the buy and the group
         bot.expect_said([UNPAID], to("张姐"))
         bot.expect_silence(G1)
-        await bot.say("张姐", "汇总")
+        await bot.say("张姐", "汇总")  # in the group: what came in, in all; never who owes
         bot.expect_said(
             [
                 "\n".join(
                     [
                         "【汇总】周六丹东草莓团(阳光花园1号群)",
+                        "合计:草莓7盒,共279.30元",
+                        "1. 3栋 王阿姨 草莓2盒 79.80元",
+                        "2. 2栋 陈叔 草莓3盒 119.70元",
+                        "3. 5栋 老周 草莓2盒 79.80元",
+                        "收款:已付清1人,未付2人共137.50元",
+                        "已有3人,还差2人成团",
+                    ]
+                )
+            ]
+        )
+        await bot.say_private("张姐", "汇总")  # privately: each line's payment too
+        bot.expect_said(
+            [
+                "\n".join(
+                    [
+                        "【汇总】周六丹东草莓团",
                         "合计:草莓7盒,共279.30元",
                         "1. 3栋 王阿姨 草莓2盒 79.80元 ✓已付",
                         "2. 2栋 陈叔 草莓3盒 119.70元 未付",
@@ -73,7 +89,8 @@ async def test_a_leader_marks_paid_in_the_group_and_gets_the_unpaid_list_private
                         "已有3人,还差2人成团",
                     ]
                 )
-            ]
+            ],
+            to("张姐"),
         )
         await bot.say("张姐", "已收 王阿姨")  # again: never counted twice
         bot.expect_said(["3栋 王阿姨 已经付清了(周六丹东草莓团 79.80元),没有再记。"])

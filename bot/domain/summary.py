@@ -281,7 +281,9 @@ def status_line(s: GroupStatus, buy: Buy) -> str:
     return ",".join(parts)
 
 
-def format_summary(summary: BuySummary, buy: Buy) -> str:
+def format_summary(summary: BuySummary, buy: Buy, payments: str = "") -> str:
+    """The `汇总` text. `payments`: "" says nothing of who paid (a post in the group: never who owes), "total" the
+    收款 line (who paid, what is owed in all), "lines" that and each line's mark — both once someone has paid."""
     head = f"【汇总】{summary.title}" + (f"({summary.group})" if summary.group else "")
     out = [head]
     owed = {(d.group, d.participant): d for d in dues(summary)}
@@ -294,11 +296,11 @@ def format_summary(summary: BuySummary, buy: Buy) -> str:
         items = " ".join(str(it) for it in line.items) or "(未写数量)"
         amount = f" {amount_text(line.amount)}" if line.items else ""
         remark = f" 备注:{line.remark}" if line.remark else ""
-        mark = f" {paid_mark(owed[(line.group, line.participant)])}" if summary.paid else ""
+        mark = f" {paid_mark(owed[(line.group, line.participant)])}" if summary.paid and payments == "lines" else ""
         out.append(f"{i}. {line.participant} {items}{amount}{mark}{remark}")
     if summary.waiting:
         out.append("候补:" + "、".join(w.participant for w in summary.waiting))
-    if summary.paid:  # once a leader has marked someone paid: who has, and what is still owed
+    if summary.paid and payments:  # once a leader has marked someone paid: who has, and what is still owed
         out.append(paid_line(list(owed.values())))
     out.append(status_line(summary.status, buy))
     if summary.unknown:
