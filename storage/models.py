@@ -291,3 +291,18 @@ class Payment(Base):
     paid: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     paid_at: Mapped[datetime]
     marked_by: Mapped[str] = mapped_column(String(200))  # the wxid of the leader who marked it
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # +1 on every change (sync)
+
+
+class BackendPayment(Base):
+    """The backend service's copy of a payment: the latest version the bot sent (`POST /api/payments`)."""
+
+    __tablename__ = "backend_payments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(200), unique=True)  # the bot's payment id: `payment:{id}`
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    group: Mapped[str] = mapped_column(String(200))
+    buy: Mapped[str] = mapped_column(String(100), index=True)
+    participant: Mapped[str] = mapped_column(String(500))
+    paid: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    updated_at: Mapped[datetime]

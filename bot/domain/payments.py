@@ -31,6 +31,7 @@ from bot.domain.subject import buys_for_command
 from bot.domain.summary import Due, dues, load_summary
 from bot.parsing.merge import ident
 from storage.models import Payment
+from storage.outbox import add_change, payment_payload
 
 if TYPE_CHECKING:
     from bot.config import Buy
@@ -92,10 +93,19 @@ async def mark_paid(
             key = (Payment.buy_id == buy.id, Payment.group_id == group_ids[due.group])
             row = await session.scalar(select(Payment).where(*key, Payment.participant == due.participant))
             if row is None:
-                row = Payment(buy_id=buy.id, group_id=group_ids[due.group], participant=due.participant, paid=ZERO)
+                row = Payment(
+                    buy_id=buy.id, group_id=group_ids[due.group], participant=due.participant, paid=ZERO, version=0
+                )
                 session.add(row)
             row.paid = Decimal(row.paid) + take
-            row.paid_at, row.marked_by = now, by
+            row.paid_at, row.marked_by, row.version = now, by, row.version + 1
+            await session.flush()  # its id names it to the backend
+            paid = fmt_money(row.paid)
+            ref = f"payment:{row.id}"
+            payload = payment_payload(
+                ref=ref, version=row.version, group=due.group, buy=buy.id, participant=due.participant, paid=paid
+            )
+            add_change(session, payload, now)  # to the leader's backend, in this same transaction
     return Marked(_marked_text(name, open_, takes, amount))
 
 
