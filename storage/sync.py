@@ -1,8 +1,8 @@
 """The sync worker: sends the outbox's order changes to the leader's backend, exactly once in effect.
 
-Each row is POSTed to `{url}/api/orders` (a payment's to `{url}/api/payments`) with its `Idempotency-Key`
-(`order:{id}:v{version}`, `payment:{id}:v{version}`), so a change sent
-twice — a retry, or a worker killed after the backend stored it but before the row was marked — is stored once.
+Each row is POSTed to `{url}/api/orders` (a payment's, `kind: payment`, to `{url}/api/payments`) with its
+`Idempotency-Key` (`order:{id}:v{version}`, `payment:{id}:v{version}`), so a change sent twice — a retry, or a
+worker killed after the backend stored it but before the row was marked — is stored once.
 Answers that say "not now" (connection errors, 5xx, and 401/403/404/408/409/425/429: a rotated token, a proxy, a
 backend mid-deploy) are retried a few times at once with exponential backoff (tenacity), then the row waits
 `next_attempt_at` (growing, capped) and the worker moves on. Only a rejection of the order itself (400, 422) marks
