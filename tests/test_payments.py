@@ -112,6 +112,14 @@ async def test_a_leader_marks_paid_in_the_group_and_gets_the_unpaid_list_private
         ]
 
 
+async def test_before_any_order_there_is_nothing_to_pay(data_dir: Path) -> None:
+    async with BotHarness(data_dir) as bot:
+        await bot.say_private("张姐", "未付")
+        bot.expect_said(["你带的群现在还没有订单。"], to("张姐"))
+        await bot.say("张姐", "已收 王阿姨")
+        bot.expect_said(["没找到「王阿姨」。接龙里没有这个名字。"])
+
+
 async def test_an_unknown_or_ambiguous_label_is_asked_about(data_dir: Path) -> None:
     async with BotHarness(data_dir) as bot:
         await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))

@@ -178,9 +178,11 @@ async def unpaid_lists(services: Services, groups: Sequence[str], name: str, now
         buys = _buys(services, groups, now)
     ledgers = [await buy_dues(services, b, groups) for b in buys]
     if not name:
-        ledgers = [ledger for ledger in ledgers if any(d.unpaid for d in ledger.dues)]
-        if not ledgers:
-            return [f"✅ {where}的团都付清了,没有未付的。"]
+        owing = [ledger for ledger in ledgers if any(d.unpaid for d in ledger.dues)]
+        if not owing:
+            ordered = any(ledger.dues for ledger in ledgers)
+            return [f"✅ {where}的团都付清了,没有未付的。" if ordered else f"{where}现在还没有订单。"]
+        ledgers = owing
     return [unpaid_text(ledger, groups) for ledger in ledgers]
 
 
