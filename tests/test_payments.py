@@ -131,6 +131,8 @@ async def test_an_unknown_or_ambiguous_label_is_asked_about(data_dir: Path) -> N
         bot.expect_said(["「王阿姨」对得上2位:3栋 王阿姨、5栋 王阿姨。请写全,比如「已收 3栋 王阿姨」"])
         await bot.say("张姐", "已收 小李")
         bot.expect_said(["没找到「小李」。接龙里没有这个名字。"])
+        await bot.say("张姐", "已收 5栋 老周 0")
+        bot.expect_said(["收到的金额是0.00元?没有记。发「已收 5栋 老周」或写上收到的金额。"])
         await bot.say("张姐", "已收")
         bot.expect_said(["收了谁的钱?发「已收 3栋王阿姨」;金额不一样就写上:「已收 老周 62」"])
         await bot.say("张姐", "货款已付")  # said in passing, about no participant: no answer
@@ -143,6 +145,7 @@ async def test_a_member_typing_the_commands_gets_nothing_and_changes_nothing(dat
         await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))
         bot.consume(G1)  # the digest
         await bot.say("王阿姨", "已收 3栋 王阿姨")
+        await bot.say("王阿姨", "3栋王阿姨已付")  # a member's own words: not a command (nothing routes it here)
         await bot.say("王阿姨", "未付")
         assert await bot.say_private("王阿姨", "未付") == "unserved"
         bot.expect_silence()

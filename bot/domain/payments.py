@@ -72,6 +72,8 @@ async def mark_paid(
     services: Services, groups: Sequence[str], label: str, amount: Decimal | None, by: str, now: datetime
 ) -> Marked:
     """Mark `label` paid in the buys they owe in (see the module's rules); returns what to tell the leader."""
+    if amount is not None and amount <= 0:
+        return Marked(f"收到的金额是{fmt_money(amount)}元?没有记。发「已收 {label}」或写上收到的金额。")
     ledgers = [await buy_dues(services, b, groups) for b in _buys(services, groups, now)]
     people = list(dict.fromkeys((d.group, d.participant) for ledger in ledgers for d in ledger.dues))
     found = _match(label, people)
