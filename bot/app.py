@@ -25,6 +25,7 @@ from handlers.chain_orders import ChainOrders
 from handlers.flash_sale import FlashSales
 from handlers.forwarded import ForwardedChains
 from handlers.leader_commands import LeaderCommands
+from handlers.payments import Payments
 from handlers.proxy_orders import ProxyOrders
 from handlers.questions import Questions
 from storage.db import Database, database_url
@@ -43,6 +44,7 @@ def default_handlers() -> list[Handler]:
     Add a feature here and nowhere else; questions stay last, as the catch-all."""
     return [
         ProxyOrders(),  # 代报 LABEL 商品数量 / 取消 LABEL [商品] (leaders only; the participant's 接龙 line, #15)
+        Payments(),  # 已收 LABEL / 未付 [团] (leaders only; one line, never a 接龙 copy; #15)
         ChainOrders(),  # 接龙 lists → orders of the group's open buy, confirmed in a digest
         FlashSales(),  # 抢 / +1 / 要2箱 during a 限时秒杀: atomic stock, wait list, sold-out once
         ForwardedChains(),  # a leader's privately forwarded 接龙 (chat record, card) → its tally; then 导出 → its xlsx

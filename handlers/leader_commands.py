@@ -39,6 +39,8 @@ HELP = "\n".join(
         "汇总 [团名/商品] — 这个团的订单汇总",
         "导出 [团名/商品] — 导出表格,私发给你",
         "到货 [团名/商品] — 发到货通知,写明自提地点时间,@买了的邻居",
+        "已收 接龙名 [金额] — 记下这位邻居已付款(金额不一样会算出少付/多付)",
+        "未付 [团名/商品] — 谁还没付、各多少、共多少,私发给你(要发在群里:未付 发群)",
         "暂停 / 恢复 [群名] — 我在群里先不说话(接龙照常记录)/ 恢复",
         "转发接龙或聊天记录给我 — 私聊里帮你汇总(不记入团购),再发「导出」拿表格",
         "帮助 — 看这张表",
@@ -163,7 +165,8 @@ class LeaderCommands:
         """The summary's text and how many lines it lists (in private: the whole buy, every group)."""
         async with ctx.services.db.sessions() as session:
             summary = await load_summary(session, ctx.services.config, buy, None if ctx.private else ctx.group.name)
-        return format_summary(summary, buy), len(summary.lines)
+        # who paid: each line's mark to the leader privately; in the group only the 收款 total, never who owes
+        return format_summary(summary, buy, "lines" if ctx.private else "total"), len(summary.lines)
 
     async def _export(self, ctx: Context, buy: Buy) -> tuple[str, Path]:
         """The whole buy (every group: what the supplier and the pickup need), written into the data dir."""

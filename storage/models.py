@@ -275,3 +275,34 @@ class ChatBuy(Base):
     made_by: Mapped[str] = mapped_column(String(200))  # the leader's wxid: told privately of a conflict
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class Payment(Base):
+    """What a participant of a buy has paid, as a leader marked it (`已收 3栋王阿姨`, issue #15): one row per buy,
+    group and participant label (the label as the orders carry it). `paid` is the money received in all; an order
+    changed after paying leaves it as it is, and the difference is still owed."""
+
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("buy_id", "group_id", "participant"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    buy_id: Mapped[str] = mapped_column(ForeignKey("group_buys.id"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    participant: Mapped[str] = mapped_column(String(500))
+    paid: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    paid_at: Mapped[datetime]
+    marked_by: Mapped[str] = mapped_column(String(200))  # the wxid of the leader who marked it
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # +1 on every change (sync)
+
+
+class BackendPayment(Base):
+    """The backend service's copy of a payment: the latest version the bot sent (`POST /api/payments`)."""
+
+    __tablename__ = "backend_payments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(200), unique=True)  # the bot's payment id: `payment:{id}`
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    group: Mapped[str] = mapped_column(String(200))
+    buy: Mapped[str] = mapped_column(String(100), index=True)
+    participant: Mapped[str] = mapped_column(String(500))
+    paid: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    updated_at: Mapped[datetime]

@@ -39,6 +39,19 @@ def order_payload(
     }
 
 
+def payment_payload(*, ref: str, version: int, group: str, buy: str, participant: str, paid: str) -> dict[str, Any]:
+    """A payment (`已收`) for the backend's `POST /api/payments` (`kind` tells the sync worker where it goes)."""
+    return {
+        "kind": "payment",
+        "group": group,
+        "buy": buy,
+        "participant": participant,
+        "paid": paid,
+        "order_ref": ref,
+        "version": version,
+    }
+
+
 def add_change(session: AsyncSession, payload: dict[str, Any], now: datetime) -> None:
     session.add(SyncOutbox(**_row(payload, now)))
 

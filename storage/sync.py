@@ -1,7 +1,8 @@
 """The sync worker: sends the outbox's order changes to the leader's backend, exactly once in effect.
 
-Each row is POSTed to `{url}/api/orders` with its `Idempotency-Key` (`order:{id}:v{version}`), so a change sent
-twice — a retry, or a worker killed after the backend stored it but before the row was marked — is stored once.
+Each row is POSTed to `{url}/api/orders` (a payment's, `kind: payment`, to `{url}/api/payments`) with its
+`Idempotency-Key` (`order:{id}:v{version}`, `payment:{id}:v{version}`), so a change sent twice — a retry, or a
+worker killed after the backend stored it but before the row was marked — is stored once.
 Answers that say "not now" (connection errors, 5xx, and 401/403/404/408/409/425/429: a rotated token, a proxy, a
 backend mid-deploy) are retried a few times at once with exponential backoff (tenacity), then the row waits
 `next_attempt_at` (growing, capped) and the worker moves on. Only a rejection of the order itself (400, 422) marks
@@ -50,6 +51,7 @@ class SyncWorker:
     ) -> None:
         self.db = db
         self.endpoint = url.rstrip("/") + "/api/orders"
+        self.payments = url.rstrip("/") + "/api/payments"  # a payment's change (`kind: payment`, `已收`)
         self.token = token
         self.clock = clock
         self.batch = batch
@@ -126,7 +128,8 @@ class SyncWorker:
         assert self._http is not None, "use `async with SyncWorker(...)`"
         headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": row.idempotency_key}
         try:
-            async with self._http.post(self.endpoint, data=_json(row.payload), headers=headers) as resp:
+            endpoint = self.payments if row.payload.get("kind") == "payment" else self.endpoint
+            async with self._http.post(endpoint, data=_json(row.payload), headers=headers) as resp:
                 body = await resp.text()
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise Retryable(f"{type(exc).__name__}: {exc}") from exc

@@ -34,6 +34,8 @@ TABLES = {
     "sync_outbox",
     "backend_orders",
     "backend_requests",
+    "payments",
+    "backend_payments",
 }
 
 

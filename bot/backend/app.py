@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.backend.payments import paid_of, parse_payment, store_payment
 from bot.backend.store import (
     KEY_MAX,
     InvalidOrder,
@@ -31,8 +32,16 @@ from bot.backend.store import (
 )
 from bot.config import Buy, BuyItem, Config
 from bot.domain.export import XLSX_MIME, export_xlsx
-from bot.domain.money import Amount
-from bot.domain.summary import BuySummary, ItemQty, ParticipantLine, format_summary, sale_buy, summarize
+from bot.domain.money import ZERO, Amount
+from bot.domain.summary import (
+    BuySummary,
+    ItemQty,
+    ParticipantLine,
+    dues,
+    format_summary,
+    sale_buy,
+    summarize,
+)
 from bot.logs import get_logger
 from storage.db import Database
 
@@ -146,6 +155,22 @@ async def post_order(request: web.Request) -> web.Response:
     return _json(answer.body, answer.status)
 
 
+async def post_payment(request: web.Request) -> web.Response:
+    """A payment a leader marked (`已收`), one version of it (bot.backend.payments)."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > KEY_MAX or unstorable(key) is not None or not key.isprintable():
+        return error(400, f"an Idempotency-Key header of printable text, at most {KEY_MAX} characters, is required")
+    try:
+        payment = parse_payment(json.loads((await request.read()).decode("utf-8")), key)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        if isinstance(exc, InvalidOrder):
+            return error(422, str(exc), field=exc.field)
+        return error(400, "the body is not valid JSON")
+    status, result = await store_payment(request.app[DB_KEY], payment)
+    log.info("backend_payment_stored", key=key, ref=payment.ref, version=payment.version, result=result)
+    return _json({"result": result, "payment": {"ref": payment.ref, "version": payment.version}}, status)
+
+
 async def get_orders(request: web.Request) -> web.Response:
     group, buy = request.query.get("group") or None, request.query.get("buy") or None
     for name, value in (("group", group), ("buy", buy)):
@@ -173,7 +198,8 @@ async def _summary(request: web.Request) -> tuple[BuySummary, Buy, str] | web.Re
     else:
         buy, rules, known = _minimal_buy(buy_id, rows), "none", None
     views = order_views(rows, known)
-    summary = summarize(config, buy, views, group)
+    paid = await paid_of(request.app[DB_KEY], buy_id)
+    summary = summarize(config, buy, views, group, paid=paid or None)  # no payment sent: nothing said of them
     return summary, buy, rules
 
 
@@ -293,7 +319,32 @@ def summary_json(summary: BuySummary, buy: Buy, rules: str) -> dict[str, Any]:
             "price": number(s.price) if s.price is not None else None,
             "next_price": number(s.next_price) if s.next_price is not None else None,
         },
-        "text": format_summary(summary, buy),
+        "payments": _payments(summary),
+        "text": format_summary(summary, buy, "lines"),
+    }
+
+
+def _payments(summary: BuySummary) -> dict[str, Any] | None:
+    """Who has paid (`已收` in the bot) and what is owed, per participant; None until a payment was sent."""
+    if summary.paid is None:
+        return None
+    owed = dues(summary)
+    unpaid = [d for d in owed if d.unpaid]
+    return {
+        "settled": len(owed) - len(unpaid),
+        "unpaid": len(unpaid),
+        "owing": number(sum((max(d.owing, ZERO) for d in unpaid), ZERO)),
+        "participants": [
+            {
+                "participant": d.participant,
+                "group": d.group,
+                "amount": number(d.amount.value),
+                "paid": number(d.paid) if d.paid is not None else 0,
+                "owing": number(max(d.owing, ZERO)),
+                "settled": not d.unpaid,
+            }
+            for d in owed
+        ],
     }
 
 
@@ -312,6 +363,7 @@ def make_app(db: Database, config: Config | None = None, *, token: str) -> web.A
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/api/orders", post_order)
     app.router.add_get("/api/orders", get_orders)
+    app.router.add_post("/api/payments", post_payment)
     app.router.add_get("/api/buys/{buy}/summary", get_summary)
     app.router.add_get("/api/buys/{buy}/export.xlsx", get_export)
     return app

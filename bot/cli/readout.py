@@ -17,7 +17,7 @@ from bot.domain.buys import has_started, is_open
 from bot.domain.money import Itemish, buy_prices, sale_prices
 from bot.domain.summary import buy_status
 from bot.domain.units import sale_unit
-from storage.models import FlashClaim, Group, Member, Order
+from storage.models import FlashClaim, Group, Member, Order, Payment
 
 _CLAIM_STATUS = {"confirmed": "active", "waiting": "waiting", "cancelled": "cancelled"}
 
@@ -81,9 +81,10 @@ async def read_orders(session: AsyncSession, config: Config) -> list[dict[str, A
                 ],
                 "status": order.status,
                 "amount": number(amount),
-                "paid": False,  # no payments yet (#15)
+                "paid": False,  # set below: the participant has paid what they owe in the buy (`已收`)
             }
         )
+    await _mark_paid(session, out)
     sales = {s.id: s for s in config.flash_sales}
     claims = (
         await session.execute(
@@ -118,6 +119,23 @@ async def read_orders(session: AsyncSession, config: Config) -> list[dict[str, A
             }
         )
     return out
+
+
+async def _mark_paid(session: AsyncSession, orders: list[dict[str, Any]]) -> None:
+    """`paid` of each active or waiting order: its participant (label and group) has paid at least what their active
+    orders in the buy come to (a participant who changed an order after paying owes the difference: not paid)."""
+    rows = await session.execute(
+        select(Payment.buy_id, Group.name, Payment.participant, Payment.paid).join(Group, Group.id == Payment.group_id)
+    )
+    paid = {(buy, group, who): Decimal(value) for buy, group, who, value in rows}
+    owed: dict[tuple[str, str, str], Decimal] = {}
+    for o in orders:
+        if o["status"] == "active":
+            key = (o["buy"], o["group"], o["member"])
+            owed[key] = owed.get(key, Decimal(0)) + Decimal(str(o["amount"]))
+    for o in orders:
+        key = (o["buy"], o["group"], o["member"])
+        o["paid"] = o["status"] != "cancelled" and key in paid and paid[key] >= owed.get(key, Decimal(0))
 
 
 def read_buys(config: Config, orders: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:

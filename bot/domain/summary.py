@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Buy, BuyItem
 from bot.domain.buys import GroupStatus, group_status
-from bot.domain.money import Amount, Prices, amount_text, buy_prices, total
-from storage.models import FlashClaim, Group, Order
+from bot.domain.money import ZERO, Amount, Prices, amount_text, buy_prices, fmt_money, total
+from storage.models import FlashClaim, Group, Order, Payment
 
 if TYPE_CHECKING:
     from bot.config import Config, FlashSale
@@ -75,6 +75,37 @@ class BuySummary:
     total: Amount = Amount()  # the sum of `lines`' amounts
     prices: Prices = Prices()  # the prices in force the amounts are at
     amounts: tuple[Amount, ...] = ()  # what each of `totals` comes to, in the same order
+    # (group, participant) → the money they paid (`已收`, bot.domain.payments); None: payments are not known here
+    paid: Mapping[tuple[str, str], Decimal] | None = None
+
+
+@dataclass(frozen=True)
+class Due:
+    """What one participant (a label in a group) owes for a buy: the sum of their lines' amounts, and what they
+    paid (None: nothing marked). An order changed after paying keeps what was paid; the difference is owed."""
+
+    group: str
+    participant: str
+    amount: Amount
+    paid: Decimal | None = None
+
+    @property
+    def owing(self) -> Decimal:
+        return self.amount.value - (self.paid or ZERO)
+
+    @property
+    def unpaid(self) -> bool:
+        return self.owing > 0 or (self.paid is None and bool(self.amount.unpriced))
+
+
+def dues(summary: BuySummary) -> list[Due]:
+    """Each participant of the summary's lines once (several orders of one label add up), in the order they came."""
+    by: dict[tuple[str, str], Amount] = {}
+    for line in summary.lines:
+        key = (line.group, line.participant)
+        by[key] = by.get(key, Amount()) + line.amount
+    paid = summary.paid or {}
+    return [Due(g, p, total([a]), paid.get((g, p))) for (g, p), a in by.items()]
 
 
 def fmt_qty(q: Decimal) -> str:
@@ -91,7 +122,12 @@ def address_of(participant: str) -> str:
 
 
 def summarize(
-    config: Config, buy: Buy, orders: Sequence[OrderView], group: str | None = None, prices: Prices | None = None
+    config: Config,
+    buy: Buy,
+    orders: Sequence[OrderView],
+    group: str | None = None,
+    prices: Prices | None = None,
+    paid: Mapping[tuple[str, str], Decimal] | None = None,
 ) -> BuySummary:
     """The summary of `buy` (of one group's lines when `group` is given). Amounts are at `prices` when given (a
     flash sale's), else at the buy's prices in force for its members across every group (the ladder tier reached)."""
@@ -134,6 +170,7 @@ def summarize(
         total=total(ln.amount for ln in lines),
         prices=prices,
         amounts=tuple(total([amounts[key]]) for key in totals),
+        paid=paid,
     )
 
 
@@ -209,8 +246,19 @@ async def load_flash_views(session: AsyncSession, config: Config, sale: FlashSal
     ]
 
 
+async def load_paid(session: AsyncSession, buy_id: str) -> dict[tuple[str, str], Decimal]:
+    """(group, participant) → what they paid for the buy, as leaders marked it."""
+    rows = await session.execute(
+        select(Group.name, Payment.participant, Payment.paid)
+        .join(Group, Group.id == Payment.group_id)
+        .where(Payment.buy_id == buy_id)
+    )
+    return {(group, participant): Decimal(paid) for group, participant, paid in rows}
+
+
 async def load_summary(session: AsyncSession, config: Config, buy: Buy, group: str | None = None) -> BuySummary:
-    return summarize(config, buy, await load_views(session, buy.id), group)
+    views = await load_views(session, buy.id)
+    return summarize(config, buy, views, group, paid=await load_paid(session, buy.id))
 
 
 async def load_status(session: AsyncSession, config: Config, buy: Buy) -> GroupStatus:
@@ -233,9 +281,12 @@ def status_line(s: GroupStatus, buy: Buy) -> str:
     return ",".join(parts)
 
 
-def format_summary(summary: BuySummary, buy: Buy) -> str:
+def format_summary(summary: BuySummary, buy: Buy, payments: str = "") -> str:
+    """The `汇总` text. `payments`: "" says nothing of who paid (a post in the group: never who owes), "total" the
+    收款 line (who paid, what is owed in all), "lines" that and each line's mark — both once someone has paid."""
     head = f"【汇总】{summary.title}" + (f"({summary.group})" if summary.group else "")
     out = [head]
+    owed = {(d.group, d.participant): d for d in dues(summary)}
     if summary.totals:
         products = ",".join(str(t) + ("(?)" if not t.known else "") for t in summary.totals)
         out.append(f"合计:{products},共{amount_text(summary.total)}")
@@ -245,10 +296,30 @@ def format_summary(summary: BuySummary, buy: Buy) -> str:
         items = " ".join(str(it) for it in line.items) or "(未写数量)"
         amount = f" {amount_text(line.amount)}" if line.items else ""
         remark = f" 备注:{line.remark}" if line.remark else ""
-        out.append(f"{i}. {line.participant} {items}{amount}{remark}")
+        mark = f" {paid_mark(owed[(line.group, line.participant)])}" if summary.paid and payments == "lines" else ""
+        out.append(f"{i}. {line.participant} {items}{amount}{mark}{remark}")
     if summary.waiting:
         out.append("候补:" + "、".join(w.participant for w in summary.waiting))
+    if summary.paid and payments:  # once a leader has marked someone paid: who has, and what is still owed
+        out.append(paid_line(list(owed.values())))
     out.append(status_line(summary.status, buy))
     if summary.unknown:
         out.append("待确认(商品不在本团):" + "、".join(ln.participant for ln in summary.unknown))
     return "\n".join(out)
+
+
+def paid_mark(due: Due) -> str:
+    """How a summary line shows its participant's payment: `✓已付`, `已付50.00元`, `未付`."""
+    if not due.unpaid:
+        return "✓已付"
+    return f"已付{fmt_money(due.paid)}元" if due.paid else "未付"
+
+
+def paid_line(all_dues: Sequence[Due]) -> str:
+    """`收款:已付清2人,未付1人共119.70元`."""
+    unpaid = [d for d in all_dues if d.unpaid]
+    settled = len(all_dues) - len(unpaid)
+    if not unpaid:
+        return f"收款:{settled}人都已付清"
+    owing = sum((max(d.owing, ZERO) for d in unpaid), ZERO)
+    return f"收款:已付清{settled}人,未付{len(unpaid)}人共{fmt_money(owing)}元"
