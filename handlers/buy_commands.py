@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from bot.core.leaders import listed
 from bot.domain.chat_buys import find_buy, new_buy, replan, restock
@@ -17,7 +17,7 @@ from bot.domain.summary import load_summary
 from bot.events import Kind, Outbound
 from bot.notices.posts import Live, buy_open_text, cutoff_text, when_text
 from bot.parsing.buy_commands import BuyCommand, read_buy_command
-from storage.models import GroupBuy
+from storage.models import ChainLine, GroupBuy
 
 if TYPE_CHECKING:
     from bot.config import Buy
@@ -132,6 +132,10 @@ class BuyCommands:
         await save_plan_change(services, buy, {"cutoff": when.isoformat()}, ctx.event.sender_id)
         async with services.db.transaction() as session:  # closed already: open again until the new cutoff
             await session.execute(update(GroupBuy).where(GroupBuy.id == buy.id).values(closed_at=None))
+            # lines refused as too late count again: the next copy holding them records them
+            await session.execute(delete(ChainLine).where(ChainLine.buy_id == buy.id, ChainLine.status == "late"))
+        for state in [k for k in services.chain.states if k[0] == buy.id]:
+            del services.chain.states[state]  # rebuilt from the store, without them
         await replan(services, buy.id)
         said = when_text(when, services.config)
         text = f"⏰ {buy.title} 截单时间改到{said},还没接龙的邻居抓紧啦~"
@@ -214,7 +218,7 @@ class BuyCommands:
 
     async def _reply(self, ctx: Context, text: str) -> None:
         await ctx.services.sender.enqueue(
-            Outbound(ctx.event.room_id, text), group=ctx.reply_group, kind="reply", key=f"reply:{ctx.event.msg_id}"
+            Outbound(ctx.event.room_id, text), group=ctx.reply_group, kind="summary", key=f"reply:{ctx.event.msg_id}"
         )
 
     async def _tell_private(self, ctx: Context, text: str) -> None:

@@ -83,6 +83,7 @@ class Playback:
         self.scheduler = BotScheduler(self.app.services)  # fired on this clock below, never on the wall clock
         self._fired_through = start - timedelta(microseconds=1)  # posts due at the very start go out first
         self._seen: set[str] = set()
+        self._applied = config  # the config the jobs were last applied from
 
     @property
     def conversation(self) -> list[Said]:
@@ -92,7 +93,8 @@ class Playback:
         await self.app.start()
         for group in self.config.groups:  # the bot is in every configured group from the start
             await self.app.services.groups.resolve(self.channel.room(group.name, group.room_id), group.name)
-        self.scheduler.apply(self.config)
+        self._applied = self.app.services.config
+        self.scheduler.apply(self._applied)
 
     async def close(self) -> None:
         await self.app.drain()
@@ -101,17 +103,30 @@ class Playback:
     async def run_until(self, when: datetime) -> None:
         """Move the clock to `when`: scheduled posts fire at their times, queued messages go out when due."""
         while True:
-            due = next_firings(self.config, start=self._fired_through + timedelta(microseconds=1), count=1)
+            plan, start = self._plan(), self._fired_through + timedelta(microseconds=1)
+            due = next_firings(plan, start=start, count=1)
             if not due or due[0][0] > when:
                 break
-            fire_at, spec = due[0]
+            fire_at = due[0][0]
             await self._send_until(fire_at)
             self.clock.advance_to(fire_at)
-            await self.scheduler.run_job(spec.id)
+            # every job due at this moment (two buys closing at 20:00, a buy's cutoff in each of its groups)
+            at_once = next_firings(plan, start=start, count=max(len(self.scheduler.specs), 1))
+            for spec in [spec for moment, spec in at_once if moment == fire_at]:
+                await self.scheduler.run_job(spec.id)
             self._fired_through = fire_at
         await self._send_until(when)
         self.clock.advance_to(when)
         self._fired_through = max(self._fired_through, when)
+
+    def _plan(self) -> Config:
+        """The plan with what leaders changed in chat (a buy opened, closed or moved there): the jobs follow it, as
+        the live scheduler's `PlanChanged` subscriber makes them."""
+        config = self.app.services.config
+        if config is not self._applied:
+            self._applied = config
+            self.scheduler.apply(config)
+        return config
 
     async def settle(self, limit: timedelta) -> None:
         """Move the clock on until what the bot has queued has gone out (the digest), at most `limit` on."""

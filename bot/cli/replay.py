@@ -85,14 +85,15 @@ async def play(
         await playback.run_until(end)
         if printer is not None:
             printer.flush(playback.conversation)
+        ended = playback.app.services.config  # the plan with what leaders changed in chat (a buy opened there)
         async with playback.app.db.sessions() as session:
-            orders = await read_orders(session, config)
+            orders = await read_orders(session, ended)
             summaries = [
-                format_summary(await load_summary(session, config, buy), buy)
-                for buy in config.buys
+                format_summary(await load_summary(session, ended, buy), buy)
+                for buy in ended.buys
                 if has_started(buy, end)
             ]
-        return Played(list(playback.conversation), orders, read_buys(config, orders, end), summaries, end)
+        return Played(list(playback.conversation), orders, read_buys(ended, orders, end), summaries, end)
     finally:
         await playback.close()
 
