@@ -12,8 +12,12 @@ from storage.shared_state import MemoryState, SharedState
 
 #: kinds that never go out inside quiet hours (the contract: "no nudges and no reminders inside this window")
 QUIET_KINDS = frozenset({"nudge", "reminder"})
-#: kinds that still go out in a group its leader paused (`暂停`): the answers to the leader's own commands
-LEADER_KINDS = frozenset({"summary", "file"})
+#: a leader's own command's post to a group (`开团`'s header, `截单`'s summary, `到货`): the leader's decision, so it
+#: goes out even where they paused the bot; the scheduler's posts of the same texts are `buy_open`, `cutoff`, `arrival`
+LEADER_POST = "leader_post"
+#: kinds that still go out in a group its leader paused (`暂停`): the answers to the leader's own commands and the
+#: posts they make (docs/decisions.md); the bot's own posts, answers and digests wait for `恢复`
+LEADER_KINDS = frozenset({"summary", "file", LEADER_POST})
 #: kinds that answer a person's own message (a question, a 接龙 line, a leader's command): the same-text window never
 #: holds them back, because the person asked and is waiting (a leader's second `汇总` within minutes gets its answer).
 #: Scheduled posts, digests and notices keep the window; replies neither wait on it nor claim it.

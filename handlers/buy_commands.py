@@ -13,10 +13,11 @@ from sqlalchemy import delete, update
 from bot.core.leaders import listed
 from bot.domain.chat_buys import find_buy, new_buy, replan, restock
 from bot.domain.overlay import save_chat_buy, save_plan_change
-from bot.domain.summary import load_summary
+from bot.domain.summary import load_status, load_summary, unformed_hint
 from bot.events import Kind, Outbound
 from bot.notices.posts import Live, buy_open_text, cutoff_text, when_text
 from bot.parsing.buy_commands import BuyCommand, read_buy_command
+from bot.send_policy import LEADER_POST
 from storage.models import ChainLine, GroupBuy
 
 if TYPE_CHECKING:
@@ -112,11 +113,22 @@ class BuyCommands:
             async with services.db.transaction() as session:
                 text = cutoff_text(buy, Live(summary=await load_summary(session, services.config, buy, group)))
                 await services.sender.enqueue(
-                    Outbound(room, text), group=group, kind="cutoff", key=self._key(ctx, "cutoff", buy, group, now)
+                    Outbound(room, text), group=group, kind=LEADER_POST, key=self._key(ctx, "cutoff", buy, group, now)
                 )
                 await session.execute(update(GroupBuy).where(GroupBuy.id == buy.id).values(closed_at=now))
             posted.append(group)
-        await self._tell_private(ctx, f"✅ 已截单「{buy.title}」,已通知:{'、'.join(posted) or '(没有群)'}")
+        done = f"✅ 已截单「{buy.title}」,已通知:{'、'.join(posted) or '(没有群)'}"
+        async with services.db.sessions() as session:
+            status = await load_status(session, services.config, buy)  # 成团 counts members in every group
+        if status.formed:
+            await self._tell_private(ctx, done)
+            return
+        short = f"「{buy.title}」未成团(差{status.missing}人)。{unformed_hint(buy)}"
+        if ctx.private:
+            await self._reply(ctx, f"{done}\n{short}")
+        else:  # in the group the cutoff post is the answer; what to do next is the leader's alone
+            key = f"unformed:{buy.id}:{ctx.event.msg_id}"
+            await services.sender.enqueue(Outbound(ctx.event.sender_id, short), group=None, kind="summary", key=key)
 
     async def _extend(self, ctx: Context, command: BuyCommand, now: datetime) -> None:
         if command.when is None:
@@ -142,7 +154,8 @@ class BuyCommands:
         posted = []
         for group, room in self._rooms(ctx, buy):
             key = f"cutoff_moved:{buy.id}:{group}:{ctx.event.msg_id}"
-            await services.sender.enqueue(Outbound(room, text), group=group, kind="reply", key=key)
+            # the leader's answer in each group (said where they paused the bot, never held by the same-text window)
+            await services.sender.enqueue(Outbound(room, text), group=group, kind="summary", key=key)
             posted.append(group)
         await self._tell_private(ctx, f"✅ 「{buy.title}」截单改到{said},已通知:{'、'.join(posted) or '(没有群)'}")
 
@@ -192,7 +205,7 @@ class BuyCommands:
         for group, room in self._rooms(ctx, buy):
             text = buy_open_text(config, buy, config.group(group))  # type: ignore[arg-type]
             key = self._key(ctx, "buy_open", buy, group, now)
-            await ctx.services.sender.enqueue(Outbound(room, text), group=group, kind="buy_open", key=key)
+            await ctx.services.sender.enqueue(Outbound(room, text), group=group, kind=LEADER_POST, key=key)
             posted.append(group)
         return "、".join(posted) or "(没有群:我还没进过这个团的群)"
 

@@ -166,7 +166,8 @@ class LeaderCommands:
         async with ctx.services.db.sessions() as session:
             summary = await load_summary(session, ctx.services.config, buy, None if ctx.private else ctx.group.name)
         # who paid: each line's mark to the leader privately; in the group only the 收款 total, never who owes
-        return format_summary(summary, buy, "lines" if ctx.private else "total"), len(summary.lines)
+        closed = buy.cutoff is not None and buy.cutoff <= ctx.services.clock.now()  # short of 成团: 未成团, what to do
+        return format_summary(summary, buy, "lines" if ctx.private else "total", closed), len(summary.lines)
 
     async def _export(self, ctx: Context, buy: Buy) -> tuple[str, Path]:
         """The whole buy (every group: what the supplier and the pickup need), written into the data dir."""

@@ -65,6 +65,8 @@ async def test_a_leader_closes_a_buy_and_opens_it_again_from_private_chat(data_d
         await bot.say("张姐", "＃截单")  # full-width #: the only open buy closes now, in both its groups
         bot.expect_said([CLOSED_G1])
         bot.expect_said([CLOSED_G2], G2)
+        short = "「周六丹东草莓团」未成团(差4人)。要多给大家些时间,发「延长截单 周六丹东草莓团 时间」;"
+        bot.expect_said([short + "不成团就在群里说一声,已收的款记得退。"], to("张姐"))  # what to do: privately
         await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓2盒"))  # too late now
         bot.expect_said(["抱歉,周六丹东草莓团已于11月26日 10:01截单,3栋 王阿姨的接龙这次没能记上,下次开团早点来哦~"])
         await bot.say_private("张姐", "截单")
@@ -89,11 +91,11 @@ async def test_a_leader_closes_a_buy_and_opens_it_again_from_private_chat(data_d
 
 CLOSED_G1 = (
     "【截单】周六丹东草莓团 已截单,之后的接龙不再记录\n【汇总】周六丹东草莓团(阳光花园1号群)\n合计:暂无订单\n"
-    "已有1人,还差4人成团"
+    "已有1人,未成团(差4人)"
 )
 CLOSED_G2 = (
     "【截单】周六丹东草莓团 已截单,之后的接龙不再记录\n【汇总】周六丹东草莓团(阳光花园2号群)\n合计:草莓3盒,共119.70元\n"
-    "1. 2栋 陈叔 草莓3盒 119.70元\n已有1人,还差4人成团"
+    "1. 2栋 陈叔 草莓3盒 119.70元\n已有1人,未成团(差4人)"
 )
 
 

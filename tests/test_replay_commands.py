@@ -250,7 +250,8 @@ def test_a_buy_opened_from_private_chat_closes_at_its_own_cutoff(day: Day) -> No
         (
             "12-03 20:00:00",
             G,
-            f"【截单】周末鸡蛋团 已截单,之后的接龙不再记录\n【汇总】周末鸡蛋团(阳光花园1号群)\n{eggs}",
+            "【截单】周末鸡蛋团 已截单,之后的接龙不再记录\n【汇总】周末鸡蛋团(阳光花园1号群)\n"
+            + eggs.replace("还差2人成团", "未成团(差2人)"),  # closed short of 成团: it did not form
         ),
     ]
 

@@ -242,5 +242,6 @@ async def _about(
     if intent == "group_status":
         async with services.db.sessions() as session:
             summary = await load_summary(session, config, buy)
-        return f"【{buy.title}】{status_line(summary.status, buy)}"
+        closed = buy.cutoff is not None and now >= buy.cutoff  # past the cutoff: 未成团, not 还差N人
+        return f"【{buy.title}】{status_line(summary.status, buy, closed)}"
     return None

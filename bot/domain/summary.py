@@ -270,8 +270,12 @@ async def load_status(session: AsyncSession, config: Config, buy: Buy) -> GroupS
     return buy_status(config, buy, list(labels))
 
 
-def status_line(s: GroupStatus, buy: Buy) -> str:
+def status_line(s: GroupStatus, buy: Buy, closed: bool = False) -> str:
+    """`已有3人,还差2人成团`; once the buy is closed (`closed`: past its cutoff) short of its 成团N人, plainly
+    `已有3人,未成团(差2人)`: it can no longer form, unless the leader gives it more time."""
     if not s.formed:
+        if closed:
+            return f"已有{s.members}人,未成团(差{s.missing}人)"
         return f"已有{s.members}人,还差{s.missing}人成团"
     parts = [f"已有{s.members}人" + (",已成团" if buy.min_members else "")]
     if s.price is not None and buy.ladder:
@@ -281,9 +285,16 @@ def status_line(s: GroupStatus, buy: Buy) -> str:
     return ",".join(parts)
 
 
-def format_summary(summary: BuySummary, buy: Buy, payments: str = "") -> str:
+def unformed_hint(buy: Buy) -> str:
+    """What a leader can do with a buy that closed short of 成团 (their `汇总`, their `截单`'s answer)."""
+    return f"要多给大家些时间,发「延长截单 {buy.title} 时间」;不成团就在群里说一声,已收的款记得退。"
+
+
+def format_summary(summary: BuySummary, buy: Buy, payments: str = "", closed: bool = False) -> str:
     """The `汇总` text. `payments`: "" says nothing of who paid (a post in the group: never who owes), "total" the
-    收款 line (who paid, what is owed in all), "lines" that and each line's mark — both once someone has paid."""
+    收款 line (who paid, what is owed in all), "lines" that and each line's mark — both once someone has paid.
+    `closed`: the buy is past its cutoff (its 成团 status says whether it formed; a leader's answer, `payments`
+    given, adds what to do when it did not)."""
     head = f"【汇总】{summary.title}" + (f"({summary.group})" if summary.group else "")
     out = [head]
     owed = {(d.group, d.participant): d for d in dues(summary)}
@@ -302,7 +313,9 @@ def format_summary(summary: BuySummary, buy: Buy, payments: str = "") -> str:
         out.append("候补:" + "、".join(w.participant for w in summary.waiting))
     if summary.paid and payments:  # once a leader has marked someone paid: who has, and what is still owed
         out.append(paid_line(list(owed.values())))
-    out.append(status_line(summary.status, buy))
+    out.append(status_line(summary.status, buy, closed))
+    if closed and payments and not summary.status.formed:
+        out.append(unformed_hint(buy))
     if summary.unknown:
         out.append("待确认(商品不在本团):" + "、".join(ln.participant for ln in summary.unknown))
     return "\n".join(out)

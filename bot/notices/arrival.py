@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from bot.events import Outbound
+from bot.send_policy import LEADER_POST
 from storage.models import Member, Order
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ async def queue_arrival(services: Services, buy: Buy, group: Group, room: str, m
         await services.sender.enqueue(
             Outbound(room, text, mentions=mentions),
             group=group.name,
-            kind="arrival",
+            kind=LEADER_POST,  # the leader's 到货: said even in a group they paused
             key=f"arrival:{msg_id}:{group.name}:{i}",
         )
     return len(people)

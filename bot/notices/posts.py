@@ -132,7 +132,7 @@ def cutoff_text(buy: Buy, live: Live) -> str:
     head = f"【截单】{buy.title} 已截单,之后的接龙不再记录"
     if live.summary is None:
         return head
-    return head + "\n" + format_summary(live.summary, buy)
+    return head + "\n" + format_summary(live.summary, buy, closed=True)  # short of 成团: 未成团, not 还差
 
 
 def arrival_text(config: Config, buy: Buy, group: Group) -> str:
