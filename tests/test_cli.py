@@ -106,7 +106,7 @@ def test_the_demo_plays_a_day_and_its_orders_are_in_the_log(data_dir: Path, caps
     assert "3栋 王阿姨 草莓3盒" in summary  # her edit, not a second order
     assert "陈叔" not in summary  # he cancelled
     assert "刘妈妈" not in summary  # too late
-    assert "已有5人,还差1人成团" in summary
+    assert "已有5人,未成团(差1人)" in summary  # closed one short of 成团: it did not form
     day = out.split("== 汇总 read back from the database")[0]
     bot_lines = [line for line in day.splitlines() if "🤖 小团:" in line]
     said = "\n".join(bot_lines)

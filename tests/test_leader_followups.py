@@ -1,7 +1,8 @@
 """What a leader meets after 暂停 and after a cutoff that did not form (#15, docs/decisions.md):
 - in a group the leader paused, the leader's own commands that post to the group (`到货`, `截单`, `延长截单`, a chat
   `开团`'s header) go out there — typed in the group or privately — while the bot's own posts stay silent;
-- a buy with 成团N人 that reaches its cutoff short says plainly that it did not form, and the leader hears what to do."""
+- a buy with 成团N人 that reaches its cutoff short says plainly that it did not form, and the leader hears what
+  to do."""
 
 from __future__ import annotations
 
@@ -37,8 +38,10 @@ async def test_a_paused_group_hears_its_leaders_own_posts_typed_in_the_group(dat
         bot.expect_said([ARRIVED, "请来取货~"])
         await bot.say("张姐", "开团 周五蓝莓团 蓝莓 29.9元/盒 库存50 周五20:00截单")
         bot.expect_said(
-            ["#接龙 周五蓝莓团\n蓝莓 29.9元/盒,限量50盒\n截单:11月27日(周五) 20:00\n自提:东门快递柜旁 17:00-20:00\n"
-             "例 3栋 王阿姨 蓝莓1盒"]  # fmt: skip
+            [
+                "#接龙 周五蓝莓团\n蓝莓 29.9元/盒,限量50盒\n截单:11月27日(周五) 20:00\n自提:东门快递柜旁 17:00-20:00\n"
+                "例 3栋 王阿姨 蓝莓1盒"
+            ]  # fmt: skip
         )
         paused = [e["kind"] for e in bot.logged("message_suppressed") if e["reason"] == "paused"]
         assert paused == ["reply"]  # the answer to 几点截单, and nothing of the leader's
@@ -70,3 +73,5 @@ async def test_after_a_cutoff_short_of_forming_the_summary_says_it_did_not_form(
         bot.expect_said([f"【汇总】周六丹东草莓团({G1})\n{lines}{SHORT}\n{HINT}"])
         await bot.say_private("张姐", "汇总")
         bot.expect_said([f"【汇总】周六丹东草莓团\n{lines}{SHORT}\n{HINT}"], to("张姐"))
+        await bot.say("王阿姨", "@小团 成团了吗")  # a member hears the plain status, not what the leader can do
+        bot.expect_said([f"【周六丹东草莓团】{SHORT}"])

@@ -23,7 +23,7 @@ from bot.cli.playback import Playback, Printer, Said
 from bot.cli.readout import read_buys, read_orders
 from bot.cli.transcript import Event, TranscriptError, parse_time, read_transcript
 from bot.config import Config, ConfigError, load_config
-from bot.domain.buys import has_started
+from bot.domain.buys import has_started, is_open
 from bot.domain.summary import format_summary, load_summary
 from bot.logs import REHEARSAL_LOG_FILE, setup_logging
 from bot.settings import read_settings
@@ -88,8 +88,8 @@ async def play(
         ended = playback.app.services.config  # the plan with what leaders changed in chat (a buy opened there)
         async with playback.app.db.sessions() as session:
             orders = await read_orders(session, ended)
-            summaries = [
-                format_summary(await load_summary(session, ended, buy), buy)
+            summaries = [  # a buy past its cutoff short of 成团 reads 未成团(差N人), as its cutoff post did
+                format_summary(await load_summary(session, ended, buy), buy, closed=not is_open(buy, end))
                 for buy in ended.buys
                 if has_started(buy, end)
             ]
