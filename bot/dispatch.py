@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.core.leaders import listed
 from bot.events import Inbound, Kind
 from bot.logs import get_logger
-from bot.parsing.commands import CommandText, read_command
+from bot.parsing.commands import ASKED, CommandText, read_command
 from storage.errors import is_outage
 
 if TYPE_CHECKING:
@@ -53,15 +53,15 @@ class Context:
     @cached_property
     def command(self) -> CommandText | None:
         """The message read as a leader command (`bot.parsing.commands`, one table for every command handler);
-        None when it is no text. A member's bare command word (`到货了`, `截单`) is no command: it may be a question,
-        the questions route's. A leader's, or one addressed to the bot (`@小团 汇总`, `#汇总`), or one with an
-        argument, is a command: a member's is then refused, and logged."""
+        None when it is no text. A member's bare `到货了` or `截单` (`ASKED`) is no command: it may be a question, the
+        questions route's. A leader's, or one addressed to the bot (`@小团 截单`), or one with an argument, or any
+        other command word, is a command: a member's is then refused, and logged."""
         event = self.event
         if event.kind != Kind.TEXT:
             return None
         bot = self.services.config.bot.name
         read = read_command(event.text, bot, mentioned=bool({bot, self.services.self_id} & set(event.mentions)))
-        if read.verb is not None and not (self.is_leader or self.private or read.addressed or read.arg):
+        if read.verb in ASKED and not (self.is_leader or self.private or read.addressed or read.arg):
             return CommandText(read.addressed, read.body, near=read.verb)
         return read
 
