@@ -53,7 +53,7 @@ class Context:
     @cached_property
     def command(self) -> CommandText | None:
         """The message read as a leader command (`bot.parsing.commands`, one table for every command handler);
-        None when it is no text. A member's bare `到货了` or `截单` (`ASKED`) is no command: it may be a question, the
+        None when it is no text. A member's bare `截单` or `库存` (`ASKED`) is no command: it may be a question, the
         questions route's. A leader's, or one addressed to the bot (`@小团 截单`), or one with an argument, or any
         other command word, is a command: a member's is then refused, and logged."""
         event = self.event

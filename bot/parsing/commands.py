@@ -30,8 +30,9 @@ LEADER_COMMANDS: dict[str, tuple[str, ...]] = {
     "加库存": (),
 }
 
-#: Command words a member says bare as a question (`到货了`, `截单`): from a member they are no command.
-ASKED = frozenset({"到货", "截单", "开团", "库存"})
+#: Command words a member may say bare as a question (`截单`, `库存`): from a member they are no command. (A member's
+#: bare `到货` is one, refused: she cannot announce the arrival; `到货了吗` is a question whoever asks.)
+ASKED = frozenset({"截单", "开团", "库存"})
 
 _TRAILING = "。.!！~～,，、;；…" + " "  # after NFKC: a leader's full stop or exclamation, not a question mark
 _QUESTION = re.compile(r"[?？]|几点|几号|多少|什么|哪|怎么|有没有|是不是|(?:吗|嘛|么|呢|没|没有)$")
