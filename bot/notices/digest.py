@@ -136,7 +136,7 @@ async def digest_sent(services: Services, row: QueuedRow) -> None:
             now = services.clock.now()
             services.chain.digest_pending.pop(row.coalesce_key or "", None)
             await services.sender.enqueue(
-                Outbound(row.room_id, row.text.removesuffix(RECHECK)),  # its own empty render may recheck again
+                Outbound(row.room_id, row.text),
                 group=row.group_name,
                 kind=DIGEST,
                 coalesce_key=row.coalesce_key,
