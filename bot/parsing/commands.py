@@ -64,11 +64,10 @@ def strip_address(text: str, bot_name: str = "") -> tuple[str, str]:
     """(the text without a leading `@name` and `#`, how it was addressed to the bot: "#", "@" or ""). A leading
     @-mention of someone else is taken off too (a leader may @ a co-leader), but only `@bot_name` or `#` addresses
     the bot."""
-    t, addressed, me = fold(text), "", "@" + fold(bot_name) if bot_name else ""
-    m = _MENTION.match(t)
-    if me and t.startswith(me):  # `@小团 汇总`, and `@小团汇总` typed without the space WeChat puts there
-        t, addressed = t[len(me) :].lstrip(), "@"
-    elif m is not None:
+    t, addressed = fold(text), ""
+    m = _MENTION.match(t)  # `@小团 汇总`, and `@小团汇总` typed without the space WeChat puts there
+    if m is not None:
+        addressed = "@" if bot_name and m.group("name") == fold(bot_name) else ""
         t = t[m.end() :].lstrip()
     if t[:1] == "#":
         addressed = "#"
