@@ -22,6 +22,7 @@ from bot.sender import Sender, SenderLimits
 from bot.settings import Settings, read_settings
 from handlers.buy_commands import BuyCommands
 from handlers.chain_orders import ChainOrders
+from handlers.command_help import CommandHelp
 from handlers.flash_sale import FlashSales
 from handlers.forwarded import ForwardedChains
 from handlers.leader_commands import LeaderCommands
@@ -50,6 +51,7 @@ def default_handlers() -> list[Handler]:
         ForwardedChains(),  # a leader's privately forwarded 接龙 (chat record, card) → its tally; then 导出 → its xlsx
         BuyCommands(),  # 开团 截单 延长截单 库存 加库存 (leaders only; chat changes layered on the plan, #15)
         LeaderCommands(),  # 汇总 … (leaders only)
+        CommandHelp(),  # a leader's `#…` / `@小团 …` no command took, or private message: a short help (after them all)
         Questions(),  # 草莓还有吗? 几点自提? → one short answer from live data; chatter gets silence
     ]
 

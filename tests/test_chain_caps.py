@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from tests.harness import CONFIG, BotHarness, chain
+from tests.harness import CONFIG, BotHarness, chain, to
 
 H = "#接龙 周六丹东草莓团\n例 3栋 王阿姨 草莓1盒"
 SMALL_CAPS = CONFIG.replace(
@@ -75,3 +75,48 @@ async def test_a_member_past_her_cap_is_refused_even_after_a_restart_and_others_
             ("3栋 王阿姨妈妈", ["草莓1盒"]),
             ("5-1201 李姐", ["草莓1盒"]),
         ]
+
+
+async def test_a_leader_the_bot_knows_is_told_privately_and_the_group_hears_one_line(data_dir: Path) -> None:
+    """What only the leader needs goes privately (#15): once 张姐 has run a command her wxid is known; a leader
+    listed by wxid is known from the start."""
+    mine = ["3栋 王阿姨 草莓1盒", "3栋 王阿姨妈妈 草莓1盒", "3栋 王阿姨姐姐 草莓1盒"]
+    by_wxid = SMALL_CAPS.replace("leaders: [李哥]", "leaders: [wxid_lige]")
+    async with BotHarness(data_dir, config=by_wxid) as bot:
+        await bot.say("张姐", "汇总")
+        bot.expect_said(["【汇总】周六丹东草莓团(阳光花园1号群)\n合计:暂无订单\n已有0人,还差5人成团"])
+        await bot.say("王阿姨", chain(H, *mine))
+        await bot.settle(horizon=timedelta(minutes=1))
+        wang = bot.channel.wxid("王阿姨")
+        private = (
+            "⚠️ 阳光花园1号群:王阿姨发的【周六丹东草莓团】接龙有1行超过上限(每条最多4行,每人每团最多2单),没有记录,"
+            f"请核对~ 对方微信号:{wang}"
+        )
+        bot.expect_silence(to("李哥"))  # 李哥 leads the other group
+        bot.expect_said([private], to("张姐"))
+        bot.expect_said(
+            [
+                "你发的接龙有1行超过上限,没有记录,已告诉团长~",
+                "✅ 已记录:3栋 王阿姨 草莓1盒;3栋 王阿姨妈妈 草莓1盒\n合计:草莓2盒\n"
+                "【周六丹东草莓团】已有2人,还差3人成团",
+            ]
+        )
+        assert [line.mentions for line in bot.channel.transcript if line.text.startswith("你发的接龙")] == [(wang,)]
+        chens = ["2栋 陈叔 草莓1盒", "2栋 陈叔妈妈 草莓1盒", "2栋 陈叔姐姐 草莓1盒"]
+        await bot.say("陈叔", chain(H, *chens), "阳光花园2号群")
+        await bot.settle(horizon=timedelta(minutes=1))
+        chen = bot.channel.wxid("陈叔")
+        bot.expect_said(  # 李哥 is listed by wxid: told privately without ever running a command
+            [
+                "⚠️ 阳光花园2号群:陈叔发的【周六丹东草莓团】接龙有1行超过上限(每条最多4行,每人每团最多2单),"
+                f"没有记录,请核对~ 对方微信号:{chen}"
+            ],
+            to("wxid_lige"),
+        )
+        bot.expect_said(
+            [
+                "你发的接龙有1行超过上限,没有记录,已告诉团长~",
+                "✅ 已记录:2栋 陈叔 草莓1盒;2栋 陈叔妈妈 草莓1盒\n合计:草莓4盒\n【周六丹东草莓团】已有4人,还差1人成团",
+            ],
+            "阳光花园2号群",
+        )
