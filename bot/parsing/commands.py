@@ -28,6 +28,9 @@ LEADER_COMMANDS: dict[str, tuple[str, ...]] = {
     "延长截单": (),
     "库存": (),
     "加库存": (),
+    "代报": (),  # handlers/proxy_orders reads its own forms (帮…报名…); here for the short help's near-miss
+    "已收": ("已收款", "已收到"),  # handlers/payments
+    "未付": (),
 }
 
 #: Command words a member may say bare as a question (`截单`, `库存`): from a member they are no command. (A member's

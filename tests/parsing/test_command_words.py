@@ -41,8 +41,14 @@ def test_the_channels_mention_addresses_the_bot() -> None:
 
 
 def test_a_new_command_joins_the_table_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert read_command("#未付 草莓团", "小团") == CommandText("#", "未付 草莓团")
-    monkeypatch.setitem(commands.LEADER_COMMANDS, "未付", ("没付",))
+    assert read_command("#发券 草莓团", "小团") == CommandText("#", "发券 草莓团")
+    monkeypatch.setitem(commands.LEADER_COMMANDS, "发券", ("送券",))
+    assert read_command("#发券 草莓团", "小团") == CommandText("#", "发券 草莓团", "发券", "草莓团")
+    assert read_command("送券草莓团", "小团") == CommandText("", "送券草莓团", "发券", "草莓团")
+    assert read_command("#发卷", "小团").near == "发券"
+
+
+def test_the_payment_and_proxy_commands_are_in_the_table() -> None:
     assert read_command("#未付 草莓团", "小团") == CommandText("#", "未付 草莓团", "未付", "草莓团")
-    assert read_command("没付草莓团", "小团") == CommandText("", "没付草莓团", "未付", "草莓团")
     assert read_command("#末付", "小团").near == "未付"
+    assert read_command("@小团 代抱", "小团").near == "代报"
