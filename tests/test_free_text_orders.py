@@ -307,7 +307,7 @@ async def test_hint_answers_once_per_member_and_records_nothing(data_dir: Path) 
 
 
 async def test_off_leaves_words_to_the_questions_as_before(data_dir: Path) -> None:
-    config = CONFIG.replace("chain: {digest_every: 30s}", "chain: {digest_every: 30s, free_text_orders: 'off'}")
+    config = CONFIG.replace("chain: {digest_every: 30s}", "chain: {digest_every: 30s, free_text_orders: off}")
     async with BotHarness(data_dir, config=config) as bot:
         await bot.say("王阿姨", "+1")
         await bot.say("王阿姨", "我要两盒草莓")

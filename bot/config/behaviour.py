@@ -43,6 +43,11 @@ class ChainSettings(Section):
         description="`+1` / `我要两盒草莓` outside the 接龙: record it as an order, answer with a hint, or ignore it",
     )
 
+    @field_validator("free_text_orders", mode="before")
+    @classmethod
+    def _off_unquoted(cls, value: object) -> object:
+        return "off" if value is False else value  # YAML reads a bare `off` as false
+
 
 DEFAULT_AFTER_SALES = "抱歉给您添麻烦了!请把{what}的照片发到群里,写明数量,团长核实后给您补发或退款。"
 

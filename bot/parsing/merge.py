@@ -13,7 +13,9 @@ number, and its participant by the label it carries. The rules (DESIGN.md, "Chai
 - `取消` / `不要了` / `-1` cancels the order of the participant the line names, and only that one; a member emptying
   their own line cancels it;
 - a member's own copy holding their earlier text again, in place of their active line, is an edit back;
-- a member's second new line, next to their first, is a second entry.
+- a member's second new line, next to their first, is a second entry;
+- an order said outside the 接龙 (`add_outside`, `+1`) is a line no copy holds, so no copy removes it; a later line
+  of its participant ordering one of its products takes it over (a copy when it orders the same, else an edit).
 The state is small and explicit, so the handler can keep it in memory per chain and persist each change.
 
 `fold` takes a copy as a `ChainReader` read it: when the copy repeats one already folded and adds lines at its end
