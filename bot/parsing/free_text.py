@@ -28,10 +28,10 @@ _NOISE = re.compile(r"[\s,，.。!！~～、…:：;；]+")
 _ORDER_WORDS = (
     "谢谢团长|谢谢|感谢|麻烦团长|麻烦了|麻烦|辛苦了|团长|亲|好的|嗯嗯|嗯|好嘞|好"
     "|我家|我们家|我也要|我还要|我要|还要|再要|再来|再加|也要|给我|帮我|替我|算我|我也|我来|我"
-    "|预定|预订|定|订|购买|买|下单|报名|接龙|拿|留|来|要|加|\\+|算|冲|蹲|一下|吧|哈|啊|呀|哦|噢|呢|嘞|啦|的"
+    "|预定|预订|定|订|购买|买|下单|报名|接龙|拿|留|来|要|加|\\+|算|冲|蹲|求|一下|吧|哈|啊|呀|哦|噢|呢|嘞|啦|的"
 )
 _WRAP = re.compile(f"(?:{_ORDER_WORDS})*")
-_VERB = re.compile(r"要|来|订|定|买|下单|报名|接龙|留|加|算我|冲|蹲")
+_VERB = re.compile(r"要|来|订|定|买|下单|报名|接龙|留|加|算我|冲|蹲|求")
 _CANCEL = re.compile(
     r"(?:我|我家|我们家|团长|麻烦|帮我|给我)*(?:就|还是|先)?"
     r"(?:不要了|不要啦|不要|取消了|取消掉|取消订单|取消|退掉|退订|退了|退出|不买了|不订了|不拿了|算了)"
@@ -139,8 +139,8 @@ def _order(rest: str, products: list[str]) -> FreeOrder | None:
         if len(qtys) != 1:
             return None
         value, unit = qtys[0]
-        if not (wants or (unit is not None and unit not in _GENERIC_UNITS)):
-            return None  # `2`, `两个`: a number alone is no order
+        if not (wants or (unit is not None and unit != "个")):
+            return None  # `2`, `两个`: a number alone is no order (`两盒`, `2份` are)
         return FreeOrder(((None, value, _unit(unit)),))
     if len(set(products)) != len(products):
         return None  # `草莓2盒草莓1盒`: say it in the 接龙
