@@ -24,7 +24,15 @@ from bot.domain.unit_of_work import unit_of_work
 from bot.domain.units import items_label, unit_of
 from bot.events import Kind, Outbound
 from bot.parsing.chain import ChainEntry, Item
-from bot.parsing.free_text import MAX_CHARS, FreeCancel, FreeOrder, FreeText, asks_own_orders, read_free_text
+from bot.parsing.free_text import (
+    MAX_CHARS,
+    FreeCancel,
+    FreeOrder,
+    FreeText,
+    asks_own_orders,
+    own_words,
+    read_free_text,
+)
 from bot.parsing.merge import ACTIVE, OUTSIDE, ChainState, Change, LineState
 from handlers.chain_caps import within_caps
 from handlers.chain_orders import record_changes
@@ -50,7 +58,7 @@ class FreeTextOrders:
         """A member's order or cancel in words, or `我+1了吗`, while a buy is open in the group (and the switch is
         not `off`); anything else goes on to the questions."""
         event = ctx.event
-        if ctx.private or event.kind != Kind.TEXT or len(event.text) > MAX_CHARS:
+        if ctx.private or event.kind != Kind.TEXT or len(own_words(event.text)) > MAX_CHARS:
             return False
         if ctx.services.config.chain.free_text_orders == "off":
             return False

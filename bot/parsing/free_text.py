@@ -17,10 +17,12 @@ from decimal import Decimal
 from bot.parsing.products import ProductMatcher
 from bot.parsing.quantity import QuantityForm, find_quantities, parse_number
 
-__all__ = ["FreeCancel", "FreeOrder", "FreeText", "MAX_CHARS", "asks_own_orders", "read_free_text"]
+__all__ = ["FreeCancel", "FreeOrder", "FreeText", "MAX_CHARS", "asks_own_orders", "own_words", "read_free_text"]
 
 MAX_CHARS = 40  # an order said in words is short; a longer message is a story, a list or a question
 
+# WeChat's reply to a quoted message (引用), as the gateway gives its text: the quote, a dashed line, the reply
+_QUOTED = re.compile(r"「[^」]*」\n(?:- ){3,}-?\n(.*)", re.DOTALL)
 _MENTION = re.compile(r"@[^\s\u2005@]+[\s\u2005]*")
 _WECHAT_EMOJI = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,4}\]")  # [强] [抱拳] [玫瑰]: WeChat's emoji as text
 _NOISE = re.compile(r"[\s,，.。!！~～、…:：;；]+")
@@ -74,14 +76,22 @@ def _clean(text: str) -> str:
     return _NOISE.sub("", text)
 
 
+def own_words(text: str) -> str:
+    """The member's own words: a reply to a quoted message (`+1` under the leader's post) without the quote."""
+    quoted = _QUOTED.fullmatch(text.strip())
+    return quoted.group(1) if quoted else text
+
+
 def asks_own_orders(text: str) -> bool:
     """`我+1了吗`, `我刚才+1上了没`: a member asking whether their order said outside the 接龙 counted."""
+    text = own_words(text)
     return len(text) <= MAX_CHARS and _OWN_ORDERS.match(_clean(text)) is not None
 
 
 def read_free_text(text: str, matcher: ProductMatcher, products: set[str] | None = None) -> FreeText | None:
     """The order or cancel `text` says, or None. `products`: the products that can be ordered now (the open buys'),
     so a product the catalogue knows but no open buy sells makes the text no order here."""
+    text = own_words(text)
     if len(text) > MAX_CHARS or "\n" in text.strip():
         return None
     t = _clean(text)

@@ -103,3 +103,9 @@ def test_asking_whether_a_plus_one_counted() -> None:
     assert asks_own_orders("我刚才+1了没")
     assert not asks_own_orders("+1了")
     assert not asks_own_orders("他+1了吗")
+
+
+def test_a_reply_to_a_quoted_post_is_read_without_the_quote() -> None:
+    quoted = "「张姐：周六丹东草莓团开始接龙啦,39.9元一盒」\n- - - - - - - - - - - - - - -\n"
+    assert read_free_text(quoted + "+1", MATCHER) == FreeOrder(((None, D(1), None),))
+    assert read_free_text(quoted + "草莓还有吗", MATCHER) is None
