@@ -327,3 +327,19 @@ async def test_a_member_the_list_knows_orders_in_words_under_her_label(data_dir:
         await digest(bot)
         bot.expect_said([recorded("3栋 王阿姨 草莓1盒", 2, 1)])
         assert await bot.orders() == [("3栋 王阿姨", ["草莓1盒"]), ("3栋 王阿姨", ["草莓1盒"])]
+
+
+async def test_rebuild_finds_the_orders_said_in_words_where_the_bot_put_them(data_dir: Path) -> None:
+    """One write path: replaying the stored messages through a fresh bot gives the same orders."""
+    from bot.cli.rebuild import rebuild
+
+    async with BotHarness(data_dir) as bot:
+        await bot.say("王阿姨", "+1", settle=False)
+        await bot.say("李姐", "我要两盒草莓", settle=False)
+        await bot.say("王阿姨", chain(H, "张姐 草莓1盒", "3栋 王阿姨 草莓2盒"), settle=False)
+        await bot.say("李姐", "不要了", settle=False)
+        await digest(bot)
+        bot.expect_said([f"✅ 已记录:3栋 王阿姨 草莓2盒;张姐 草莓1盒\n❎ 已取消:李姐\n合计:草莓3盒\n{progress(2)}"])
+        assert await bot.orders() == [("3栋 王阿姨", ["草莓2盒"]), ("张姐", ["草莓1盒"])]
+        (data_dir / "scratch").mkdir()
+        assert await rebuild(bot.config, bot.app.db, scratch=data_dir / "scratch") == []
