@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from bot.events import Outbound
 from bot.parsing.merge import ACTIVE, Change
+from bot.parsing.proxy_commands import read_proxy_command
 from storage.models import ChainLine, MessageLog, Order
 
 if TYPE_CHECKING:
@@ -126,16 +127,30 @@ async def _counts_of(ctx: Context, state: ChainState, buy_id: str) -> Counter[st
 
 
 async def _orders_by_member(ctx: Context, buy_id: str) -> Counter[str]:
-    """Orders of the buy in this group, by the member they count for: the line's author, else whoever's message
-    first held it."""
-    member = func.coalesce(ChainLine.author_id, MessageLog.sender_id)
-    query = (
-        select(member, func.count(Order.id))
+    """Orders of the buy in this group, by the member they count for, as `within_caps` counted them when made: the
+    line's author; a line with no author, the member whose 接龙 copy carried it (whose message first held it); a line
+    a leader's command (`代报` / `取消`, `handlers/proxy_orders.py`) entered for a neighbour, nobody — the leader typed
+    it, it is not the leader's order, and a leader's 代报 are not counted when made either (#15)."""
+    orders = (
+        select(func.count(Order.id))
         .select_from(Order)
         .join(ChainLine, ChainLine.id == Order.chain_line_id)
-        .outerjoin(MessageLog, MessageLog.msg_id == ChainLine.first_msg_id)
         .where(Order.buy_id == buy_id, Order.group_id == ctx.group_id)
-        .group_by(member)
     )
+    head = func.min(func.substr(MessageLog.text, 1, 201))  # a command is one line of at most 200 characters
+    carried = (
+        orders.add_columns(MessageLog.sender_id, head)
+        .join(MessageLog, MessageLog.msg_id == ChainLine.first_msg_id)
+        .where(ChainLine.author_id.is_(None))
+        .group_by(MessageLog.msg_id, MessageLog.sender_id)
+    )
+    names = [n for p in ctx.services.config.catalogue for n in p.names]
+    counts: Counter[str] = Counter()
     async with ctx.services.db.sessions() as session:
-        return Counter({str(who): int(n) for who, n in await session.execute(query) if who is not None})
+        for n, who in await session.execute(orders.add_columns(ChainLine.author_id).group_by(ChainLine.author_id)):
+            if who is not None:
+                counts[str(who)] += int(n)
+        for n, who, text in await session.execute(carried):
+            if read_proxy_command(text or "", names) is None:
+                counts[str(who)] += int(n)
+    return counts
