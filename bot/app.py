@@ -22,8 +22,10 @@ from bot.sender import Sender, SenderLimits
 from bot.settings import Settings, read_settings
 from handlers.buy_commands import BuyCommands
 from handlers.chain_orders import ChainOrders
+from handlers.command_help import CommandHelp
 from handlers.flash_sale import FlashSales
 from handlers.forwarded import ForwardedChains
+from handlers.free_text_orders import FreeTextOrders
 from handlers.leader_commands import LeaderCommands
 from handlers.payments import Payments
 from handlers.proxy_orders import ProxyOrders
@@ -50,6 +52,8 @@ def default_handlers() -> list[Handler]:
         ForwardedChains(),  # a leader's privately forwarded 接龙 (chat record, card) → its tally; then 导出 → its xlsx
         BuyCommands(),  # 开团 截单 延长截单 库存 加库存 (leaders only; chat changes layered on the plan, #15)
         LeaderCommands(),  # 汇总 … (leaders only)
+        FreeTextOrders(),  # +1 / 我要两盒草莓 / 不要了 outside the 接龙, while a buy is open (chain.free_text_orders)
+        CommandHelp(),  # a leader's `#…` / `@小团 …` no command took, or private message: a short help (after them all)
         Questions(),  # 草莓还有吗? 几点自提? → one short answer from live data; chatter gets silence
     ]
 

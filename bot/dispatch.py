@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.leaders import listed
 from bot.events import Inbound, Kind
 from bot.logs import get_logger
+from bot.parsing.commands import ASKED, CommandText, read_command
 from storage.errors import is_outage
 
 if TYPE_CHECKING:
@@ -47,6 +49,33 @@ class Context:
     # A leader's one-to-one message to the bot: `group` is then the first group they lead, and only handlers that
     # say `serves_private = True` see it; their replies go back to the same conversation (`event.room_id`).
     private: bool = False
+
+    @cached_property
+    def command(self) -> CommandText | None:
+        """The message read as a leader command (`bot.parsing.commands`, one table for every command handler);
+        None when it is no text. A member's bare `截单` or `库存` (`ASKED`) is no command: it may be a question, the
+        questions route's. A leader's, or one addressed to the bot (`@小团 截单`), or one with an argument, or any
+        other command word, is a command: a member's is then refused, and logged."""
+        event = self.event
+        if event.kind != Kind.TEXT:
+            return None
+        bot = self.services.config.bot.name
+        read = read_command(event.text, bot, mentioned=bool({bot, self.services.self_id} & set(event.mentions)))
+        if read.verb in ASKED and not (self.is_leader or self.private or read.addressed or read.arg):
+            return CommandText(read.addressed, read.body, near=read.verb)
+        return read
+
+    def command_run(self, command: str, **fields: Any) -> None:
+        """Log a leader command with the wxid that ran it (every command path says it once, before it acts)."""
+        self._command("command_run", command, fields)
+
+    def command_refused(self, command: str, reason: str = "not_a_leader", **fields: Any) -> None:
+        """Log a command refused to its sender (not a leader, or a member wearing a leader's name)."""
+        self._command("command_refused", command, {"reason": reason, **fields})
+
+    def _command(self, event: str, command: str, fields: dict[str, Any]) -> None:
+        group = None if self.private else self.group.name  # a private command: `private=True` is bound already
+        self.log.info(event, command=command, member_id=self.event.sender_id, group=group, **fields)
 
     @property
     def reply_group(self) -> str | None:

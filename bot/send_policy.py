@@ -20,7 +20,11 @@ LEADER_POST = "leader_post"
 LEADER_KINDS = frozenset({"summary", "file", LEADER_POST})
 #: kinds that answer a person's own message (a question, a 接龙 line, a leader's command): the same-text window never
 #: holds them back, because the person asked and is waiting (a leader's second `汇总` within minutes gets its answer).
-#: Scheduled posts, digests and notices keep the window; replies neither wait on it nor claim it.
+#: Scheduled posts and fixed notices keep the window; replies neither wait on it nor claim it. Nor do the notices
+#: rendered at send time (`Sender.render_with`: the chain digest, the flash digest and wait-list notice): they say
+#: something only when it is news to the group (the told marks, `bot.domain.told`), so the same text again means the
+#: state went back and forth (`✅ 已记录:老周 草莓1盒`, a cancel, the same re-order) and the group must hear it; they
+#: come at most once per `chain.digest_every` and within the rate limits.
 REPLY_KINDS = frozenset({"reply", "summary"})
 MINUTE = timedelta(minutes=1)
 

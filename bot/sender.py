@@ -203,7 +203,7 @@ class Sender:
                 if sent_at >= now - MINUTE:  # counted, whatever the limits: they were sent
                     await self._slots.take([f"group:{group_name or room_id}", "account"], [10**9, 10**9], sent_at)
                 remaining = self.limits.same_text_window - (now - sent_at)
-                if remaining > timedelta(0) and kind not in REPLY_KINDS:
+                if remaining > timedelta(0) and kind not in REPLY_KINDS and kind not in self.renderers:
                     await self._texts.claim(room_id, text, now, remaining)
         self._loaded = True
 
@@ -294,7 +294,10 @@ class Sender:
                     await empty(row)
                 return
             text = rendered
-        windowed = row.kind not in REPLY_KINDS and row.file is None  # a reply to a person is never held back
+        # A reply to a person is never held back; nor is news: a rendered notice (a digest, a flash notice) has text
+        # only when it names what the group has not been told, so its text said minutes ago is a new change
+        # (a re-order after a cancel) — the told marks, not the window, keep it from repeating (send_policy).
+        windowed = row.kind not in REPLY_KINDS and row.file is None and renderer is None
         if windowed and not await self._texts.claim(row.room_id, text, now, self.limits.same_text_window):
             await self._suppress(row, "same_text_window", text=text)
             return

@@ -14,9 +14,9 @@ from bot.core.leaders import listed
 from bot.domain.chat_buys import find_buy, new_buy, replan, restock
 from bot.domain.overlay import save_chat_buy, save_plan_change
 from bot.domain.summary import load_status, load_summary, unformed_hint
-from bot.events import Kind, Outbound
+from bot.events import Outbound
 from bot.notices.posts import Live, buy_open_text, cutoff_text, when_text
-from bot.parsing.buy_commands import BuyCommand, read_buy_command
+from bot.parsing.buy_commands import VERBS, BuyCommand, read_buy_command
 from bot.send_policy import LEADER_POST
 from storage.models import ChainLine, GroupBuy
 
@@ -33,19 +33,24 @@ class BuyCommands:
     serves_private = True  # a leader's commands work one to one with the bot too
 
     def wants(self, ctx: Context) -> bool:
-        if ctx.event.kind != Kind.TEXT or not ctx.is_leader:
-            return False  # a member's 截单了吗 is a question
-        return read_buy_command(ctx.event.text, ctx.services.clock.now()) is not None
+        # a member's 截单了吗 is a question, and so is a member's bare 截单 (`ctx.command`); a member's 截单 草莓团 is
+        # a command, refused
+        return ctx.command is not None and ctx.command.verb in VERBS and self._read(ctx) is not None
+
+    def _read(self, ctx: Context) -> BuyCommand | None:
+        return read_buy_command(ctx.event.text, ctx.services.clock.now(), ctx.services.config.bot.name)
 
     async def handle(self, ctx: Context) -> None:
         services = ctx.services
         now = services.clock.now()
-        command = read_buy_command(ctx.event.text, now)
+        command = self._read(ctx)
         assert command is not None
-        if not await services.leaders.confirm(ctx.group, ctx.event, now, services.sender, command.verb):
-            ctx.log.info("command_refused", command=command.verb, reason="not_a_leader", member_id=ctx.event.sender_id)
+        if not ctx.is_leader or not await services.leaders.confirm(
+            ctx.group, ctx.event, now, services.sender, command.verb
+        ):
+            ctx.command_refused(command.verb)
             return
-        ctx.log.info("command_run", command=command.verb, member_id=ctx.event.sender_id, text=ctx.event.text[:80])
+        ctx.command_run(command.verb, text=ctx.event.text[:80])
         if command.verb == "开团":
             await (self._create(ctx, command, now) if command.title else self._open(ctx, command, now))
         elif command.verb == "截单":

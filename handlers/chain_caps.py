@@ -8,8 +8,8 @@ A real 接龙 has at most a few hundred lines and a member a handful of orders p
   member whose copy carried it. The sender's own lines are counted first, so a member whose copy also carries
   someone's flood still gets their own order.
 A line refused by the member cap is kept in the chain as `refused` (stored, so a restart knows it too): it is no
-order, no later copy offers it again, and no edit or cancel can reach it. The leader is told once per member and
-buy, in the group (the bot serves groups only: it has no private route).
+order, no later copy offers it again, and no edit or cancel can reach it. The leaders are told once per member and
+buy, privately (what only the leader needs goes privately); the group hears one line, to the member.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from bot.events import Outbound
 from bot.parsing.merge import ACTIVE, Change
+from bot.parsing.proxy_commands import read_proxy_command
 from storage.models import ChainLine, MessageLog, Order
 
 if TYPE_CHECKING:
@@ -78,21 +79,39 @@ async def within_caps(ctx: Context, state: ChainState, buy: Buy, changes: list[C
 
 
 async def tell_leader(ctx: Context, uow: UnitOfWork, buy: Buy, changes: list[Change], unread: int) -> None:
-    """Say once in the group, to its leaders, that a member's lines were refused (`unread`: past `max_lines`)."""
+    """Tell the group's leaders once, privately, that a member's lines were refused (`unread`: past `max_lines`),
+    and the member in one line in the group. A leader the bot cannot reach privately yet (a display name that has
+    run no command, so its wxid is unknown): the note goes to the group, @-naming the leaders, as it did before."""
     n = unread + sum(1 for c in changes if c.line.status == REFUSED)
     if not n:
         return
-    settings = ctx.services.config.chain
-    leaders = " ".join(f"@{name}" for name in ctx.group.leaders)
-    text = (
-        f"{leaders + ' ' if leaders else ''}团长请注意:{ctx.event.sender_name}发的接龙有{n}行超过上限"
-        f"(每条最多{settings.max_lines}行,每人每团最多{settings.max_orders_per_member}单),没有记录,请核对~"
+    settings, sender = ctx.services.config.chain, ctx.services.sender
+    limits = f"每条最多{settings.max_lines}行,每人每团最多{settings.max_orders_per_member}单"
+    key = f"cap:{buy.id}:{ctx.group_id}:{ctx.event.sender_id}"
+    leaders = ctx.services.leaders.reachable(ctx.group)
+    if not leaders:
+        named = " ".join(f"@{name}" for name in ctx.group.leaders)
+        text = (
+            f"{named + ' ' if named else ''}团长请注意:{ctx.event.sender_name}发的接龙有{n}行超过上限({limits}),"
+            "没有记录,请核对~"
+        )
+        await sender.enqueue(
+            Outbound(ctx.event.room_id, text), group=ctx.group.name, kind="leader_note", key=key, session=uow.session
+        )
+        return
+    note = (
+        f"⚠️ {ctx.group.name}:{ctx.event.sender_name}发的【{buy.title}】接龙有{n}行超过上限({limits}),没有记录,"
+        f"请核对~ 对方微信号:{ctx.event.sender_id}"
     )
-    await ctx.services.sender.enqueue(
-        Outbound(ctx.event.room_id, text),
+    for wxid in leaders:  # what only the leader needs goes privately
+        await sender.enqueue(
+            Outbound(wxid, note), group=None, kind="leader_note", key=f"{key}:{wxid}", session=uow.session
+        )
+    await sender.enqueue(
+        Outbound(ctx.event.room_id, f"你发的接龙有{n}行超过上限,没有记录,已告诉团长~", mentions=(ctx.event.sender_id,)),
         group=ctx.group.name,
-        kind="leader_note",
-        key=f"cap:{buy.id}:{ctx.group_id}:{ctx.event.sender_id}",
+        kind="reply",
+        key=key,
         session=uow.session,
     )
 
@@ -108,16 +127,30 @@ async def _counts_of(ctx: Context, state: ChainState, buy_id: str) -> Counter[st
 
 
 async def _orders_by_member(ctx: Context, buy_id: str) -> Counter[str]:
-    """Orders of the buy in this group, by the member they count for: the line's author, else whoever's message
-    first held it."""
-    member = func.coalesce(ChainLine.author_id, MessageLog.sender_id)
-    query = (
-        select(member, func.count(Order.id))
+    """Orders of the buy in this group, by the member they count for, as `within_caps` counted them when made: the
+    line's author; a line with no author, the member whose 接龙 copy carried it (whose message first held it); a line
+    a leader's command (`代报` / `取消`, `handlers/proxy_orders.py`) entered for a neighbour, nobody — the leader typed
+    it, it is not the leader's order, and a leader's 代报 are not counted when made either (#15)."""
+    orders = (
+        select(func.count(Order.id))
         .select_from(Order)
         .join(ChainLine, ChainLine.id == Order.chain_line_id)
-        .outerjoin(MessageLog, MessageLog.msg_id == ChainLine.first_msg_id)
         .where(Order.buy_id == buy_id, Order.group_id == ctx.group_id)
-        .group_by(member)
     )
+    head = func.min(func.substr(MessageLog.text, 1, 201))  # a command is one line of at most 200 characters
+    carried = (
+        orders.add_columns(MessageLog.sender_id, head)
+        .join(MessageLog, MessageLog.msg_id == ChainLine.first_msg_id)
+        .where(ChainLine.author_id.is_(None))
+        .group_by(MessageLog.msg_id, MessageLog.sender_id)
+    )
+    names = [n for p in ctx.services.config.catalogue for n in p.names]
+    counts: Counter[str] = Counter()
     async with ctx.services.db.sessions() as session:
-        return Counter({str(who): int(n) for who, n in await session.execute(query) if who is not None})
+        for n, who in await session.execute(orders.add_columns(ChainLine.author_id).group_by(ChainLine.author_id)):
+            if who is not None:
+                counts[str(who)] += int(n)
+        for n, who, text in await session.execute(carried):
+            if read_proxy_command(text or "", names) is None:
+                counts[str(who)] += int(n)
+    return counts

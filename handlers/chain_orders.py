@@ -21,6 +21,7 @@ from bot.domain.unit_of_work import UnitOfWork, unit_of_work
 from bot.events import Kind, Outbound
 from bot.parsing.chain import ParsedChain, is_chain
 from bot.parsing.chain_reader import ChainReader, Copy
+from bot.parsing.merge import Change
 from bot.parsing.native import looks_native, parse_native
 from bot.parsing.products import ProductMatcher
 from handlers.chain_caps import first_lines, tell_leader, within_caps
@@ -77,11 +78,7 @@ class ChainOrders:
                 return  # a copy with nothing new: the common case in a busy chain
             changes = await within_caps(ctx, state, buy, changes)  # past a member's cap: refused
             async with unit_of_work(services) as uow:
-                book = OrderBook(uow, buy, ctx.group.name, ctx.group_id, ctx.event, ctx.log)
-                events = await book.apply(changes, now)
-                await _tell_promoted(services.sender, uow, events)
-                await uow.publish(events)  # the digest, the 成团 nudge
-                await tell_leader(ctx, uow, buy, changes, unread)
+                await record_changes(ctx, uow, buy, changes, now, unread)
                 too_late = [c.line.who or c.line.key[:20] for c in changes if c.kind == "late"]
                 if too_late:
                     await self._queue_too_late(ctx, uow, buy, too_late)
@@ -142,6 +139,19 @@ class ChainOrders:
             key=f"late:{ctx.event.msg_id}",
             session=uow.session,
         )
+
+
+async def record_changes(
+    ctx: Context, uow: UnitOfWork, buy: Buy, changes: list[Change], now: datetime, unread: int = 0
+) -> None:
+    """A message's changes to the chain as orders, in the caller's unit of work: the order book writes them, the
+    waiters promoted are told, the digest and the 成团 nudge hear the events, and the leader a member's refused lines.
+    Also the route of orders said outside the 接龙 (`handlers.free_text_orders`): one write path."""
+    book = OrderBook(uow, buy, ctx.group.name, ctx.group_id, ctx.event, ctx.log)
+    events = await book.apply(changes, now)
+    await _tell_promoted(ctx.services.sender, uow, events)
+    await uow.publish(events)  # the digest, the 成团 nudge
+    await tell_leader(ctx, uow, buy, changes, unread)
 
 
 async def _tell_promoted(replies: Replies, uow: UnitOfWork, events: list[DomainEvent]) -> None:

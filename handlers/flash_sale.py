@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.events import DomainEvent, WaiterPromoted
 from bot.domain.flash import Take, Taken, cancel_claim, has_live_claim, running_sales, sale_of_chain, take_batch
+from bot.domain.told import mark_claims_told
 from bot.domain.unit_of_work import UnitOfWork, unit_of_work
 from bot.domain.units import sale_unit
 from bot.events import Kind, Outbound
@@ -199,7 +200,8 @@ class _Take:
 
 
 async def _tell_promoted(replies: Replies, uow: UnitOfWork, events: list[DomainEvent], room: str) -> None:
-    """The waiters who got the units given back are told (in their group's room, else the canceller's)."""
+    """The waiters who got the units given back are told (in their group's room, else the canceller's), and that
+    is what the group was told about their claims."""
     for e in events:
         if isinstance(e, WaiterPromoted):
             await replies.enqueue(
@@ -209,6 +211,7 @@ async def _tell_promoted(replies: Replies, uow: UnitOfWork, events: list[DomainE
                 key=f"flash_promoted:{e.id}",
                 session=uow.session,
             )
+            await mark_claims_told(uow.session, [e.id], "confirmed")  # told here: no flash digest names them again
 
 
 def _short_text(config: Config, take: _Take, taken: Taken) -> str:

@@ -12,7 +12,6 @@ so one worker handles it). After the half hour, or without a forward, `导出` i
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
 KEEP = timedelta(minutes=30)
 UNREADABLE = "看不懂这条转发 😅 请把群里的接龙(或聊天记录)直接转发给我,或者把接龙文字复制发给我。"
 NO_CHAIN = "这条转发里没有找到接龙。请转发包含接龙的聊天记录,或接龙本身。"
-_EXPORT = re.compile(r"^\s*(?:@\S+\s+)?[#＃]?导出\s*$")  # bare: `导出 团名` is the named buy's export
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,8 @@ class ForwardedChains:
             return True
         kept = self._kept.get(event.sender_id)
         fresh = kept is not None and ctx.services.clock.now() - kept.at <= KEEP
-        return fresh and event.kind == Kind.TEXT and _EXPORT.match(event.text) is not None
+        read = ctx.command  # a bare 导出 (`导出 团名` is the named buy's export)
+        return fresh and read is not None and read.verb == "导出" and not read.arg
 
     async def handle(self, ctx: Context) -> None:
         services, event = ctx.services, ctx.event
@@ -66,8 +65,9 @@ class ForwardedChains:
         if not ctx.is_leader or not await services.leaders.confirm(
             ctx.group, event, services.clock.now(), services.sender, command
         ):
-            ctx.log.info("command_refused", command=command, reason="not_a_leader", member_id=event.sender_id)
+            ctx.command_refused(command)
             return
+        ctx.command_run(command)
         if event.kind == Kind.TEXT:
             await self._export(ctx)
             return
@@ -142,7 +142,6 @@ class ForwardedChains:
                 kind="file",
                 key=f"export_file:{event.msg_id}:{i}",
             )
-        ctx.log.info("command_run", command="导出", forwarded=True, member_id=event.sender_id)
 
     async def _reply(self, ctx: Context, text: str) -> None:
         await ctx.services.sender.enqueue(

@@ -1,13 +1,13 @@
 """Commands a group's leaders type in the group or in a private chat with the bot: `汇总` (the buy's summary),
 `导出` (its xlsx workbook, sent to the leader privately), `到货` (the arrival post), `暂停`/`恢复`, `帮助`.
-Anyone else typing them gets nothing; a leader's private message that is no command gets the help.
+Anyone else typing them gets nothing (logged as `command_refused`); a leader's text that is no command, privately or
+addressed to the bot in the group, is `handlers.command_help`'s. The words are read by `bot.parsing.commands`.
 
 `汇总 X` means the buy X names: its id or title, a word of its title, or a product it sells (`汇总 脐橙`); a bare
 `汇总` with several buys open answers for each (one summary each, soonest cutoff first)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,15 +15,14 @@ from bot.core.leaders import listed
 from bot.domain.export import export_xlsx
 from bot.domain.subject import buys_for_command
 from bot.domain.summary import format_summary, load_summary
-from bot.events import Kind, Outbound
+from bot.events import Outbound
 from bot.notices.arrival import queue_arrival
 
 if TYPE_CHECKING:
     from bot.config import Buy
     from bot.dispatch import Context
 
-#: `汇总`, `汇总 caomei-1128`, `@小团 汇总`, `#导出`
-_COMMAND = re.compile(r"^\s*(?:@\S+\s+)?[#＃]?(?P<command>汇总|导出|到货|帮助|暂停|恢复)\s*(?P<arg>\S*)\s*$")
+VERBS = ("汇总", "导出", "到货", "帮助", "暂停", "恢复")
 
 
 HELP = "\n".join(
@@ -53,26 +52,21 @@ class LeaderCommands:
     serves_private = True  # a leader's commands work one to one with the bot too
 
     def wants(self, ctx: Context) -> bool:
-        if ctx.event.kind != Kind.TEXT:
-            return False
-        return ctx.private or bool(_COMMAND.match(ctx.event.text))  # in private, anything else gets the help
+        return ctx.command is not None and ctx.command.verb in VERBS
 
     async def handle(self, ctx: Context) -> None:
-        match = _COMMAND.match(ctx.event.text)
-        command, arg = (match.group("command"), match.group("arg")) if match else ("私聊", "")
+        assert ctx.command is not None
+        assert ctx.command.verb is not None
+        command, arg = ctx.command.verb, ctx.command.arg
         services = ctx.services
         if not ctx.is_leader or not await services.leaders.confirm(
             ctx.group, ctx.event, services.clock.now(), services.sender, command
         ):
-            ctx.log.info("command_refused", command=command, reason="not_a_leader", member_id=ctx.event.sender_id)
+            ctx.command_refused(command)
             return
-        if match is None:  # a leader's private message that is no command: what the bot can do
-            ctx.log.info("command_unknown", member_id=ctx.event.sender_id, text=ctx.event.text[:60])
-            await self._reply(ctx, HELP)
-            return
+        ctx.command_run(command, arg=arg)
         if command == "帮助":
             await self._reply(ctx, HELP)
-            ctx.log.info("command_run", command=command, member_id=ctx.event.sender_id)
             return
         if command in ("暂停", "恢复"):
             await self._pause(ctx, command == "暂停", arg)
@@ -105,7 +99,6 @@ class LeaderCommands:
                 kind="file",
                 key=f"export_file:{ctx.event.msg_id}:{workbook.name}",
             )
-        ctx.log.info("command_run", command=command, buys=[b.id for b in buys], member_id=ctx.event.sender_id)
 
     async def _pause(self, ctx: Context, pause: bool, arg: str) -> None:
         """`暂停` / `恢复` this group (in private: the group named, or the only one the leader leads)."""
@@ -125,7 +118,7 @@ class LeaderCommands:
         else:
             text = f"▶️ 已恢复:我在{where}继续为大家服务~"
         await self._reply(ctx, text)
-        ctx.log.info("command_run", command=verb, group_paused=group, member_id=ctx.event.sender_id)
+        ctx.log.info("group_paused" if pause else "group_resumed", group_paused=group, member_id=ctx.event.sender_id)
 
     async def _reply(self, ctx: Context, text: str, i: int = 0) -> None:
         key = f"reply:{ctx.event.msg_id}" + (f":{i}" if i else "")

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from tests.harness import CONFIG, BotHarness, chain
+from tests.harness import CONFIG, BotHarness, chain, to
 
 H = "#接龙 周六丹东草莓团\n例 3栋 王阿姨 草莓1盒"
 SMALL_CAPS = CONFIG.replace(
@@ -75,3 +76,96 @@ async def test_a_member_past_her_cap_is_refused_even_after_a_restart_and_others_
             ("3栋 王阿姨妈妈", ["草莓1盒"]),
             ("5-1201 李姐", ["草莓1盒"]),
         ]
+
+
+async def test_a_leader_the_bot_knows_is_told_privately_and_the_group_hears_one_line(data_dir: Path) -> None:
+    """What only the leader needs goes privately (#15): once 张姐 has run a command her wxid is known; a leader
+    listed by wxid is known from the start."""
+    mine = ["3栋 王阿姨 草莓1盒", "3栋 王阿姨妈妈 草莓1盒", "3栋 王阿姨姐姐 草莓1盒"]
+    by_wxid = SMALL_CAPS.replace("leaders: [李哥]", "leaders: [wxid_lige]")
+    async with BotHarness(data_dir, config=by_wxid) as bot:
+        await bot.say("张姐", "汇总")
+        bot.expect_said(["【汇总】周六丹东草莓团(阳光花园1号群)\n合计:暂无订单\n已有0人,还差5人成团"])
+        await bot.say("王阿姨", chain(H, *mine))
+        await bot.settle(horizon=timedelta(minutes=1))
+        wang = bot.channel.wxid("王阿姨")
+        private = (
+            "⚠️ 阳光花园1号群:王阿姨发的【周六丹东草莓团】接龙有1行超过上限(每条最多4行,每人每团最多2单),没有记录,"
+            f"请核对~ 对方微信号:{wang}"
+        )
+        bot.expect_silence(to("李哥"))  # 李哥 leads the other group
+        bot.expect_said([private], to("张姐"))
+        bot.expect_said(
+            [
+                "你发的接龙有1行超过上限,没有记录,已告诉团长~",
+                "✅ 已记录:3栋 王阿姨 草莓1盒;3栋 王阿姨妈妈 草莓1盒\n合计:草莓2盒\n"
+                "【周六丹东草莓团】已有2人,还差3人成团",
+            ]
+        )
+        assert [line.mentions for line in bot.channel.transcript if line.text.startswith("你发的接龙")] == [(wang,)]
+        chens = ["2栋 陈叔 草莓1盒", "2栋 陈叔妈妈 草莓1盒", "2栋 陈叔姐姐 草莓1盒"]
+        await bot.say("陈叔", chain(H, *chens), "阳光花园2号群")
+        await bot.settle(horizon=timedelta(minutes=1))
+        chen = bot.channel.wxid("陈叔")
+        bot.expect_said(  # 李哥 is listed by wxid: told privately without ever running a command
+            [
+                "⚠️ 阳光花园2号群:陈叔发的【周六丹东草莓团】接龙有1行超过上限(每条最多4行,每人每团最多2单),"
+                f"没有记录,请核对~ 对方微信号:{chen}"
+            ],
+            to("wxid_lige"),
+        )
+        bot.expect_said(
+            [
+                "你发的接龙有1行超过上限,没有记录,已告诉团长~",
+                "✅ 已记录:2栋 陈叔 草莓1盒;2栋 陈叔妈妈 草莓1盒\n合计:草莓4盒\n【周六丹东草莓团】已有4人,还差1人成团",
+            ],
+            "阳光花园2号群",
+        )
+
+
+async def test_a_leaders_proxy_orders_do_not_count_against_her_own_line_after_a_restart(
+    data_dir: Path, db_target: tuple[str, dict[str, Any]]
+) -> None:
+    """A leader's 代报 lines have no author (she typed them for her neighbours): the cap counts a line for its owner,
+    or for the member whose 接龙 copy carried it, never for the leader whose command entered it — before a restart
+    (not counted when made) and after it (the count rebuilt from the store). 20 in the group, 5 privately."""
+    url, kwargs = db_target
+    neighbours = [f"{i}栋 邻居{i}" for i in range(1, 26)]
+    async with BotHarness(data_dir, database=url, engine_kwargs=kwargs) as bot:
+        for who in neighbours[:20]:
+            await bot.say("张姐", f"代报 {who} 草莓1盒", settle=False)
+        for who in neighbours[20:]:
+            await bot.say_private("张姐", f"代报 {who} 草莓1盒", settle=False)
+        await bot.settle(horizon=timedelta(minutes=1))
+        answers = [f"✅ 已代报:{who} 草莓1盒,39.90元(周六丹东草莓团)" for who in neighbours[:20]]
+        listed = ";".join(f"{who} 草莓1盒" for who in neighbours[:8])
+        bot.expect_said([*answers, f"✅ 已记录:{listed} 等25位\n合计:草莓25盒\n【周六丹东草莓团】已有25人,已成团"])
+        privately = [f"✅ 已代报:{who} 草莓1盒,39.90元(阳光花园1号群·周六丹东草莓团)" for who in neighbours[20:]]
+        bot.expect_said(privately, to("张姐"))
+        assert len(await bot.orders()) == 25
+        now = bot.clock.now()
+    async with BotHarness(data_dir, start=now, database=url, engine_kwargs=kwargs) as bot:  # a restart
+        await bot.say("张姐", chain(H, "1号楼 张姐 草莓2盒"), msg_id="after-1")
+        await bot.settle(horizon=timedelta(minutes=1))
+        bot.expect_said(["✅ 已记录:1号楼 张姐 草莓2盒\n合计:草莓27盒\n【周六丹东草莓团】已有26人,已成团"])
+        assert ("1号楼 张姐", ["草莓2盒"]) in await bot.orders()
+
+
+async def test_a_member_copying_a_long_list_owns_only_her_own_line(data_dir: Path) -> None:
+    """30 neighbours each add their line; 小周 copies the whole list and adds hers: the 30 are their writers' orders,
+    not hers, so she is not capped — while the bot runs and after a restart."""
+    lines = [f"{i}栋 邻居{i} 草莓1盒" for i in range(1, 31)]
+    async with BotHarness(data_dir) as bot:
+        for i in range(30):
+            await bot.say(f"邻居{i + 1}", chain(H, *lines[: i + 1]), settle=False)
+        await bot.settle(horizon=timedelta(minutes=1))
+        bot.consume()
+        await bot.say("小周", chain(H, *lines, "8栋 小周 草莓1盒"))
+        await bot.settle(horizon=timedelta(minutes=1))
+        bot.expect_said(["✅ 已记录:8栋 小周 草莓1盒\n合计:草莓31盒\n【周六丹东草莓团】已有31人,已成团"])
+        now = bot.clock.now()
+    async with BotHarness(data_dir, start=now) as bot:
+        await bot.say("小李", chain(H, *lines, "8栋 小周 草莓1盒", "9栋 小李 草莓1盒"), msg_id="after-1")
+        await bot.settle(horizon=timedelta(minutes=1))
+        bot.expect_said(["✅ 已记录:9栋 小李 草莓1盒\n合计:草莓32盒\n【周六丹东草莓团】已有32人,已成团"])
+        assert len(await bot.orders()) == 32

@@ -155,3 +155,18 @@ def test_a_time_it_cannot_read_suggests_cron(tmp_path: Path, capsys: pytest.Capt
         " 每天 07:45 or daily 07:45, got '工作日 07:45'; for any other pattern use cron: instead of at:"
         ' (e.g. cron: "45 7 * * mon-fri" for weekdays at 07:45)'
     )
+
+
+def test_a_free_text_orders_switch_it_does_not_know_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = check(tmp_path, capsys, BASE + "chain: {free_text_orders: maybe}\n")
+    assert code == 1
+    assert out == refused(
+        "config.yaml:7: chain.free_text_orders: Input should be 'record', 'hint' or 'off', got 'maybe'"
+    )
+    for value in ("record", "hint", "'off'", "off"):  # a bare `off` is YAML's false: read as meant
+        code, _ = check(tmp_path, capsys, BASE + f"chain: {{free_text_orders: {value}}}\n")
+        assert code == 0
+    assert parse_config_text(BASE, file="x.yaml").chain.free_text_orders == "record"
+    assert parse_config_text(BASE + "chain: {free_text_orders: off}\n", file="x.yaml").chain.free_text_orders == "off"

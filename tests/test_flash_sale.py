@@ -264,3 +264,29 @@ async def test_a_jielong_for_the_sale_claims_each_senders_own_line(data_dir: Pat
         await bot.say("陈叔", "#接龙 周六丹东草莓团(秒杀砂糖橘另接)\n1. 2栋 陈叔 草莓1盒")
         bot.expect_said(["✅ 已记录:2栋 陈叔 草莓1盒\n合计:草莓1盒\n【周六丹东草莓团】已有1人,还差4人成团"])
         assert await _claims(bot) == [("王阿姨", 4, "confirmed"), ("何姐", 2, "confirmed")]
+
+
+async def test_a_claim_committed_while_a_flash_digest_found_nobody_is_confirmed_by_a_recheck(data_dir: Path) -> None:
+    """The chain digest's race (docs/decisions.md, "when a queued digest is relied on") in a flash sale: the
+    follow-up flash digest renders while a member's claim transaction is still open (it names nobody and is
+    suppressed), and that claim, having seen it waiting, queued none of its own. The empty one looks again."""
+    from bot.notices.flash import FLASH_DIGEST
+
+    sale = with_flash_sale(CONFIG, stock=10, start="2026-11-26 20:00", end="2026-11-26 20:30")
+    async with BotHarness(data_dir, config=sale, start=at("2026-11-26 20:00")) as bot:
+        await bot.say("王阿姨", "抢", settle=False)
+        await bot.settle(horizon=timedelta(seconds=30))
+        bot.expect_said(["⚡ 砂糖橘秒杀抢到:王阿姨1箱,还剩9箱"])
+        render = bot.app.sender.renderers[FLASH_DIGEST]
+        racing = bot.channel.message(G1, "李姐", "抢")
+
+        async def render_then_commit(row: Any) -> str | None:  # the follow-up renders first...
+            text = await render(row)
+            assert text is None
+            bot.app.sender.renderers[FLASH_DIGEST] = render
+            await bot.app.handle(racing)  # ...and 李姐's claim commits after it looked, relying on it
+            return text
+
+        bot.app.sender.renderers[FLASH_DIGEST] = render_then_commit
+        await bot.settle(horizon=timedelta(minutes=3))
+        bot.expect_said(["⚡ 砂糖橘秒杀抢到:李姐1箱,还剩8箱"])

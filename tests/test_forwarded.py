@@ -53,6 +53,10 @@ async def test_a_forwarded_chat_record_is_tallied_privately_and_exported_on_requ
         assert await bot.orders(status=None) == []  # a group the bot is not in: no order of any buy
         [tallied] = bot.logged("forward_tallied")
         assert (tallied["messages"], tallied["chains"], tallied["lines"]) == (5, 1, 2)
+        leader = bot.channel.wxid("张姐")
+        assert [(e["command"], e["member_id"], e["group"]) for e in bot.logged("command_run")] == [
+            ("转发接龙", leader, None)  # every command, logged with the wxid that ran it (#15)
+        ]
 
         await bot.say_private("张姐", "导出")  # right after: THAT tally, as a file, privately
         [_, name] = bot.expect_said([EXPORTED, Starts("forwarded-")], to("张姐"))

@@ -91,6 +91,30 @@ async def test_a_reply_to_a_person_is_never_held_by_the_same_text_window(data_di
         bot.expect_said(["草莓39.9元/盒", "草莓39.9元/盒", "【汇总】草莓团", "【汇总】草莓团", "草莓39.9元/盒"])
 
 
+async def test_news_rendered_when_said_is_never_held_by_the_same_text_window(data_dir: Path) -> None:
+    """A notice rendered at send time (the digest, the flash notices) has text only when it is news to the group:
+    the same text again is a new change and goes out, before and after a restart; a post still keeps the window."""
+    async with BotHarness(data_dir, handlers=[]) as bot:
+        room = await _room(bot, G1)
+        sender = bot.app.sender
+
+        async def render(row: QueuedRow) -> str | None:
+            return "✅ 已记录:老周 草莓1盒"
+
+        sender.render_with("news", render)
+        for kind in ("news", "news", "arrival", "arrival"):
+            await sender.enqueue(Outbound(room, "(占位)"), group=G1, kind=kind)
+        await bot.settle()
+        bot.expect_said(["✅ 已记录:老周 草莓1盒", "✅ 已记录:老周 草莓1盒", "(占位)"])
+        clock = bot.clock
+    async with BotHarness(data_dir, handlers=[], start=clock.now() + timedelta(minutes=3)) as bot:
+        bot.app.sender.render_with("news", render)
+        await bot.app.sender.enqueue(Outbound(room, "(占位)"), group=G1, kind="news")
+        await bot.app.sender.enqueue(Outbound(room, "(占位)"), group=G1, kind="arrival")
+        await bot.settle()
+        bot.expect_said(["✅ 已记录:老周 草莓1盒"], group=None)  # the post said 3 minutes ago is still held
+
+
 async def test_the_same_text_window_holds_across_a_restart(data_dir: Path) -> None:
     async with BotHarness(data_dir, handlers=[]) as bot:
         room = await _room(bot, G1)

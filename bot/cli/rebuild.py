@@ -22,13 +22,14 @@ from sqlalchemy import func, make_url, select
 
 from bot.app import App, resolve_data_dir
 from bot.channels.sim import SimChannel
+from bot.cli.existing_store import store_is_there
 from bot.clock import VirtualClock
 from bot.config import Config, ConfigError, load_config
 from bot.domain.units import items_label
 from bot.logs import setup_logging
 from bot.sender import SenderLimits
 from bot.settings import read_settings
-from storage.db import Database, database_url, missing_store
+from storage.db import Database, database_url
 from storage.journal import inbound_of
 from storage.models import FlashClaim, Group, MessageLog, Order
 
@@ -115,9 +116,7 @@ async def run_rebuild(config_path: Path, *, data_dir: str | None, buy: str | Non
         print(exc, file=sys.stderr)
         return 2
     url = database or database_url(data, config.database)
-    if (why := await missing_store(url)) is not None:
-        hint = "check --data-dir, --database or the config's database:"
-        print(f"tuanbot rebuild: {why}: nothing to rebuild ({hint})", file=sys.stderr)
+    if not await store_is_there("rebuild", url, "nothing to rebuild"):
         return 2
     db = Database(url)
     await db.open()

@@ -13,20 +13,19 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.cli.existing_store import store_is_there
 from bot.clock import SystemClock
 from bot.config import ConfigError, load_config
 from bot.core.paths import resolve_data_dir
 from bot.logs import setup_logging
 from bot.settings import read_settings
-from storage.db import Database, database_url, missing_store
+from storage.db import Database, database_url
 from storage.models import SyncOutbox
 from storage.sync import SyncWorker
 
 
 async def run_sync(url: str, token: str, database: str, *, passes: int = 5, http_timeout: float = 10.0) -> int:
-    if (why := await missing_store(database)) is not None:
-        hint = "check --data-dir, --database or the config's database:"
-        print(f"tuanbot sync: {why}: nothing to send ({hint})", file=sys.stderr)
+    if not await store_is_there("sync", database, "nothing to send"):
         return 2
     db = Database(database)
     await db.open()

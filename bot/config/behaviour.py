@@ -38,6 +38,15 @@ class ChainSettings(Section):
     max_orders_per_member: int = Field(
         default=20, ge=1, description="new orders one member's messages may make in one buy; the rest are refused"
     )
+    free_text_orders: Literal["record", "hint", "off"] = Field(
+        default="record",
+        description="`+1` / `我要两盒草莓` outside the 接龙: record it as an order, answer with a hint, or ignore it",
+    )
+
+    @field_validator("free_text_orders", mode="before")
+    @classmethod
+    def _off_unquoted(cls, value: object) -> object:
+        return "off" if value is False else value  # YAML reads a bare `off` as false
 
 
 DEFAULT_AFTER_SALES = "抱歉给您添麻烦了!请把{what}的照片发到群里,写明数量,团长核实后给您补发或退款。"

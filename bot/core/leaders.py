@@ -28,6 +28,7 @@ class LeaderRegistry:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._bound: dict[str, str] = {}  # display name → the wxid it is bound to
+        self._ids: set[str] = set()  # `leaders:` entries seen running a command as a wxid
         self.log = get_logger("tuanbot.leaders")
 
     async def load(self) -> None:
@@ -35,10 +36,20 @@ class LeaderRegistry:
             rows = (await session.execute(select(LeaderBinding.name, LeaderBinding.wxid))).all()
         self._bound = {name: wxid for name, wxid in rows}
 
+    def reachable(self, group: Group) -> list[str]:
+        """The wxids the group's leaders can be told privately at: a `leaders:` entry that is a wxid (`wxid_…`, or
+        one that ran a command as itself), and a display name bound to its wxid (once it ran a command)."""
+        found = [
+            self._bound.get(entry) or (entry if entry.startswith("wxid_") or entry in self._ids else "")
+            for entry in group.leaders
+        ]
+        return list(dict.fromkeys(w for w in found if w))
+
     async def confirm(self, group: Group, event: Inbound, now: datetime, sender: Sender, command: str) -> bool:
         """Whether the sender is the group's leader for `command`: listed by wxid, or by a display name bound to
         their wxid (bound now if the name is free). A refused impostor's bound leader is told privately."""
         if event.sender_id in group.leaders:
+            self._ids.add(event.sender_id)
             return True
         name = event.sender_name
         if name not in group.leaders:

@@ -11,6 +11,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -23,7 +24,7 @@ from bot.events import Inbound
 from bot.logs import get_logger
 from bot.parsing.chain import ChainEntry, Item
 from bot.parsing.entry import EntryReader, entry_reader
-from bot.parsing.merge import ChainState, Change, LineState
+from bot.parsing.merge import OUTSIDE, ChainState, Change, LineState
 from storage.db import dialect_insert
 from storage.models import ChainLine, Member, Order, OrderLine
 from storage.outbox import hold_change, order_payload, write_held_changes
@@ -239,13 +240,33 @@ async def load_state(
     (its stored text read again), so a copier's rendering of a line is known for one after a restart too."""
     reader = entry_reader(services.product_matcher())
     async with services.db.sessions() as session:
-        rows = await session.execute(
-            select(ChainLine.id, ChainLine.key, ChainLine.who, ChainLine.author_id, ChainLine.status, ChainLine.raw)
-            .where(ChainLine.buy_id == buy_id, ChainLine.group_id == group_id)
-            .order_by(ChainLine.id)
+        rows = list(
+            await session.execute(
+                select(ChainLine.id, ChainLine.key, ChainLine.who, ChainLine.author_id, ChainLine.status, ChainLine.raw)
+                .where(ChainLine.buy_id == buy_id, ChainLine.group_id == group_id)
+                .order_by(ChainLine.id)
+            )
         )
+        # an order said outside the 接龙 is no line of text: what it orders is its order's lines
+        outside = {row_id for row_id, key, *_ in rows if key.startswith(OUTSIDE)}
+        said: dict[int, list[Item]] = {}
+        if outside:
+            lines = await session.execute(
+                select(OrderLine.chain_line_id, OrderLine.product, OrderLine.known, OrderLine.qty, OrderLine.unit)
+                .where(OrderLine.chain_line_id.in_(outside))
+                .order_by(OrderLine.id)
+            )
+            for line_id, product, known, qty, unit in lines:
+                said.setdefault(line_id, []).append(Item(product, known, Decimal(qty), unit))
         return ChainState.of(
-            LineState(key, who, author, status, ref=row_id, said=_said(reader, raw, key, default_product))
+            LineState(
+                key,
+                who,
+                author,
+                status,
+                ref=row_id,
+                said=tuple(said.get(row_id, ())) if row_id in outside else _said(reader, raw, key, default_product),
+            )
             for row_id, key, who, author, status, raw in rows
         )
 

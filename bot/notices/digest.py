@@ -4,7 +4,7 @@ and the versions it told marked afterwards — the record of what the group has 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -99,17 +99,23 @@ RECHECK = "·复查"  # the placeholder text of a digest queued to look again af
 
 
 async def digest_empty(services: Services, row: QueuedRow) -> None:
-    """A digest found nothing to confirm: look once more one interval later. An order whose transaction was still
-    open while it rendered relied on it (`queue_digest` saw it waiting) and would otherwise wait for the next
-    message to be confirmed; a recheck that finds nothing too looks no further."""
+    """A digest found nothing to confirm: look once more one interval later (`recheck_empty`)."""
+    await recheck_empty(services, row, services.config.chain.digest_every)
+
+
+async def recheck_empty(services: Services, row: QueuedRow, after: timedelta) -> None:
+    """A queued notice (the chain digest, a flash digest or wait-list notice) found nothing to say: look once more
+    `after` later. An order or claim whose transaction was still open while it rendered relied on it (it saw the row
+    waiting and queued none of its own) and would otherwise wait for the next message to be confirmed; a recheck
+    that finds nothing too looks no further."""
     if row.text.endswith(RECHECK) or row.coalesce_key is None:
         return
     await services.sender.enqueue(
         Outbound(row.room_id, row.text + RECHECK),
         group=row.group_name,
-        kind=DIGEST,
+        kind=row.kind,
         coalesce_key=row.coalesce_key,
-        not_before=services.clock.now() + services.config.chain.digest_every,
+        not_before=services.clock.now() + after,
     )
 
 

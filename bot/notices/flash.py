@@ -17,6 +17,7 @@ from bot.domain.told import mark_claims_told, untold_claims, untold_waiters
 from bot.domain.units import sale_unit
 from bot.events import Outbound
 from bot.logs import get_logger
+from bot.notices.digest import recheck_empty
 from bot.notices.posts import sold_out_text
 from storage.models import OutboundMessage
 from storage.stock import flash_key
@@ -58,7 +59,7 @@ async def _queue_notice(
     queued = queued.where(OutboundMessage.status == "queued", OutboundMessage.attempts == 0)
     if await session.scalar(queued):  # a queued row still to be written (a retried one holds its final text)
         return
-    every = min(services.config.chain.digest_every.total_seconds(), 60.0)  # a flash sale moves fast
+    every = _every(services).total_seconds()
     last = await session.scalar(
         select(func.max(OutboundMessage.sent_at)).where(OutboundMessage.coalesce_key == coalesce)
     )
@@ -123,6 +124,17 @@ async def notice_sent(services: Services, row: QueuedRow) -> None:
     async with services.db.transaction() as session:
         await mark_claims_told(session, claim_ids, status)
         await _queue_notice(services, session, row.kind, *found, row.room_id, now)
+
+
+async def notice_empty(services: Services, row: QueuedRow) -> None:
+    """A flash digest or wait-list notice found nobody to name: look once more an interval later, as the chain
+    digest does (a claim committed while it rendered relied on it)."""
+    await recheck_empty(services, row, _every(services))
+
+
+def _every(services: Services) -> timedelta:
+    """How often a group hears a flash notice: the chain's digest interval, at most a minute (a sale moves fast)."""
+    return min(services.config.chain.digest_every, timedelta(seconds=60))
 
 
 def _listing(parts: list[str]) -> str:

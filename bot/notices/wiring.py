@@ -30,6 +30,7 @@ def wire(services: Services) -> None:
     services.subscribers.in_transaction.append(in_transaction)
     services.subscribers.after_commit.append(after_commit)
     sender = services.sender
+
     async def render_digest(row: QueuedRow) -> str | None:
         return await digest.render_digest(services, row)
 
@@ -48,6 +49,13 @@ def wire(services: Services) -> None:
     async def flash_notice_sent(row: QueuedRow) -> None:
         await flash.notice_sent(services, row)
 
+    async def flash_notice_empty(row: QueuedRow) -> None:
+        await flash.notice_empty(services, row)
+
     sender.render_with(digest.DIGEST, render_digest, after_sent=digest_sent, after_empty=digest_empty)
-    sender.render_with(flash.FLASH_DIGEST, render_flash_digest, after_sent=flash_notice_sent)
-    sender.render_with(flash.FLASH_WAITLIST, render_waitlist, after_sent=flash_notice_sent)
+    sender.render_with(
+        flash.FLASH_DIGEST, render_flash_digest, after_sent=flash_notice_sent, after_empty=flash_notice_empty
+    )
+    sender.render_with(
+        flash.FLASH_WAITLIST, render_waitlist, after_sent=flash_notice_sent, after_empty=flash_notice_empty
+    )

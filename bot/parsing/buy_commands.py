@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from bot.parsing.commands import read_command
 from bot.parsing.when import parse_when
 
 VERBS = ("延长截单", "加库存", "开团", "截单", "库存")
-_PREFIX = re.compile(r"^\s*(?:@\S+\s+|@\S+?(?=[#＃]|开团|截单|延长截单|库存|加库存))?[#＃]?\s*")
 _PRICE = re.compile(r"^[¥￥]?(?P<price>\d+(?:\.\d{1,2})?)(?:元|块)?(?:/|每)(?P<unit>[^\d\s/]{1,3})$")
 _STOCK = re.compile(r"^(?:库存|限量)(?P<n>\d+)\D{0,2}$")
 _MEMBERS = re.compile(r"^(?:成团|满)?(?P<n>\d+)人(?:成团)?$")
@@ -44,20 +43,13 @@ class BuyCommand:
     problem: str = ""  # what the leader should fix, when the words were not understood
 
 
-def normalize(text: str) -> str:
-    """Full-width to half-width, the `@小团` / `#` in front off."""
-    return _PREFIX.sub("", unicodedata.normalize("NFKC", text).strip(), count=1).strip()
-
-
-def read_buy_command(text: str, now: datetime) -> BuyCommand | None:
-    t = normalize(text)
-    verb = next((v for v in VERBS if t.startswith(v)), None)
-    if verb is None:
+def read_buy_command(text: str, now: datetime, bot_name: str = "") -> BuyCommand | None:
+    """The command, read as `bot.parsing.commands` reads every leader command (`开团了吗` / `截单了没` are
+    questions, not commands)."""
+    read = read_command(text, bot_name)
+    verb, rest = read.verb, read.arg
+    if verb not in VERBS:
         return None
-    rest = t[len(verb) :]
-    if rest and not rest[0].isspace() and verb in ("开团", "截单"):
-        return None  # 开团了吗 / 截单了没: a question, not a command
-    rest = rest.strip()
     if verb in ("库存", "加库存"):
         return _stock(verb, rest)
     if verb == "截单":

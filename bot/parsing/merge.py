@@ -13,7 +13,9 @@ number, and its participant by the label it carries. The rules (DESIGN.md, "Chai
 - `取消` / `不要了` / `-1` cancels the order of the participant the line names, and only that one; a member emptying
   their own line cancels it;
 - a member's own copy holding their earlier text again, in place of their active line, is an edit back;
-- a member's second new line, next to their first, is a second entry.
+- a member's second new line, next to their first, is a second entry;
+- an order said outside the 接龙 (`add_outside`, `+1`) is a line no copy holds, so no copy removes it; a later line
+  of its participant ordering one of its products takes it over (a copy when it orders the same, else an edit).
 The state is small and explicit, so the handler can keep it in memory per chain and persist each change.
 
 `fold` takes a copy as a `ChainReader` read it: when the copy repeats one already folded and adds lines at its end
@@ -31,6 +33,9 @@ from bot.parsing.chain_reader import Copy
 
 ACTIVE, REPLACED, CANCELLED, LATE, CANCEL_MARK = "active", "replaced", "cancelled", "late", "cancel"
 COPY = "copy"  # a copier's rendering of another line: it orders nothing of its own
+#: The key prefix of an order a member said outside the 接龙 (`我要两盒草莓`, `+1`), then the message id: a full-width
+#: ＋, which no line's key holds (keys are NFKC), so no copy ever holds such a line.
+OUTSIDE = "＋msg:"
 
 
 @dataclass
@@ -100,6 +105,15 @@ def _by_product(item: Item) -> str:
     return item.product
 
 
+def _overlap(a: tuple[Item, ...] | None, b: tuple[Item, ...] | None) -> bool:
+    """Do two lines order one product in common?"""
+    return bool(a and b and {i.product for i in a} & {i.product for i in b})
+
+
+def _outside(line: LineState) -> bool:
+    return line.key.startswith(OUTSIDE)
+
+
 @dataclass
 class ChainState:
     lines: dict[str, LineState] = field(default_factory=dict)
@@ -111,9 +125,13 @@ class ChainState:
     folded: set[int] = field(default_factory=set)
     #: active lines that edit a participant's line on the evidence of someone else's copy only (healed edits)
     healed: list[LineState] = field(default_factory=list)
+    #: orders said outside the 接龙 (`add_outside`): no copy holds them, so none ever vanishes from one
+    outside: list[LineState] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for line in self.lines.values():
+            if line.key.startswith(OUTSIDE) and line.status != CANCEL_MARK:
+                self.outside.append(line)
             self.by_who.setdefault(ident(line.who), []).append(line)
             if line.author:
                 self.by_author.setdefault(line.author, []).append(line)
@@ -236,6 +254,11 @@ class ChainState:
                 line.status = LATE
                 changes.append(Change("late", line))
                 continue
+            if not gone and self.outside:
+                if sender_here is None and not names_sender and not item.author:
+                    sender_here = self._sender_here(fresh, keys_here, sender_id, sender_name)
+                own = names_sender or (len(self.by_who[label]) == 1 and item is last and not sender_here)
+                gone = self._taken_over(entry, label, keys_here, item.author or (sender_id if own else None))
             mine = names_sender or any(ln.author == sender_id for ln in gone)
             if entry.cancelled or (gone and not entry.items and mine):
                 line.status = CANCEL_MARK
@@ -248,6 +271,10 @@ class ChainState:
                 self._own(line, line.author or target.author)
                 target.status = CANCELLED
                 changes.append(Change("cancelled", line, target))
+                continue
+            if gone and mine and gone[0].key.startswith(OUTSIDE) and same_order(gone[0].items, entry.items):
+                line.status, line.of = COPY, gone[0].key  # their order said outside, now in the list as said
+                changes.append(Change("copied", line))
                 continue
             if gone and not mine:
                 copied = self._copied(line, gone, label)
@@ -286,7 +313,7 @@ class ChainState:
         lines = self.by_who.get(label)
         if not lines:
             return []
-        gone = [ln for ln in lines if ln.status == ACTIVE and ln.key not in keys_here]
+        gone = [ln for ln in lines if ln.status == ACTIVE and ln.key not in keys_here and not _outside(ln)]
         if gone:
             shown = [ln.of for ln in lines if ln.status == COPY and ln.key in keys_here]
             if None in shown:
@@ -319,7 +346,7 @@ class ChainState:
             for other, lines in self.by_who.items()
             if other != label and len(other) >= 2 and (other in label or label in other)
             for ln in lines
-            if ln.status == ACTIVE and ln.key not in keys_here
+            if ln.status == ACTIVE and ln.key not in keys_here and not _outside(ln)
         ]
         return found[0] if len(found) == 1 else None
 
@@ -338,6 +365,49 @@ class ChainState:
             if ln.status == ACTIVE
         ]
         return found[-1] if found and len({ident(ln.who) for ln in found}) == 1 else None
+
+    def _taken_over(
+        self, entry: ChainEntry, label: str, keys_here: Collection[str], owner: str | None
+    ) -> list[LineState]:
+        """The participant's orders said outside the 接龙 that this new line takes over: its label names their
+        participant (or its owner said them), it orders one of their products (or none, or cancels), and no line of
+        this copy stands for them already (then the new line is a second order)."""
+        found = [
+            ln
+            for ln in self.outside
+            if ln.status == ACTIVE
+            and (ident(ln.who) == label or belongs_to(entry.who, ln.who) or (owner is not None and ln.author == owner))
+            and (entry.cancelled or not entry.items or _overlap(ln.items, entry.items))
+        ]
+        if not found:
+            return []
+        shown = {ln.of for ln in map(self.lines.get, keys_here) if ln is not None and ln.status == COPY}
+        return [ln for ln in found if ln.key not in shown]
+
+    # --- orders said outside the 接龙 ------------------------------------------------------------------------------
+
+    def add_outside(self, entry: ChainEntry, author: str) -> Change:
+        """An order a member said outside the 接龙 (its key: `OUTSIDE` + the message id): a line of the chain no copy
+        holds. A later 接龙 line of the participant ordering one of its products takes it over (an edit, or a copy
+        when it orders the same); a copy without it changes nothing."""
+        line = LineState(entry.key, entry.who, author, ACTIVE, entry)
+        self._add(line, ident(entry.who))
+        self.outside.append(line)
+        return Change("created", line)
+
+    def cancel_outside(self, entry: ChainEntry, author: str, target: LineState) -> Change:
+        """A member's `不要了` said outside the 接龙, cancelling one of their lines (said outside or in the list)."""
+        line = LineState(entry.key, entry.who, author, CANCEL_MARK, entry)
+        self._add(line, ident(entry.who))
+        target.status = CANCELLED
+        return Change("cancelled", line, target)
+
+    def active_of(self, author: str, name: str) -> list[LineState]:
+        """A member's active lines: theirs by wxid, or, when the bot never learnt who wrote a line (healed from a
+        copy), by a label that names them."""
+        mine = [ln for ln in self.by_author.get(author, ()) if ln.status == ACTIVE]
+        loose = [ln for ln in self.active() if ln.author is None and belongs_to(ln.who, name)]
+        return mine + [ln for ln in loose if ln not in mine]
 
     def _latest_own(self, sender_id: str) -> LineState | None:
         mine = [ln for ln in self.by_author.get(sender_id, ()) if ln.status == ACTIVE]
