@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.summary import load_summary
+from bot.domain.summary import load_summary, unformed_hint
 from bot.domain.units import stock_left
 from bot.events import Outbound
 from bot.logs import get_logger
@@ -94,7 +94,8 @@ async def fire(services: Services, lock: LeaderLock, spec: JobSpec, fire_time: d
             if await session.scalar(select(OutboundMessage.id).where(OutboundMessage.key == key)) is not None:
                 log.info("job_already_fired", job=spec.id, at=fire_time.isoformat())
                 return False
-            text = post_text(config, spec, fire_time, await _live(services, session, spec, fire_time))
+            live = await _live(services, session, spec, fire_time)
+            text = post_text(config, spec, fire_time, live)
             if text is None:
                 log.warning("job_stale", job=spec.id, reason="its item is gone from the config")
                 return False
@@ -110,6 +111,7 @@ async def fire(services: Services, lock: LeaderLock, spec: JobSpec, fire_time: d
                     .where(GroupBuy.id == spec.ref, GroupBuy.closed_at.is_(None))
                     .values(closed_at=fire_time)
                 )
+                await _tell_unformed(services, session, spec, fire_time, live)
     except IntegrityError:  # another process queued the same firing between our check and our insert
         log.info("job_already_fired", job=spec.id, at=fire_time.isoformat(), race=True)
         return False
@@ -137,6 +139,18 @@ async def _live(services: Services, session: AsyncSession, spec: JobSpec, at: da
     if spec.kind == "flash_alert":
         return Live(flash_left=await _counter(services, flash_key(spec.ref)))
     return Live()
+
+
+async def _tell_unformed(services: Services, session: AsyncSession, spec: JobSpec, at: datetime, live: Live) -> None:
+    """A buy closed short of its 成团N人: the group's leaders are told privately what they can do (once each, however
+    many of their groups the buy closes in), whether or not the group is paused."""
+    buy, group = services.config.buy(spec.ref), services.config.group(spec.group)
+    if buy is None or group is None or live.summary is None or live.summary.status.formed:
+        return
+    text = f"「{buy.title}」截单时未成团(差{live.summary.status.missing}人)。{unformed_hint(buy)}"
+    for wxid in services.leaders.reachable(group):
+        key = f"unformed:{buy.id}:{wxid}@{at.isoformat()}"
+        await services.sender.enqueue(Outbound(wxid, text), group=None, kind="summary", key=key, session=session)
 
 
 class _SafeCounter:

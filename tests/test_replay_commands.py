@@ -253,6 +253,12 @@ def test_a_buy_opened_from_private_chat_closes_at_its_own_cutoff(day: Day) -> No
             "【截单】周末鸡蛋团 已截单,之后的接龙不再记录\n【汇总】周末鸡蛋团(阳光花园1号群)\n"
             + eggs.replace("还差2人成团", "未成团(差2人)"),  # closed short of 成团: it did not form
         ),
+        (  # and the leader who opened it hears privately what she can do
+            "12-03 20:00:01",
+            "→ 张姐",
+            "「周末鸡蛋团」截单时未成团(差2人)。要多给大家些时间,发「延长截单 周末鸡蛋团 时间」;不成团就在群里说一声,"
+            "已收的款记得退。",
+        ),
     ]
 
 

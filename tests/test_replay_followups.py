@@ -34,7 +34,7 @@ def test_in_a_paused_group_the_leaders_own_posts_go_out_and_the_bots_own_wait(da
         p("10:20", LEADER, "开团 周末鸡蛋团 鸡蛋 库存20 成团3人 今晚8点截单"),
         g("10:25", "王阿姨", chain(EGGS, "3栋 王阿姨 土鸡蛋2盒")),  # recorded, not confirmed: the bot is paused
         g("10:26", "刘妈妈", "几点截单", mentions=["小团"]),  # not answered
-        # 20:00: the egg buy's scheduled cutoff post waits like every post of the bot's own
+        # 20:00: the egg buy's scheduled cutoff post waits like every post of the bot's own; she is told privately
         p("20:30", LEADER, "汇总 鸡蛋"),
     ]
     result = day.play(events, "12-01T21:00")
@@ -46,6 +46,8 @@ def test_in_a_paused_group_the_leaders_own_posts_go_out_and_the_bots_own_wait(da
         ("12-01 10:10:00", G, "请来取货~"),
         ("12-01 10:20:00", G, EGG_HEADER),
         ("12-01 10:20:00", "→ 张姐", "✅ 已开团「周末鸡蛋团」(编号 chat-1201-1),接龙已发到:阳光花园1号群"),
+        # 20:00: the group hears nothing (paused); the leader is told privately it closed short of 成团
+        ("12-01 20:00:00", "→ 张姐", f"「周末鸡蛋团」截单时未成团(差2人)。{HINT}"),
         ("12-01 20:30:00", "→ 张姐", f"【汇总】周末鸡蛋团\n{EGG_LINES}已有1人,未成团(差2人)\n{HINT}"),
     ]
     assert [(o["member"], o["buy"], o["status"]) for o in result["orders"]] == [
