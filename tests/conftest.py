@@ -96,7 +96,7 @@ async def pg_schema(pg_available: bool) -> AsyncIterator[tuple[str, dict[str, An
         await conn.close()
 
 
-_templates: dict[str, Any] = {}  # this test process's store at head: "sqlite" a file, "postgres" its DDL (or None)
+_templates: dict[str, Any] = {}  # made once per test process: "sqlite", "postgres" (the store at head), "jieba"
 _fresh_pg_schemas: set[str] = set()  # made by `pg_schema`, not opened yet
 
 
@@ -108,8 +108,8 @@ def _store_from_template(
     again for each test (SQLite: ~0.1 s, a thousand times; PostgreSQL: ~1 s): a new SQLite file is a copy of the
     template's file, a new `pg_schema` gets the template schema's DDL as `pg_dump --schema-only` wrote it (without
     `pg_dump`, or if it fails, the migrations run as before). `Database.open` still runs `alembic upgrade head` on the
-    copy, which finds it at head. Tests marked `fresh_migrations` run the migrations on the empty store themselves."""
-    if request.node.get_closest_marker("fresh_migrations"):
+    copy, which finds it at head. Tests marked `from_scratch` run the migrations on the empty store themselves."""
+    if request.node.get_closest_marker("from_scratch"):
         return
     from storage.db import Database, sqlite_file
 
@@ -140,6 +140,46 @@ def _store_from_template(
         await real_open(self)
 
     monkeypatch.setattr(Database, "open", open_from_template)
+
+
+@pytest.fixture(autouse=True)
+def _jieba_from_template(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A product matcher's jieba tokenizer (its cache in the data dir, new for each test) starts from a copy of jieba's
+    prefix dictionary this process built once, instead of building it, or loading a 9 MB cache, again (~1.5 s for each
+    test that reads a typo or a question). It is jieba's own dictionary only (the matcher adds the catalogue's words
+    after `initialize`), so one serves every catalogue; the cache file lands in the data dir as jieba would write it
+    (a hard link to the one built). `tuanbot parse`'s matcher (no cache dir) gets the copy too. Not for tests marked
+    `from_scratch`."""
+    if request.node.get_closest_marker("from_scratch"):
+        return
+    import jieba
+
+    real_initialize = jieba.Tokenizer.initialize
+
+    def initialize(self: jieba.Tokenizer, dictionary: str | None = None) -> None:
+        own = not self.initialized and dictionary is None and self.dictionary == jieba.DEFAULT_DICT
+        if not own or (self.tmp_dir and not (self.cache_file and Path(self.tmp_dir).is_dir())):
+            real_initialize(self, dictionary)
+            return
+        if "jieba" not in _templates:
+            made = jieba.Tokenizer()
+            made.tmp_dir, made.cache_file = str(tmp_path_factory.mktemp("jieba_template")), "jieba.cache"
+            real_initialize(made)
+            _templates["jieba"] = (made.FREQ, made.total, Path(made.tmp_dir) / made.cache_file)
+        freq, total, cache = _templates["jieba"]
+        target = Path(self.tmp_dir) / self.cache_file if self.tmp_dir else None  # else the shared one in /tmp
+        if target is not None and not target.exists():
+            try:
+                os.link(cache, target)
+            except OSError:
+                shutil.copyfile(cache, target)
+        with self.lock:
+            self.FREQ, self.total = dict(freq), total
+            self.initialized = True
+
+    monkeypatch.setattr(jieba.Tokenizer, "initialize", initialize)
 
 
 async def _pg_admin() -> Any:
