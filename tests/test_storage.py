@@ -48,6 +48,7 @@ async def db(db_target: tuple[str, dict[str, Any]]) -> Any:
     await database.close()
 
 
+@pytest.mark.from_scratch
 async def test_migrations_create_every_table_and_run_twice(db: Database) -> None:
     await db.open()  # already at head: a second start changes nothing
     async with db.engine.connect() as conn:

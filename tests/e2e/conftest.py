@@ -63,6 +63,16 @@ def start_gateway(log_dir: Path, **kwargs: object) -> GatewayProcess:
         pytest.fail(f"the e2e gateway did not start: {exc}")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks (`--dist loadgroup`)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the tests of one module that share its gateway and bot (module fixtures below) run on one
+    worker, so each module starts them once, as in a plain run, instead of once per worker."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here) and {"gateway", "bot"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
     gw = start_gateway(tmp_path_factory.mktemp("gateway"))

@@ -22,6 +22,7 @@ when the gateway answers with an error.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -33,6 +34,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,18 @@ def ensure_installed(gateway_dir: Path = GATEWAY_DIR, npm: str = "npm", timeout:
     marker = gateway_dir / "node_modules" / "wechaty-puppet-service" / "package.json"
     if marker.exists():
         return
+    # pytest-xdist workers may get here at once: one installs, the others wait for it and find it installed
+    lock_path = Path(tempfile.gettempdir()) / f"tuanbot-npm-ci-{zlib.crc32(str(gateway_dir).encode()):08x}.lock"
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not marker.exists():
+                _npm_ci(gateway_dir, marker, npm, timeout)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _npm_ci(gateway_dir: Path, marker: Path, npm: str, timeout: float) -> None:
     if not (gateway_dir / "package-lock.json").exists():
         raise GatewayError(f"{gateway_dir} has no package-lock.json; `npm ci` cannot install the gateway")
     npm_path = shutil.which(npm)

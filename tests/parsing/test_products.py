@@ -86,6 +86,7 @@ def test_empty_catalogue_knows_nothing(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())  # nothing to tokenize, so jieba never loaded
 
 
+@pytest.mark.from_scratch
 def test_jieba_cache_goes_to_cache_dir(tmp_path: Path) -> None:
     m = ProductMatcher([("草莓", [])], cache_dir=tmp_path / "data")
     assert not (tmp_path / "data").exists()  # lazy
