@@ -4,7 +4,7 @@ silence on chatter, product accuracy, per-intent precision and recall, and the p
     python benchmarks/questions_eval.py [--config C] [--data TSV ...] [--errors] [--json]
 
 The sets (text, intent or `none`, product named or empty) are written from how neighbours talk in these groups:
-- tuning part: `questions_eval.tsv` + `questions_tuning.tsv` + `questions_tuning_extra.tsv` — the rules and the model
+- tuning part: `questions_eval.tsv` + `questions_tuning*.tsv` — the rules and the model
   (`benchmarks/train_question_model.py`) may be tuned on these;
 - holdout part: `questions_holdout.tsv` — never tuned on; the targets are judged on it (and the exit code);
 - fresh part: `questions_fresh.tsv` — never tuned on either, written later by someone who had not read the reader,
@@ -34,7 +34,12 @@ from bot.parsing.question import INTENTS, QuestionReader
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 PARTS = {
-    "tuning": [DATA / "questions_eval.tsv", DATA / "questions_tuning.tsv", DATA / "questions_tuning_extra.tsv"],
+    "tuning": [
+        DATA / "questions_eval.tsv",
+        DATA / "questions_tuning.tsv",
+        DATA / "questions_tuning_extra.tsv",
+        DATA / "questions_tuning_more.tsv",
+    ],
     "holdout": [DATA / "questions_holdout.tsv"],
     "fresh": [DATA / "questions_fresh.tsv"],
 }
@@ -181,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default=str(DATA / "questions_config.yaml"))
     parser.add_argument("--data", action="append", help="a labelled TSV; repeat to join several into one part")
-    parser.add_argument("--errors", action="store_true", help="list every wrong line")
+    parser.add_argument(
+        "--errors", action="store_true", help="list every wrong line of the tuning part (never the holdout's)"
+    )
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object (last line)")
     args = parser.parse_args(argv)
 
@@ -191,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as cache:
         matcher = ProductMatcher([(p.name, tuple(p.aliases)) for p in config.catalogue], cache_dir=Path(cache))
         t0 = time.perf_counter()  # building the reader loads jieba (the cost of a bot's start, not of a message)
-        reader = QuestionReader(matcher, config.faq, config.bot.name)
+        reader = QuestionReader(matcher, config.faq, config.bot.name, titles=[b.title for b in config.buys])
         reader.warm_up()
         for text in WARM_UP:
             reader.understand(text)
@@ -210,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     judged = "holdout" if "holdout" in reports else next(iter(reports))
     for name, report in reports.items():
         print_part(name, parts[name], report)
-        if args.errors:
+        if args.errors and name != "holdout":  # the holdout's lines stay unread: only its counts are shown
             for line in report["_errors"]:
                 print(f"  {line}")
     met = targets_met(reports[judged])

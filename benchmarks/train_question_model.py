@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     leaders = tuple(config.groups[0].leaders)
     with tempfile.TemporaryDirectory() as cache:
         matcher = ProductMatcher([(p.name, tuple(p.aliases)) for p in config.catalogue], cache_dir=Path(cache))
-        reader = QuestionReader(matcher, config.faq, config.bot.name, model=False)
+        titles = [b.title for b in config.buys]
+        reader = QuestionReader(matcher, config.faq, config.bot.name, titles=titles, model=False)
         if args.cv:
             right = total = silent = chatter = 0
             sweep: list[tuple[str, str | None, float]] = []

@@ -37,7 +37,7 @@ def read_question(services: Services, group: Group, event: Inbound) -> Understan
     """The classifier on one message, as the handler runs it (also used by `tuanbot ask`)."""
     config = services.config
     matcher = services.product_matcher()
-    reader = question_reader(matcher, config.faq, config.bot.name)
+    reader = question_reader(matcher, config.faq, config.bot.name, tuple(b.title for b in config.buys))
     text = event.text
     # A buy's title that holds no word the catalogue knows (`早餐组合几点截单`) is read as 这个团: the reader knows
     # products, not titles, and would take it for another topic. The answer finds the buy in the text as written.

@@ -56,7 +56,10 @@ def _names_buy(buy: Buy, text: str) -> bool:
     if len(buy.id) >= 3 and re.search(rf"(?<![a-z0-9]){ident}(?![a-z0-9])", text.lower()):
         return True
     core = _core(buy.title)
-    return len(core) >= 2 and core in text
+    if len(core) >= 2 and core in text:
+        return True
+    tail = re.search(r"[\u4e00-\u9fff]{2}团$", buy.title)  # `阶梯团` of `五常大米阶梯团`, `早餐团`, `水果团`
+    return tail is not None and tail.group(0) in text
 
 
 def _by_cutoff(buys: list[Buy]) -> list[Buy]:

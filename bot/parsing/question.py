@@ -96,9 +96,12 @@ class QuestionReader:
         bot_name: str = "小团",
         *,
         model: Model | None | bool = True,
+        titles: Sequence[str] = (),
     ) -> None:
         self.matcher = matcher
         self.bot_name = bot_name
+        # `早餐团` of the buy `酸奶鸭蛋早餐团`: a title's words that name no product are read as 团 (`早餐团几点截`)
+        self._title_words = _title_words(matcher, titles)
         self._bot_folded = fold(bot_name)
         self._faq = self._faq_terms([list(entry.question) for entry in faq])
         terms = self._faq.all_terms
@@ -166,6 +169,9 @@ class QuestionReader:
         body = STICKER.sub(" ", body)
         body = "".join(ch for ch in body if ch <= "\uffff" and not ("\u2600" <= ch <= "\u27bf"))  # emoji
         body = body.replace("？", "?")
+        for word in self._title_words:
+            if word in body:
+                body = body.replace(word, "团")
         body = re.sub(r"[，,。.、!！~～…:：;；\s]+", ",", body).strip(",")
         to_leader = False  # "团长你这草莓还有吗": the bot answers for the leader
         while True:
@@ -344,6 +350,22 @@ class QuestionReader:
         return cost
 
 
+def _title_words(matcher: ProductMatcher, titles: Sequence[str]) -> tuple[str, ...]:
+    """The stretches of the buys' titles that end in 团 and name no product (`早餐团` of `酸奶鸭蛋早餐团`, `阶梯团` of
+    `五常大米阶梯团`), longest first."""
+    words: set[str] = set()
+    for title in titles:
+        folded = fold(title.strip())
+        chars = list(folded)
+        for m in matcher.find_all(folded):
+            chars[m.start : m.end] = [","] * (m.end - m.start)
+        for run in re.findall(r"[\u4e00-\u9fff]{2,}团", "".join(chars)):
+            run = re.sub(r"^(?:本周|下周|这周|周[一二三四五六日天末]|星期.|今日|今天|明日|明天|本期|这期)", "", run)
+            if len(run) >= 3:
+                words.add(run)
+    return tuple(sorted(words, key=lambda w: (-len(w), w)))
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # One reader per (matcher, faq, bot name): the matcher is the config's, so this is one per config.
 
@@ -353,15 +375,17 @@ _READERS: weakref.WeakKeyDictionary[ProductMatcher, dict[tuple[object, ...], Que
 _READERS_LOCK = threading.Lock()
 
 
-def question_reader(matcher: ProductMatcher, faq: Sequence[FaqEntry] = (), bot_name: str = "小团") -> QuestionReader:
-    key = (bot_name, tuple((tuple(e.question), e.answer) for e in faq))
+def question_reader(
+    matcher: ProductMatcher, faq: Sequence[FaqEntry] = (), bot_name: str = "小团", titles: Sequence[str] = ()
+) -> QuestionReader:
+    key = (bot_name, tuple((tuple(e.question), e.answer) for e in faq), tuple(titles))
     with _READERS_LOCK:
         per_matcher = _READERS.setdefault(matcher, {})
         reader = per_matcher.get(key)
         if reader is None:
             if len(per_matcher) >= 8:  # reloaded configs with the same catalogue: keep the newest few
                 per_matcher.clear()
-            reader = per_matcher[key] = QuestionReader(matcher, faq, bot_name)
+            reader = per_matcher[key] = QuestionReader(matcher, faq, bot_name, titles=titles)
     return reader
 
 

@@ -75,6 +75,8 @@ def features(reading: Reading, segment: Callable[[str], Sequence[str]]) -> list[
     padded = "^" + masked + "$"
     for k in range(len(padded) - 1):
         out["c:" + padded[k : k + 2]] = None
+    for k in range(len(padded) - 2):
+        out["t:" + padded[k : k + 3]] = None
     for ch in masked:
         if ch != ",":
             out["u:" + ch] = None
@@ -104,6 +106,7 @@ def features(reading: Reading, segment: Callable[[str], Sequence[str]]) -> list[
 
 
 _ABOUT_A_PRODUCT = frozenset({"price", "stock", "spec"})
+_RULES_SETTLE, _MODEL_LEANS = 0.8, 0.3  # the rules' confidence that settles an unsure model leaning their way
 WORD = "w:"
 
 
@@ -142,6 +145,11 @@ def decide(model: Model, reading: Reading, segment: Callable[[str], Sequence[str
     if reading.off_topic:  # "快递什么时候到": about something the bot does not own
         confidence -= 0.5
     confidence = max(0.0, round(confidence, 2))
+    rules = reading.rules
+    if confidence < ANSWER_THRESHOLD and rules.intent == intent and rules.answerable:
+        # the model leans the rules' way but is not sure: a strong keyword rule (`几点开抢`) settles it
+        if rules.confidence >= _RULES_SETTLE and confidence >= _MODEL_LEANS:
+            confidence = rules.confidence
     return Understanding(
         question=confidence >= ANSWER_THRESHOLD,
         intent=intent,

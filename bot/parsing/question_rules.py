@@ -25,10 +25,13 @@ OPENERS = re.compile(
     r"^(?:你好|您好|请问一下|请问|问一下|问下|打扰一下|打扰了|麻烦问下|团长|亲|在吗|哈喽|hello|hi)[,.!~\s]*"
 )
 # Aimed at another member: "你" (not 你们/你好), the crowd ("谁", "大家觉得"), another member's household.
-TO_MEMBER = re.compile(r"你(?![们好])|(?<![给找])谁|哪位|有没有人|有人(?:一起|要|想|去)|大家觉得|你们家|你们楼")
+# (`钱转给你`, `给你转多少` pay the leader.)
+TO_MEMBER = re.compile(
+    r"(?<![给转])你(?![们好])|(?<![给找])谁|哪位|有没有人|有人(?:一起|要|想|去)|大家觉得|你们家|你们楼"
+)
 # "李姐草莓多少钱买的": a message opening with a neighbour's name (not a leader's) is meant for her.
 VOCATIVE = re.compile(
-    r"^[\u4e00-\u9fff](?:姐|哥|姨|叔|婶|嫂|总|老师|师傅|阿姨|叔叔|大爷|奶奶|爷爷|妈妈|大姐|大哥|妹|弟)(?:[,@]|(?=[\u4e00-\u9fff]))"
+    r"^(?![我你他她咱这那俺])[\u4e00-\u9fff](?:姐|哥|姨|叔|婶|嫂|总|老师|师傅|阿姨|叔叔|大爷|奶奶|爷爷|妈妈|大姐|大哥|妹|弟)(?:[,@]|(?=[\u4e00-\u9fff]))"
 )
 # Topics the bot cannot own; a product named next to them is someone else's product (超市的草莓).
 OFF_TOPIC = re.compile(
@@ -114,7 +117,13 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule("group_status", 0.85, re.compile(r"满人|达标|人齐|凑齐|凑够|第几档|降到[0-9]+|拼到")),
-    Rule("cutoff", 0.85, re.compile(r"(?:接龙|下单|报名|订)到几点|最晚.{0,4}(?:接龙|下单|报名|订)")),
+    Rule(
+        "cutoff",
+        0.85,
+        re.compile(
+            r"(?:接龙|下单|报名|订)到几点|最晚.{0,4}(?:接龙|下单|报名|订)|(?:几点|什么时候|啥时候|几时|几号|哪天)截"
+        ),
+    ),
     Rule("cutoff", 0.8, re.compile(r"还能(?:接龙|接|下单|报名|订|参加|跟)|还来得及|(?:团|接龙).{0,6}结束")),
     # pickup time and place
     Rule("pickup_time", 0.9, re.compile(r"(?:自提|提货|取货|拿货)时间")),
@@ -173,6 +182,15 @@ RULES: tuple[Rule, ...] = (
             r"(?:有|团|卖|开|上)(?:了|些)?(?:什么|啥|哪些|啥子|咩|乜嘢?|乜)(?:团|新|好|可以|能|东西|商品|吃的|水果|卖|买)"
             r"|(?:今天|今日|今儿个?|最近|这周|本周|现在|明天|目前|这期)[^,]{0,4}(?:团|卖)(?:什么|啥|咩|乜)"
             r"|团购(?:清单|列表)|什么团|啥团|咩团|哪些团|新团|别的团|其他团|开团(?:了|没)"
+        ),
+    ),
+    # when a flash sale starts: "秒杀什么时候开始", "几点开抢" (the answer names the sales, or what is on)
+    Rule(
+        "whats_on",
+        0.9,
+        re.compile(
+            r"(?:几点|什么时候|啥时候|几时|哪天|几号)(?:开始)?(?:开抢|开卖|抢购|秒杀|开秒)"
+            r"|(?:秒杀|抢购|开抢)(?:活动)?(?:是|在)?(?:几点|什么时候|啥时候|几时|哪天|几号)(?:开始|开抢)?"
         ),
     ),
     # the catalogue's spec: "车厘子几斤一箱?"

@@ -129,3 +129,26 @@ async def test_spec_comes_from_the_catalogue(data_dir: Path) -> None:
         bot.expect_said(["豆浆5元/份,规格团长还没写,可以问下团长~"])
         await bot.say("陈叔", "榴莲一个几斤")
         bot.expect_said(["榴莲规格:约5-6斤/个,参考价168元/个,这期团购里没有"])
+
+
+async def test_asked_sideways_as_people_write(data_dir: Path) -> None:
+    """Kinds the reader missed on text nobody tuned to (#16): the flash sale's start as `几点开抢`, a buy named by
+    the words of its title (`阶梯团`), stock as `卖光没`, after-sales with no 坏/退 (`有股怪味`), pay as `钱咋给`."""
+    async with harness(data_dir) as bot:
+        await bot.say("小周", "几点开抢")
+        bot.expect_said(["砂糖橘秒杀价19.9元/箱(原价29.9元),今天11:00开抢,12:00结束,限量50箱"])
+        await bot.say("王阿姨", "阶梯团几点截")
+        bot.expect_said(["【五常大米阶梯团】11月28日(周六)21:00截单,还剩2天11小时"])
+        await bot.say("陈叔", "草莓卖光没")
+        bot.expect_said(["草莓还有货,今天20:00截单前都可以接龙"])
+        await bot.say("李姐", "草莓有股怪味")
+        bot.expect_said(["抱歉给您添麻烦了!请把草莓的照片发到群里,写明数量,团长核实后给您补发或退款。已通知团长 @张姐"])
+        await bot.say("老刘", "钱咋给")
+        bot.expect_said(
+            [
+                "复制群里对应团的最新接龙,在最后加一行写上楼栋、称呼和数量就行:\n"
+                "【周四草莓团】例 3栋 王阿姨 草莓1盒,今天20:00截单\n"
+                "【智利车厘子】例 3栋 王阿姨 车厘子1箱,明天12:00截单\n"
+                "【五常大米阶梯团】例 3栋 王阿姨 五常大米1袋,11月28日(周六)21:00截单"
+            ]
+        )

@@ -174,3 +174,13 @@ def test_the_keyword_rules_alone_still_read(tmp_path: Path) -> None:
     u = rules_only.understand("草莓还有吗?")
     assert (u.intent, u.product, u.answerable) == ("stock", "草莓", True)
     assert not rules_only.understand("谢谢团长").answerable
+
+
+def test_a_buys_title_words_read_as_the_buy(tmp_path: Path) -> None:
+    """`早餐团` of the buy `酸奶鸭蛋早餐团` names no product: the reader given the titles reads it as 团, not as an
+    unknown topic (#16: `今天的蓝莓团几点截`)."""
+    matcher = ProductMatcher([("酸奶", ()), ("鸭蛋", ())], cache_dir=tmp_path)
+    titled = QuestionReader(matcher, (), "小团", titles=["酸奶鸭蛋早餐团"])
+    u = titled.understand("今天的早餐团几点截")
+    assert (u.answerable, u.intent) == (True, "cutoff")
+    assert titled.understand("哪家早餐店好吃").answerable is False
