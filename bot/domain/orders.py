@@ -240,14 +240,25 @@ async def load_state(
     reader = entry_reader(services.product_matcher())
     async with services.db.sessions() as session:
         rows = await session.execute(
-            select(ChainLine.id, ChainLine.key, ChainLine.who, ChainLine.author_id, ChainLine.status, ChainLine.raw)
+            select(
+                ChainLine.id,
+                ChainLine.key,
+                ChainLine.who,
+                ChainLine.author_id,
+                ChainLine.status,
+                ChainLine.raw,
+                ChainLine.first_msg_id,
+            )
             .where(ChainLine.buy_id == buy_id, ChainLine.group_id == group_id)
             .order_by(ChainLine.id)
         )
-        return ChainState.of(
-            LineState(key, who, author, status, ref=row_id, said=_said(reader, raw, key, default_product))
-            for row_id, key, who, author, status, raw in rows
-        )
+        lines, born, first = [], 0, None
+        for row_id, key, who, author, status, raw, msg_id in rows:
+            born += msg_id != first  # the lines one message brought were born in one copy (for `ChainState._older`)
+            first = msg_id
+            said = _said(reader, raw, key, default_product)
+            lines.append(LineState(key, who, author, status, ref=row_id, said=said, born=born))
+        return ChainState.of(lines)
 
 
 def _said(reader: EntryReader, raw: str, key: str, default_product: str | None) -> tuple[Item, ...] | None:

@@ -43,6 +43,8 @@ class LineState:
     ref: object = None  # the handler's row id or object for this line
     said: tuple[Item, ...] | None = None  # what the line orders, when `entry` is not at hand (loaded from the store)
     of: str | None = None  # a copy: the key of the line it renders (None when unknown: loaded from the store)
+    born: int = 0  # the number of the copy that first held the line (its state's count; from the store: by message)
+    since: int = 0  # the number of the copy from which the line stands as its participant's current one
 
     @property
     def items(self) -> tuple[Item, ...] | None:
@@ -109,17 +111,32 @@ class ChainState:
     by_author: dict[str, list[LineState]] = field(default_factory=dict)
     #: serials of copies folded in: every line of each is in `lines` (lines are never removed)
     folded: set[int] = field(default_factory=set)
-    #: active lines that edit a participant's line on the evidence of someone else's copy only (healed edits)
+    #: active lines that stand for a participant's line on the evidence of someone else's copy only (healed edits)
     healed: list[LineState] = field(default_factory=list)
+    #: copies folded in so far: numbers `born` and `since`
+    copies: int = 0
 
     def __post_init__(self) -> None:
-        for line in self.lines.values():
+        known = list(self.lines.values())
+        if known and not any(ln.born for ln in known):
+            for n, line in enumerate(known, 1):
+                line.born = n
+        self.copies = max((ln.born for ln in known), default=0)
+        for line in known:
+            line.since = line.since or line.born
             self.by_who.setdefault(ident(line.who), []).append(line)
             if line.author:
                 self.by_author.setdefault(line.author, []).append(line)
         for lines in self.by_who.values():
-            if any(ln.status == REPLACED for ln in lines):
-                self.healed += [ln for ln in lines if ln.status == ACTIVE and ln.author is None]
+            if not any(ln.status == REPLACED for ln in lines):
+                continue
+            for line in lines:
+                # a line nobody's own message holds, or one that a later line healed from a copy gave way to (a
+                # copy put it back): it stands on the last copy's evidence, dated at the latest line it displaced
+                later = [ln.born for ln in lines if ln.status == REPLACED and ln.author is None and ln.born > line.born]
+                if line.status == ACTIVE and (line.author is None or later):
+                    line.since = max(later, default=line.born)
+                    self.healed.append(line)
 
     @classmethod
     def of(cls, lines: Iterable[LineState]) -> ChainState:
@@ -156,6 +173,7 @@ class ChainState:
         since = copy.repeated if copy.extends in self.folded else 0
         fresh = [i for i in range(since, len(keys)) if keys[i] and keys[i] not in lines]
         entries = copy.parsed.entries
+        self.copies += 1
         changes = [] if late else self._edits_back(keys, sender_id, lambda k: entries[keys.index(k)])
         if fresh:
             seen = [Seen(entries[i], authors[i] if authors else None) for i in fresh]
@@ -178,6 +196,7 @@ class ChainState:
         of every entry of the message, when `seen` holds only some of them (the new ones)."""
         keys_here = held if held is not None else {s.entry.key for s in seen}
         by_key = {s.entry.key: s.entry for s in seen}
+        self.copies += 1
         changes = [] if late else self._edits_back(keys_here, sender_id, by_key.get)
         fresh = self.new_entries(seen)
         if fresh:
@@ -190,20 +209,35 @@ class ChainState:
         self, keys_here: Collection[str], sender_id: str, entry_of: Callable[[str], ChainEntry | None]
     ) -> list[Change]:
         """An earlier text of a line back in a copy, in place of the participant's active line: an edit back, when
-        the copy is the participant's own, or when the active line was only ever proven by another member's copy
-        (a healed edit: the latest copy is the best evidence). Another member's copy holding an old text in place
-        of a line its owner wrote was copied from an old list: it changes nothing."""
-        olds = [ln for ln in self.by_author.get(sender_id, ()) if ln.status == REPLACED and ln.key in keys_here]
+        the copy is the participant's own (their earlier text healed from others' copies included), or when the
+        active line stands only on another member's copy (a healed edit: the latest copy is the best evidence) and
+        this copy is not provably older than that one. Another member's copy holding an old text in place of a line
+        its owner wrote was copied from an old list: it changes nothing."""
+        own = self.by_author.get(sender_id, ())
+        olds = [ln for ln in own if ln.status == REPLACED and ln.key in keys_here]
+        owned = {id(ln) for ln in olds}
+        for label in {ident(ln.who) for ln in own}:  # healed from others' copies, so no author: theirs by the label
+            found = [ln for ln in self.by_who.get(label, ()) if ln.status == REPLACED and ln.author is None]
+            found = [ln for ln in found if ln.key in keys_here]
+            olds += found
+            owned |= {id(ln) for ln in found}
         healed = [ln for ln in self.healed if ln.status == ACTIVE and ln.key not in keys_here] if self.healed else []
         for line in healed:
             olds += [ln for ln in self.by_who[ident(line.who)] if ln.status == REPLACED and ln.key in keys_here]
         changes: list[Change] = []
+        labels: set[str] | None = None  # the participants this copy holds (asked only when it matters)
         for old in olds:
             if old.status != REPLACED:
                 continue
-            gone = self._gone(ident(old.who), keys_here)
-            if old.author != sender_id:
-                gone = [ln for ln in gone if ln in healed]
+            label = ident(old.who)
+            gone = self._gone(label, keys_here)
+            mine = id(old) in owned
+            if not mine:
+                gone = [ln for ln in gone if any(ln is h for h in healed)]
+                if gone:
+                    labels = self._labels(keys_here, entry_of) if labels is None else labels
+                    if self._older(gone[0].since, label, labels):
+                        continue  # copied from a list older than the copy that proved the healed line
             if not gone:
                 continue
             entry = entry_of(old.key)  # the copy's reading of the line (a line loaded from the store has none)
@@ -211,11 +245,34 @@ class ChainState:
                 old.entry = entry
             if old.items is None:
                 continue
-            old.status, gone[0].status = ACTIVE, REPLACED
+            old.status, gone[0].status, old.since = ACTIVE, REPLACED, self.copies
+            if not mine:
+                self.healed.append(old)  # put back on this copy's evidence: the next copy may show the edit again
             changes.append(Change("updated", old, gone[0]))
         if self.healed:
             self.healed = [ln for ln in self.healed if ln.status == ACTIVE]
         return changes
+
+    def _labels(self, keys_here: Collection[str], entry_of: Callable[[str], ChainEntry | None]) -> set[str]:
+        labels = set()
+        for key in keys_here:
+            line = self.lines.get(key)
+            entry = entry_of(key) if line is None else None
+            who = line.who if line is not None else entry.who if entry is not None else ""
+            labels.add(ident(who))
+        return labels
+
+    def _older(self, since: int, label: str, labels: set[str]) -> bool:
+        """Is a copy holding these participants provably older than copy number `since`? It is when it lacks a
+        participant (other than `label`) whose line the bot first saw in that copy or a later one: a line never
+        leaves the group's list, so a copy without it was copied from a list made before it joined."""
+        for line in reversed(self.lines.values()):
+            if line.born < since:
+                return False
+            who = ident(line.who)
+            if who and who != label and who not in labels:
+                return True
+        return False
 
     def _apply_fresh(
         self, fresh: Sequence[Seen], keys_here: Collection[str], sender_id: str, sender_name: str, late: bool
@@ -227,7 +284,7 @@ class ChainState:
             entry = item.entry
             label = ident(entry.who)
             names_sender = item.author == sender_id if item.author else belongs_to(entry.who, sender_name)
-            line = LineState(entry.key, entry.who, item.author, ACTIVE, entry)
+            line = LineState(entry.key, entry.who, item.author, ACTIVE, entry, born=self.copies, since=self.copies)
             self._add(line, label)
             if names_sender:
                 self._own(line, sender_id)
@@ -237,7 +294,8 @@ class ChainState:
                 changes.append(Change("late", line))
                 continue
             mine = names_sender or any(ln.author == sender_id for ln in gone)
-            if entry.cancelled or (gone and not entry.items and mine):
+            # emptied to the bare label at the participant's place: their cancel, whoever's copy shows it
+            if entry.cancelled or (gone and not entry.items and (mine or not entry.remark)):
                 line.status = CANCEL_MARK
                 target = gone[0] if gone else self._named(label)
                 if target is None and names_sender:
@@ -259,6 +317,8 @@ class ChainState:
                 target.status = REPLACED
                 if mine:
                     self._own(line, line.author or target.author)
+                    if target.author is None:
+                        self._own(target, line.author)  # their text healed before: an edit back may bring it back
                 else:
                     self.healed.append(line)  # the participant's edit, proven by someone else's copy only
                 changes.append(Change("updated", line, target))
