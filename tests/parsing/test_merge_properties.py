@@ -186,8 +186,9 @@ stale_actions = st.lists(
 @given(stale_actions)
 def test_copies_of_old_lists_and_bare_labels_heal_too(steps: list[tuple[str, int, int, bool]]) -> None:
     """As above, and members also re-send a copy of an older list (1-3 copies back, their own line in it as it is
-    now: it changes nothing in the group's list) and empty their line to the bare label; any of these messages missed, and the bot restarted from
-    what it stored at any point. After one more full copy, the bot's orders are the group's."""
+    now: it changes nothing in the group's list) and empty their line to the bare label; any of these messages
+    missed, and the bot restarted from what it stored at any point. After one more full copy, the bot's orders are
+    the group's."""
     reader, state = ChainReader(MATCHER), ChainState()
     rows: list[list[Any]] = []  # [member, text, qty, product, cancelled]
     history: list[list[str]] = []
