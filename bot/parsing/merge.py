@@ -10,8 +10,10 @@ number, and its participant by the label it carries. The rules (DESIGN.md, "Chai
 - a new line with the label of an active line the copy no longer holds is that participant's edit, whoever copied
   it (the next copy proves the edit the bot missed) — unless a copier only wrote the same order differently
   (`草莓2盒` → `草莓2`, a dropped emoji, spacing): that is a copy of the line and changes nothing;
-- `取消` / `不要了` / `-1` cancels the order of the participant the line names, and only that one; a member emptying
-  their own line cancels it;
+- `取消` / `不要了` / `-1` cancels the order of the participant the line names, and only that one; a line emptied to
+  its bare label at the participant's place cancels their order, whoever's copy shows it;
+- a healed edit gives way to the next copy showing the earlier text, unless that copy is provably older than the one
+  that proved it (it lacks a participant first seen there or later);
 - a member's own copy holding their earlier text again, in place of their active line, is an edit back;
 - a member's second new line, next to their first, is a second entry.
 The state is small and explicit, so the handler can keep it in memory per chain and persist each change.
