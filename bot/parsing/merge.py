@@ -176,7 +176,7 @@ class ChainState:
         fresh = [i for i in range(since, len(keys)) if keys[i] and keys[i] not in lines]
         entries = copy.parsed.entries
         self.copies += 1
-        changes = [] if late else self._edits_back(keys, sender_id, lambda k: entries[keys.index(k)])
+        changes = [] if late else self._edits_back(keys, sender_id, lambda k: entries[keys.index(k)], keys[since:])
         if fresh:
             seen = [Seen(entries[i], authors[i] if authors else None) for i in fresh]
             changes += self._apply_fresh(seen, keys, sender_id, sender_name, late)
@@ -199,7 +199,7 @@ class ChainState:
         keys_here = held if held is not None else {s.entry.key for s in seen}
         by_key = {s.entry.key: s.entry for s in seen}
         self.copies += 1
-        changes = [] if late else self._edits_back(keys_here, sender_id, by_key.get)
+        changes = [] if late else self._edits_back(keys_here, sender_id, by_key.get, keys_here)
         fresh = self.new_entries(seen)
         if fresh:
             changes += self._apply_fresh(fresh, keys_here, sender_id, sender_name, late)
@@ -208,13 +208,19 @@ class ChainState:
     # --- the rules ------------------------------------------------------------------------------------------------
 
     def _edits_back(
-        self, keys_here: Collection[str], sender_id: str, entry_of: Callable[[str], ChainEntry | None]
+        self,
+        keys_here: Collection[str],
+        sender_id: str,
+        entry_of: Callable[[str], ChainEntry | None],
+        look: Iterable[str],
     ) -> list[Change]:
         """An earlier text of a line back in a copy, in place of the participant's active line: an edit back, when
-        the copy is the participant's own (their earlier text healed from others' copies included), or when the
-        active line stands only on another member's copy (a healed edit: the latest copy is the best evidence) and
-        this copy is not provably older than that one. Another member's copy holding an old text in place of a line
-        its owner wrote was copied from an old list: it changes nothing."""
+        the copy is the participant's own (their earlier text healed from others' copies included); when the active
+        line stands only on another member's copy (a healed edit: the latest copy is the best evidence) and this
+        copy is not provably older than that one; or when the copy is provably newer than the one that made the
+        active line current (it holds a line first seen after it): the owner's edit back, missed. Otherwise another
+        member's copy holding an old text in place of a line its owner wrote was copied from an old list: it changes
+        nothing. `look`: the keys of the copy not already looked at in a copy folded before (its new part)."""
         own = self.by_author.get(sender_id, ())
         olds = [ln for ln in own if ln.status == REPLACED and ln.key in keys_here]
         owned = {id(ln) for ln in olds}
@@ -226,7 +232,13 @@ class ChainState:
         healed = [ln for ln in self.healed if ln.status == ACTIVE and ln.key not in keys_here] if self.healed else []
         for line in healed:
             olds += [ln for ln in self.by_who[ident(line.who)] if ln.status == REPLACED and ln.key in keys_here]
+        lines = self.lines
+        for key in look:  # earlier texts of lines their owners wrote (a missed edit back, if the copy is newer)
+            known = lines.get(key)
+            if known is not None and known.status == REPLACED and id(known) not in owned:
+                olds.append(known)
         changes: list[Change] = []
+        here: set[str] | None = None
         labels: set[str] | None = None  # the participants this copy holds (asked only when it matters)
         for old in olds:
             if old.status != REPLACED:
@@ -234,12 +246,15 @@ class ChainState:
             label = ident(old.who)
             gone = self._gone(label, keys_here)
             mine = id(old) in owned
-            if not mine:
-                gone = [ln for ln in gone if any(ln is h for h in healed)]
-                if gone:
+            if not mine and gone:
+                if any(gone[0] is h for h in healed):
                     labels = self._labels(keys_here, entry_of) if labels is None else labels
                     if self._older(gone[0].since, label, labels):
                         continue  # copied from a list older than the copy that proved the healed line
+                else:
+                    here = set(keys_here) if here is None else here
+                    if not self._newer(gone[0].since, here):
+                        continue  # maybe a copy of the list before the owner's edit: a race
             if not gone:
                 continue
             entry = entry_of(old.key)  # the copy's reading of the line (a line loaded from the store has none)
@@ -263,6 +278,16 @@ class ChainState:
             who = line.who if line is not None else entry.who if entry is not None else ""
             labels.add(ident(who))
         return labels
+
+    def _newer(self, since: int, keys_here: set[str]) -> bool:
+        """Does the copy hold a line the bot first saw after copy number `since`? That copy, the owner's, held the
+        whole list of its time, so the line joined after it: this copy was made from a later list."""
+        for line in reversed(self.lines.values()):
+            if line.born <= since:
+                return False
+            if line.key in keys_here:
+                return True
+        return False
 
     def _older(self, since: int, label: str, labels: set[str]) -> bool:
         """Is a copy holding these participants provably older than copy number `since`? It is when it lacks a

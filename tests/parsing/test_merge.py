@@ -276,3 +276,21 @@ def test_a_bare_label_in_someone_elses_copy_with_no_order_to_cancel_orders_nothi
     again = ["1栋 蔡叔 草莓2盒", "14栋2单元 杨老师 草莓2盒", "3-1 袁姐 草莓1盒"]
     assert kinds(state, msg(*again), "杨老师") == ["created"]
     assert kinds(state, msg(*again, "6栋 何姐"), "何姐") == ["created"]  # her own bare label: her line
+
+
+def test_an_edit_back_the_bot_missed_is_healed_by_a_copy_made_after_the_edit() -> None:
+    """chaos seed 5, 韩姐: join 2 (missed) → edit 3 → edit back 2 (missed). 黄大爷's copy shows 草莓2盒 at her place
+    and holds 朱小妹's line, first seen after her edit: it was copied from a list made after it, so 草莓2盒 is her
+    edit back, not a race (a copy without such a line changes nothing: the racing-copy case above)."""
+    for restart in (False, True):
+        state = ChainState()
+        kinds(state, msg("1栋 蔡叔 草莓2盒"), "蔡叔")
+        kinds(state, msg("1栋 蔡叔 草莓2盒", "22栋2单元 韩姐 草莓2盒", "3栋2单元 许姐 草莓2盒"), "许姐")
+        edited = ["1栋 蔡叔 草莓2盒", "22栋2单元 韩姐 草莓3盒", "3栋2单元 许姐 草莓2盒"]
+        assert kinds(state, msg(*edited), "韩姐") == ["updated"]
+        assert kinds(state, msg(*edited, "10-906 朱小妹 草莓2盒"), "朱小妹") == ["created"]
+        state = reloaded(state) if restart else state
+        back = ["1栋 蔡叔 草莓2盒", "22栋2单元 韩姐 草莓2盒", "3栋2单元 许姐 草莓2盒", "10-906 朱小妹 草莓2盒"]
+        assert kinds(state, msg(*back, "6栋1单元 黄大爷 草莓1盒"), "黄大爷") == ["updated", "created"]
+        assert "22栋2单元 韩姐 草莓2盒" in active_lines(state)
+        assert "22栋2单元 韩姐 草莓3盒" not in active_lines(state)

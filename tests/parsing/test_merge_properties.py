@@ -172,7 +172,7 @@ def test_the_next_full_copy_heals_whatever_the_bot_missed(steps: list[tuple[str,
 
 stale_actions = st.lists(
     st.tuples(
-        st.sampled_from(["join", "join", "edit", "edit", "cancel", "empty", "stale"]),
+        st.sampled_from(["join", "join", "edit", "edit", "back", "cancel", "empty", "stale"]),
         st.integers(0, len(HEAL_NAMES) - 1),
         st.integers(0, 99),
         st.booleans(),  # does the bot see this message?
@@ -185,14 +185,15 @@ stale_actions = st.lists(
 @settings(max_examples=150, deadline=None)
 @given(stale_actions)
 def test_copies_of_old_lists_and_bare_labels_heal_too(steps: list[tuple[str, int, int, bool]]) -> None:
-    """As above, and members also re-send a copy of an older list (1-3 copies back, their own line in it as it is
-    now: it changes nothing in the group's list) and empty their line to the bare label; any of these messages
-    missed, and the bot restarted from what it stored at any point. After one more full copy, the bot's orders are
-    the group's."""
+    """As above, and members also edit back to their line's text before, re-send a copy of an older list (1-3
+    copies back, their own line in it as it is now: it changes nothing) and empty their line to the bare label; any
+    of these messages missed, and the bot restarted from what it stored at any point. After one more full copy, the
+    bot's orders are the group's."""
     reader, state = ChainReader(MATCHER), ChainState()
     rows: list[list[Any]] = []  # [member, text, qty, product, cancelled]
     history: list[list[str]] = []
     qty: dict[int, int] = {}
+    before: dict[int, int] = {}  # the quantity a member's line had before their last edit
     done: set[int] = set()
 
     def send(sender: str, texts: list[str], seen: bool) -> None:
@@ -213,8 +214,8 @@ def test_copies_of_old_lists_and_bare_labels_heal_too(steps: list[tuple[str, int
             qty[who] = seed % 3 + 1
             product = PRODUCTS[seed % 3]
             rows.append([who, f"{_heal_label(who)} {product}{qty[who]}盒", qty[who], product, False])
-        elif kind == "edit" and mine is not None:
-            qty[who] += 1 + seed % 2
+        elif kind in ("edit", "back") and mine is not None and (kind == "edit" or who in before):
+            before[who], qty[who] = qty[who], before[who] if kind == "back" else qty[who] + 1 + seed % 2
             mine[1], mine[2] = f"{_heal_label(who)} {mine[3]}{qty[who]}盒", qty[who]
         elif kind in ("cancel", "empty") and mine is not None:
             mine[1], mine[4] = f"{_heal_label(who)}{' 不要了' if kind == 'cancel' else ''}", True
