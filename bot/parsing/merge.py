@@ -14,7 +14,8 @@ number, and its participant by the label it carries. The rules (DESIGN.md, "Chai
   its bare label at the participant's place cancels their order, whoever's copy shows it;
 - a healed edit gives way to the next copy showing the earlier text, unless that copy is provably older than the one
   that proved it (it lacks a participant first seen there or later);
-- a member's own copy holding their earlier text again, in place of their active line, is an edit back;
+- a member's own copy holding their earlier text again, in place of their active line, is an edit back; so is
+  another member's copy that does and is provably newer (it holds a line first seen after their edit);
 - a member's second new line, next to their first, is a second entry.
 The state is small and explicit, so the handler can keep it in memory per chain and persist each change.
 
