@@ -177,7 +177,7 @@ class ChainState:
         fresh = [i for i in range(since, len(keys)) if keys[i] and keys[i] not in lines]
         entries = copy.parsed.entries
         self.copies += 1
-        changes = [] if late else self._edits_back(keys, sender_id, lambda k: entries[keys.index(k)], keys[since:])
+        changes = [] if late else self._edits_back(keys, sender_id, lambda k: entries[keys.index(k)])
         if fresh:
             seen = [Seen(entries[i], authors[i] if authors else None) for i in fresh]
             changes += self._apply_fresh(seen, keys, sender_id, sender_name, late)
@@ -200,7 +200,7 @@ class ChainState:
         keys_here = held if held is not None else {s.entry.key for s in seen}
         by_key = {s.entry.key: s.entry for s in seen}
         self.copies += 1
-        changes = [] if late else self._edits_back(keys_here, sender_id, by_key.get, keys_here)
+        changes = [] if late else self._edits_back(keys_here, sender_id, by_key.get)
         fresh = self.new_entries(seen)
         if fresh:
             changes += self._apply_fresh(fresh, keys_here, sender_id, sender_name, late)
@@ -213,7 +213,6 @@ class ChainState:
         keys_here: Collection[str],
         sender_id: str,
         entry_of: Callable[[str], ChainEntry | None],
-        look: Iterable[str],
     ) -> list[Change]:
         """An earlier text of a line back in a copy, in place of the participant's active line: an edit back, when
         the copy is the participant's own (their earlier text healed from others' copies included); when the active
@@ -221,7 +220,7 @@ class ChainState:
         copy is not provably older than that one; or when the copy is provably newer than the one that made the
         active line current (it holds a line first seen after it): the owner's edit back, missed. Otherwise another
         member's copy holding an old text in place of a line its owner wrote was copied from an old list: it changes
-        nothing. `look`: the keys of the copy not already looked at in a copy folded before (its new part)."""
+        nothing."""
         own = self.by_author.get(sender_id, ())
         olds = [ln for ln in own if ln.status == REPLACED and ln.key in keys_here]
         owned = {id(ln) for ln in olds}
@@ -234,7 +233,7 @@ class ChainState:
         for line in healed:
             olds += [ln for ln in self.by_who[ident(line.who)] if ln.status == REPLACED and ln.key in keys_here]
         lines = self.lines
-        for key in look:  # earlier texts of lines their owners wrote (a missed edit back, if the copy is newer)
+        for key in keys_here:  # earlier texts of lines their owners wrote (a missed edit back, if the copy is newer)
             known = lines.get(key)
             if known is not None and known.status == REPLACED and id(known) not in owned:
                 olds.append(known)
@@ -356,6 +355,11 @@ class ChainState:
                 if loose is not None and same_order(loose.items, entry.items):
                     line.status, line.of = COPY, loose.key
                     changes.append(Change("copied", line))
+                    continue
+                if any(ln.status == CANCEL_MARK and ln.key not in keys_here for ln in self.by_who[label]):
+                    # the participant's cancel line is not here, their earlier text is at its place: an old list's
+                    line.status = REPLACED
+                    changes.append(Change("noted", line))
                     continue
             if line.author is None:
                 known = [ln.author for ln in self.by_who[label] if ln.author and ln is not line]

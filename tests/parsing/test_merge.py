@@ -294,3 +294,13 @@ def test_an_edit_back_the_bot_missed_is_healed_by_a_copy_made_after_the_edit() -
         assert kinds(state, msg(*back, "6栋1单元 黄大爷 草莓1盒"), "黄大爷") == ["updated", "created"]
         assert "22栋2单元 韩姐 草莓2盒" in active_lines(state)
         assert "22栋2单元 韩姐 草莓3盒" not in active_lines(state)
+
+
+def test_an_old_text_of_a_cancelled_line_in_an_old_list_orders_nothing() -> None:
+    """刘妈妈's join was missed, her cancel seen (it cancels nothing the bot knew); a copy of the list from before her
+    cancel shows her line at the place of her cancel line: an old list's text, no order."""
+    state = ChainState()
+    assert kinds(state, msg("1栋 王阿姨 草莓1盒", "8栋 刘妈妈 不要了"), "刘妈妈") == ["created", "noted"]
+    assert kinds(state, msg("1栋 王阿姨 草莓1盒", "8栋 刘妈妈 草莓1盒"), "王阿姨") == ["noted"]
+    assert kinds(state, msg("1栋 王阿姨 草莓1盒", "8栋 刘妈妈 不要了"), "团长") == []
+    assert active_lines(state) == ["1栋 王阿姨 草莓1盒"]
