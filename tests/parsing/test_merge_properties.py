@@ -232,7 +232,11 @@ def test_copies_of_old_lists_and_bare_labels_heal_too(steps: list[tuple[str, int
             )
     if not rows:
         return
-    send("团长", [row[1] for row in rows], True)  # the next full copy
-    truth = sorted((ident(_heal_label(r[0])), r[3], r[2]) for r in rows if not r[4])
+    # a newcomer joins, then the next full copy: a copy holding a line first seen after a member's last edit is what
+    # proves that member's edit back the bot missed (without one, it cannot be told from a race: decisions.md)
+    rows.append([len(HEAL_NAMES), "99栋 新人 草莓1盒", 1, "草莓", False])
+    send("新人", [row[1] for row in rows], True)
+    send("团长", [row[1] for row in rows], True)
+    truth = sorted((ident(r[1].rsplit(" ", 1)[0]), r[3], r[2]) for r in rows if not r[4])
     ours = sorted((ident(ln.who), it.product, int(it.qty)) for ln in state.active() for it in (ln.items or ()))
     assert ours == truth
