@@ -242,7 +242,15 @@ async def load_state(
     async with services.db.sessions() as session:
         rows = list(
             await session.execute(
-                select(ChainLine.id, ChainLine.key, ChainLine.who, ChainLine.author_id, ChainLine.status, ChainLine.raw)
+                select(
+                    ChainLine.id,
+                    ChainLine.key,
+                    ChainLine.who,
+                    ChainLine.author_id,
+                    ChainLine.status,
+                    ChainLine.raw,
+                    ChainLine.first_msg_id,
+                )
                 .where(ChainLine.buy_id == buy_id, ChainLine.group_id == group_id)
                 .order_by(ChainLine.id)
             )
@@ -251,24 +259,20 @@ async def load_state(
         outside = {row_id for row_id, key, *_ in rows if key.startswith(OUTSIDE)}
         said: dict[int, list[Item]] = {}
         if outside:
-            lines = await session.execute(
+            ordered = await session.execute(
                 select(OrderLine.chain_line_id, OrderLine.product, OrderLine.known, OrderLine.qty, OrderLine.unit)
                 .where(OrderLine.chain_line_id.in_(outside))
                 .order_by(OrderLine.id)
             )
-            for line_id, product, known, qty, unit in lines:
+            for line_id, product, known, qty, unit in ordered:
                 said.setdefault(line_id, []).append(Item(product, known, Decimal(qty), unit))
-        return ChainState.of(
-            LineState(
-                key,
-                who,
-                author,
-                status,
-                ref=row_id,
-                said=tuple(said.get(row_id, ())) if row_id in outside else _said(reader, raw, key, default_product),
-            )
-            for row_id, key, who, author, status, raw in rows
-        )
+        lines, born, first = [], 0, None
+        for row_id, key, who, author, status, raw, msg_id in rows:
+            born += msg_id != first  # the lines one message brought were born in one copy (for `ChainState._older`)
+            first = msg_id
+            told = tuple(said.get(row_id, ())) if row_id in outside else _said(reader, raw, key, default_product)
+            lines.append(LineState(key, who, author, status, ref=row_id, said=told, born=born))
+        return ChainState.of(lines)
 
 
 def _said(reader: EntryReader, raw: str, key: str, default_product: str | None) -> tuple[Item, ...] | None:

@@ -10,9 +10,12 @@ number, and its participant by the label it carries. The rules (DESIGN.md, "Chai
 - a new line with the label of an active line the copy no longer holds is that participant's edit, whoever copied
   it (the next copy proves the edit the bot missed) — unless a copier only wrote the same order differently
   (`草莓2盒` → `草莓2`, a dropped emoji, spacing): that is a copy of the line and changes nothing;
-- `取消` / `不要了` / `-1` cancels the order of the participant the line names, and only that one; a member emptying
-  their own line cancels it;
-- a member's own copy holding their earlier text again, in place of their active line, is an edit back;
+- `取消` / `不要了` / `-1` cancels the order of the participant the line names, and only that one; a line emptied to
+  its bare label at the participant's place cancels their order, whoever's copy shows it;
+- a healed edit gives way to the next copy showing the earlier text, unless that copy is provably older than the one
+  that proved it (it lacks a participant first seen there or later);
+- a member's own copy holding their earlier text again, in place of their active line, is an edit back; so is
+  another member's copy that does and is provably newer (it holds a line first seen after their edit);
 - a member's second new line, next to their first, is a second entry;
 - an order said outside the 接龙 (`add_outside`, `+1`) is a line no copy holds, so no copy removes it; a later line
   of its participant ordering one of its products takes it over (a copy when it orders the same, else an edit).
@@ -24,94 +27,28 @@ The state is small and explicit, so the handler can keep it in memory per chain 
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from bot.parsing.chain import ChainEntry, Item
+from bot.parsing.chain import ChainEntry
 from bot.parsing.chain_reader import Copy
-
-ACTIVE, REPLACED, CANCELLED, LATE, CANCEL_MARK = "active", "replaced", "cancelled", "late", "cancel"
-COPY = "copy"  # a copier's rendering of another line: it orders nothing of its own
-#: The key prefix of an order a member said outside the 接龙 (`我要两盒草莓`, `+1`), then the message id: a full-width
-#: ＋, which no line's key holds (keys are NFKC), so no copy ever holds such a line.
-OUTSIDE = "＋msg:"
-
-
-@dataclass
-class LineState:
-    key: str
-    who: str
-    author: str | None  # wxid; None when the line reached us inside someone else's copy
-    status: str  # active | replaced | cancelled | late | cancel (a cancel instruction line) | copy
-    entry: ChainEntry | None = None  # the parsed entry, when this process parsed it
-    ref: object = None  # the handler's row id or object for this line
-    said: tuple[Item, ...] | None = None  # what the line orders, when `entry` is not at hand (loaded from the store)
-    of: str | None = None  # a copy: the key of the line it renders (None when unknown: loaded from the store)
-
-    @property
-    def items(self) -> tuple[Item, ...] | None:
-        return self.entry.items if self.entry is not None else self.said
-
-
-@dataclass(frozen=True)
-class Change:
-    kind: str  # created | updated | cancelled | late | noted (a cancel line with nothing to cancel) | copied
-    line: LineState
-    previous: LineState | None = None  # the line an update or cancel applies to
-
-
-@dataclass(frozen=True)
-class Seen:
-    """One entry of an incoming message, with its author when the transport says (the native 接龙 card)."""
-
-    entry: ChainEntry
-    author: str | None = None
-
-
-def squash(who: str) -> str:
-    return "".join(who.split())
-
-
-def ident(who: str) -> str:
-    """A participant label as a participant: letters and digits only, so `6-5 🐶 汪汪` and `6-5汪汪` are one."""
-    if not who.isascii():
-        who = unicodedata.normalize("NFKC", who)
-    return "".join(ch for ch in who.casefold() if ch.isalnum())
-
-
-def belongs_to(who: str, sender_name: str) -> bool:
-    """Does the participant label name the sender? (`3栋 王阿姨` written by 王阿姨, never by 李阿姨)"""
-    name, label = ident(sender_name), ident(who)
-    if not name or not label:
-        return False
-    if len(name) >= 2:
-        return name in label
-    # a one-character name (陈) names `15-601 陈`, not `3栋 陈叔`
-    return label.endswith(name) and (len(label) == 1 or not label[-2].isalpha())
-
-
-def same_order(a: tuple[Item, ...] | None, b: tuple[Item, ...] | None) -> bool:
-    """Do two lines order the same (a unit left out counts as any unit: `草莓2` is `草莓2盒`)?"""
-    if a is None or b is None or len(a) != len(b) or not a:
-        return False
-    for x, y in zip(sorted(a, key=_by_product), sorted(b, key=_by_product), strict=True):
-        if x.product != y.product or x.qty != y.qty or (x.unit != y.unit and x.unit and y.unit):
-            return False
-    return True
-
-
-def _by_product(item: Item) -> str:
-    return item.product
-
-
-def _overlap(a: tuple[Item, ...] | None, b: tuple[Item, ...] | None) -> bool:
-    """Do two lines order one product in common?"""
-    return bool(a and b and {i.product for i in a} & {i.product for i in b})
-
-
-def _outside(line: LineState) -> bool:
-    return line.key.startswith(OUTSIDE)
+from bot.parsing.merge_lines import (
+    ACTIVE,
+    CANCEL_MARK,
+    CANCELLED,
+    COPY,
+    LATE,
+    OUTSIDE,
+    REPLACED,
+    Change,
+    LineState,
+    Seen,
+    _outside,
+    _overlap,
+    belongs_to,
+    ident,
+    same_order,
+)
 
 
 @dataclass
@@ -123,21 +60,36 @@ class ChainState:
     by_author: dict[str, list[LineState]] = field(default_factory=dict)
     #: serials of copies folded in: every line of each is in `lines` (lines are never removed)
     folded: set[int] = field(default_factory=set)
-    #: active lines that edit a participant's line on the evidence of someone else's copy only (healed edits)
+    #: active lines that stand for a participant's line on the evidence of someone else's copy only (healed edits)
     healed: list[LineState] = field(default_factory=list)
     #: orders said outside the 接龙 (`add_outside`): no copy holds them, so none ever vanishes from one
     outside: list[LineState] = field(default_factory=list)
+    #: copies folded in so far: numbers `born` and `since`
+    copies: int = 0
 
     def __post_init__(self) -> None:
-        for line in self.lines.values():
+        known = list(self.lines.values())
+        if known and not any(ln.born for ln in known):
+            for n, line in enumerate(known, 1):
+                line.born = n
+        self.copies = max((ln.born for ln in known), default=0)
+        for line in known:
+            line.since = line.since or line.born
             if line.key.startswith(OUTSIDE) and line.status != CANCEL_MARK:
                 self.outside.append(line)
             self.by_who.setdefault(ident(line.who), []).append(line)
             if line.author:
                 self.by_author.setdefault(line.author, []).append(line)
         for lines in self.by_who.values():
-            if any(ln.status == REPLACED for ln in lines):
-                self.healed += [ln for ln in lines if ln.status == ACTIVE and ln.author is None]
+            if not any(ln.status == REPLACED for ln in lines):
+                continue
+            for line in lines:
+                # a line nobody's own message holds, or one that a later line healed from a copy gave way to (a
+                # copy put it back): it stands on the last copy's evidence, dated at the latest line it displaced
+                later = [ln.born for ln in lines if ln.status == REPLACED and ln.author is None and ln.born > line.born]
+                if line.status == ACTIVE and (line.author is None or later):
+                    line.since = max(later, default=line.born)
+                    self.healed.append(line)
 
     @classmethod
     def of(cls, lines: Iterable[LineState]) -> ChainState:
@@ -174,6 +126,7 @@ class ChainState:
         since = copy.repeated if copy.extends in self.folded else 0
         fresh = [i for i in range(since, len(keys)) if keys[i] and keys[i] not in lines]
         entries = copy.parsed.entries
+        self.copies += 1
         changes = [] if late else self._edits_back(keys, sender_id, lambda k: entries[keys.index(k)])
         if fresh:
             seen = [Seen(entries[i], authors[i] if authors else None) for i in fresh]
@@ -196,6 +149,7 @@ class ChainState:
         of every entry of the message, when `seen` holds only some of them (the new ones)."""
         keys_here = held if held is not None else {s.entry.key for s in seen}
         by_key = {s.entry.key: s.entry for s in seen}
+        self.copies += 1
         changes = [] if late else self._edits_back(keys_here, sender_id, by_key.get)
         fresh = self.new_entries(seen)
         if fresh:
@@ -205,23 +159,52 @@ class ChainState:
     # --- the rules ------------------------------------------------------------------------------------------------
 
     def _edits_back(
-        self, keys_here: Collection[str], sender_id: str, entry_of: Callable[[str], ChainEntry | None]
+        self,
+        keys_here: Collection[str],
+        sender_id: str,
+        entry_of: Callable[[str], ChainEntry | None],
     ) -> list[Change]:
         """An earlier text of a line back in a copy, in place of the participant's active line: an edit back, when
-        the copy is the participant's own, or when the active line was only ever proven by another member's copy
-        (a healed edit: the latest copy is the best evidence). Another member's copy holding an old text in place
-        of a line its owner wrote was copied from an old list: it changes nothing."""
-        olds = [ln for ln in self.by_author.get(sender_id, ()) if ln.status == REPLACED and ln.key in keys_here]
+        the copy is the participant's own (their earlier text healed from others' copies included); when the active
+        line stands only on another member's copy (a healed edit: the latest copy is the best evidence) and this
+        copy is not provably older than that one; or when the copy is provably newer than the one that made the
+        active line current (it holds a line first seen after it): the owner's edit back, missed. Otherwise another
+        member's copy holding an old text in place of a line its owner wrote was copied from an old list: it changes
+        nothing."""
+        own = self.by_author.get(sender_id, ())
+        olds = [ln for ln in own if ln.status == REPLACED and ln.key in keys_here]
+        owned = {id(ln) for ln in olds}
+        for label in {ident(ln.who) for ln in own}:  # healed from others' copies, so no author: theirs by the label
+            found = [ln for ln in self.by_who.get(label, ()) if ln.status == REPLACED and ln.author is None]
+            found = [ln for ln in found if ln.key in keys_here]
+            olds += found
+            owned |= {id(ln) for ln in found}
         healed = [ln for ln in self.healed if ln.status == ACTIVE and ln.key not in keys_here] if self.healed else []
         for line in healed:
             olds += [ln for ln in self.by_who[ident(line.who)] if ln.status == REPLACED and ln.key in keys_here]
+        lines = self.lines
+        for key in keys_here:  # earlier texts of lines their owners wrote (a missed edit back, if the copy is newer)
+            known = lines.get(key)
+            if known is not None and known.status == REPLACED and id(known) not in owned:
+                olds.append(known)
         changes: list[Change] = []
+        here: set[str] | None = None
+        labels: set[str] | None = None  # the participants this copy holds (asked only when it matters)
         for old in olds:
             if old.status != REPLACED:
                 continue
-            gone = self._gone(ident(old.who), keys_here)
-            if old.author != sender_id:
-                gone = [ln for ln in gone if ln in healed]
+            label = ident(old.who)
+            gone = self._gone(label, keys_here)
+            mine = id(old) in owned
+            if not mine and gone:
+                if any(gone[0] is h for h in healed):
+                    labels = self._labels(keys_here, entry_of) if labels is None else labels
+                    if self._older(gone[0].since, label, labels):
+                        continue  # copied from a list older than the copy that proved the healed line
+                else:
+                    here = set(keys_here) if here is None else here
+                    if not self._newer(gone[0].since, here):
+                        continue  # maybe a copy of the list before the owner's edit: a race
             if not gone:
                 continue
             entry = entry_of(old.key)  # the copy's reading of the line (a line loaded from the store has none)
@@ -229,11 +212,44 @@ class ChainState:
                 old.entry = entry
             if old.items is None:
                 continue
-            old.status, gone[0].status = ACTIVE, REPLACED
+            old.status, gone[0].status, old.since = ACTIVE, REPLACED, self.copies
+            if not mine:
+                self.healed.append(old)  # put back on this copy's evidence: the next copy may show the edit again
             changes.append(Change("updated", old, gone[0]))
         if self.healed:
             self.healed = [ln for ln in self.healed if ln.status == ACTIVE]
         return changes
+
+    def _labels(self, keys_here: Collection[str], entry_of: Callable[[str], ChainEntry | None]) -> set[str]:
+        labels = set()
+        for key in keys_here:
+            line = self.lines.get(key)
+            entry = entry_of(key) if line is None else None
+            who = line.who if line is not None else entry.who if entry is not None else ""
+            labels.add(ident(who))
+        return labels
+
+    def _newer(self, since: int, keys_here: set[str]) -> bool:
+        """Does the copy hold a line the bot first saw after copy number `since`? That copy, the owner's, held the
+        whole list of its time, so the line joined after it: this copy was made from a later list."""
+        for line in reversed(self.lines.values()):
+            if line.born <= since:
+                return False
+            if line.key in keys_here:
+                return True
+        return False
+
+    def _older(self, since: int, label: str, labels: set[str]) -> bool:
+        """Is a copy holding these participants provably older than copy number `since`? It is when it lacks a
+        participant (other than `label`) whose line the bot first saw in that copy or a later one: a line never
+        leaves the group's list, so a copy without it was copied from a list made before it joined."""
+        for line in reversed(self.lines.values()):
+            if line.born < since:
+                return False
+            who = ident(line.who)
+            if who and who != label and who not in labels:
+                return True
+        return False
 
     def _apply_fresh(
         self, fresh: Sequence[Seen], keys_here: Collection[str], sender_id: str, sender_name: str, late: bool
@@ -245,7 +261,7 @@ class ChainState:
             entry = item.entry
             label = ident(entry.who)
             names_sender = item.author == sender_id if item.author else belongs_to(entry.who, sender_name)
-            line = LineState(entry.key, entry.who, item.author, ACTIVE, entry)
+            line = LineState(entry.key, entry.who, item.author, ACTIVE, entry, born=self.copies, since=self.copies)
             self._add(line, label)
             if names_sender:
                 self._own(line, sender_id)
@@ -260,7 +276,8 @@ class ChainState:
                 own = names_sender or (len(self.by_who[label]) == 1 and item is last and not sender_here)
                 gone = self._taken_over(entry, label, keys_here, item.author or (sender_id if own else None))
             mine = names_sender or any(ln.author == sender_id for ln in gone)
-            if entry.cancelled or (gone and not entry.items and mine):
+            # emptied to the bare label at the participant's place: their cancel, whoever's copy shows it
+            if entry.cancelled or (gone and not entry.items and (mine or not entry.remark)):
                 line.status = CANCEL_MARK
                 target = gone[0] if gone else self._named(label)
                 if target is None and names_sender:
@@ -286,6 +303,8 @@ class ChainState:
                 target.status = REPLACED
                 if mine:
                     self._own(line, line.author or target.author)
+                    if target.author is None:
+                        self._own(target, line.author)  # their text healed before: an edit back may bring it back
                 else:
                     self.healed.append(line)  # the participant's edit, proven by someone else's copy only
                 changes.append(Change("updated", line, target))
@@ -296,6 +315,11 @@ class ChainState:
                     line.status, line.of = COPY, loose.key
                     changes.append(Change("copied", line))
                     continue
+                if any(ln.status == CANCEL_MARK and ln.key not in keys_here for ln in self.by_who[label]):
+                    # the participant's cancel line is not here, their earlier text is at its place: an old list's
+                    line.status = REPLACED
+                    changes.append(Change("noted", line))
+                    continue
             if line.author is None:
                 known = [ln.author for ln in self.by_who[label] if ln.author and ln is not line]
                 if known:
@@ -305,6 +329,12 @@ class ChainState:
                         sender_here = self._sender_here(fresh, keys_here, sender_id, sender_name)
                     if not sender_here:
                         self._own(line, sender_id)  # the copy's last new line, when the sender's own is not here
+            if not entry.items and not entry.remark and line.author != sender_id:
+                # a bare label, not the sender's, with no order of its participant left to cancel: a line emptied
+                # while the bot was away (its join missed too); nothing to order
+                line.status = CANCEL_MARK
+                changes.append(Change("noted", line))
+                continue
             changes.append(Change("created", line))
         return changes
 

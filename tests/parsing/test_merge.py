@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.parsing.chain import parse_chain
-from bot.parsing.merge import ChainState, Seen, belongs_to
+from bot.parsing.merge import ChainState, LineState, Seen, belongs_to
 from bot.parsing.products import ProductMatcher
 
 MATCHER = ProductMatcher([("草莓", ()), ("蓝莓", ())])
@@ -188,3 +188,119 @@ def test_a_healed_edit_gives_way_to_a_later_copy_holding_the_participants_text()
         "created",
     ]
     assert active_lines(state) == ["3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒", "2栋 陈叔 蓝莓1盒"]
+
+
+# --- chaos benchmark histories (#17): what the next copy proves about the copies before it ----------------------------
+
+
+def reloaded(state: ChainState) -> ChainState:
+    """The state as a restart loads it from the store: lines in order, what each says, the copy each was born in."""
+    return ChainState.of(
+        LineState(ln.key, ln.who, ln.author, ln.status, said=ln.items, born=ln.born) for ln in state.lines.values()
+    )
+
+
+def test_a_copy_older_than_the_one_that_healed_an_edit_does_not_revert_it() -> None:
+    """chaos seed 17, 谢先生: join 2 → edit 5 (missed). 韩先生's join carries 草莓5盒: the edit, healed. 冯先生 then
+    re-sends his copy from before the edit (草莓2盒, without 韩先生's line, which the list never loses): that copy is
+    older than the one that proved the edit, so the edit stands, before and after a restart."""
+    first = ["1栋 蔡叔 草莓2盒", "18栋4单元 谢先生 草莓2盒"]
+    for restart in (False, True):
+        state = ChainState()
+        kinds(state, msg(*first), "谢先生")
+        edited = ["1栋 蔡叔 草莓2盒", "18栋4单元 谢先生 草莓5盒", "7-305 冯先生 草莓3盒"]
+        # 冯先生's own copy (before the edit: 谢先生 草莓2盒) was missed too; 韩先生's shows the edit
+        assert kinds(state, msg(*edited, "3-9 韩先生 草莓1盒"), "韩先生") == ["updated", "created", "created"]
+        state = reloaded(state) if restart else state
+        assert kinds(state, msg(*first, "7-305 冯先生 草莓3盒"), "冯先生") == []
+        assert kinds(state, msg(*edited, "3-9 韩先生 草莓1盒", "2栋 李大爷 草莓1盒"), "李大爷") == ["created"]
+        assert "18栋4单元 谢先生 草莓5盒" in active_lines(state)
+
+
+def test_the_next_full_copy_shows_a_healed_edit_again_after_a_copy_put_the_earlier_text_back() -> None:
+    """A copy not provably older (it holds every line) put 王阿姨's earlier text back over her healed edit; the next
+    full copy shows the edit again: it is the latest evidence, though the bot saw that text before."""
+    for restart in (False, True):
+        state = ChainState()
+        kinds(state, msg("3栋 王阿姨 草莓2盒"), "王阿姨")
+        kinds(state, msg("3栋 王阿姨 草莓3盒", "5-1201 李姐 草莓1盒"), "李姐")
+        assert kinds(state, msg("3栋 王阿姨 草莓2盒", "5-1201 李姐 草莓1盒", "2栋 陈叔 蓝莓1盒"), "陈叔") == [
+            "updated",
+            "created",
+        ]
+        state = reloaded(state) if restart else state
+        assert kinds(state, msg("3栋 王阿姨 草莓3盒", "5-1201 李姐 草莓1盒", "2栋 陈叔 蓝莓1盒"), "团长") == ["updated"]
+        assert active_lines(state) == ["3栋 王阿姨 草莓3盒", "5-1201 李姐 草莓1盒", "2栋 陈叔 蓝莓1盒"]
+
+
+def test_the_owner_edits_back_to_their_first_text_healed_from_someone_elses_copy() -> None:
+    """chaos seed 17, 何姐: join 2 (missed; 蔡老师's copy carries it) → edit 5 → edit back 2: ends at 2."""
+    for restart in (False, True):
+        state = ChainState()
+        kinds(state, msg("1栋 蔡叔 草莓2盒"), "蔡叔")
+        assert kinds(state, msg("1栋 蔡叔 草莓2盒", "10栋4单元 何姐 草莓2盒", "6-1 蔡老师 草莓1盒"), "蔡老师") == [
+            "created",
+            "created",
+        ]
+        assert kinds(state, msg("1栋 蔡叔 草莓2盒", "10栋4单元 何姐 草莓5盒", "6-1 蔡老师 草莓1盒"), "何姐") == [
+            "updated"
+        ]
+        state = reloaded(state) if restart else state
+        assert kinds(state, msg("1栋 蔡叔 草莓2盒", "10栋4单元 何姐 草莓2盒", "6-1 蔡老师 草莓1盒"), "何姐") == [
+            "updated"
+        ]
+        assert active_lines(state) == ["1栋 蔡叔 草莓2盒", "10栋4单元 何姐 草莓2盒", "6-1 蔡老师 草莓1盒"]
+
+
+def test_a_line_emptied_to_its_bare_label_while_the_bot_was_away_cancels_it() -> None:
+    """chaos seed 17 (pg), 许小妹: join 1 → empty (missed). 韩先生's copy shows `7-603 许小妹` at her place: her
+    cancel, though the copy is his (a copier who drops only the items but keeps a remark still cancels nothing)."""
+    state = ChainState()
+    kinds(state, msg("1栋 蔡叔 草莓2盒", "7-603 许小妹 草莓1盒"), "许小妹")
+    assert kinds(state, msg("1栋 蔡叔 草莓2盒", "7-603 许小妹", "3-9 韩先生 草莓1盒"), "韩先生") == [
+        "cancelled",
+        "created",
+    ]
+    assert active_lines(state) == ["1栋 蔡叔 草莓2盒", "3-9 韩先生 草莓1盒"]
+    assert state.lines["3-9 韩先生 草莓1盒"].author == "wx_韩先生"
+
+
+def test_a_bare_label_in_someone_elses_copy_with_no_order_to_cancel_orders_nothing() -> None:
+    """chaos seed 17, 杨老师: join 1 and empty, both missed; 袁姐's copy shows `14栋2单元 杨老师`: an emptied line,
+    no order (in the member's own message a bare label is still their line, for the leader to read)."""
+    state = ChainState()
+    kinds(state, msg("1栋 蔡叔 草莓2盒"), "蔡叔")
+    assert kinds(state, msg("1栋 蔡叔 草莓2盒", "14栋2单元 杨老师", "3-1 袁姐 草莓1盒"), "袁姐") == ["noted", "created"]
+    assert active_lines(state) == ["1栋 蔡叔 草莓2盒", "3-1 袁姐 草莓1盒"]
+    # she orders again later: her own line, an order
+    again = ["1栋 蔡叔 草莓2盒", "14栋2单元 杨老师 草莓2盒", "3-1 袁姐 草莓1盒"]
+    assert kinds(state, msg(*again), "杨老师") == ["created"]
+    assert kinds(state, msg(*again, "6栋 何姐"), "何姐") == ["created"]  # her own bare label: her line
+
+
+def test_an_edit_back_the_bot_missed_is_healed_by_a_copy_made_after_the_edit() -> None:
+    """chaos seed 5, 韩姐: join 2 (missed) → edit 3 → edit back 2 (missed). 黄大爷's copy shows 草莓2盒 at her place
+    and holds 朱小妹's line, first seen after her edit: it was copied from a list made after it, so 草莓2盒 is her
+    edit back, not a race (a copy without such a line changes nothing: the racing-copy case above)."""
+    for restart in (False, True):
+        state = ChainState()
+        kinds(state, msg("1栋 蔡叔 草莓2盒"), "蔡叔")
+        kinds(state, msg("1栋 蔡叔 草莓2盒", "22栋2单元 韩姐 草莓2盒", "3栋2单元 许姐 草莓2盒"), "许姐")
+        edited = ["1栋 蔡叔 草莓2盒", "22栋2单元 韩姐 草莓3盒", "3栋2单元 许姐 草莓2盒"]
+        assert kinds(state, msg(*edited), "韩姐") == ["updated"]
+        assert kinds(state, msg(*edited, "10-906 朱小妹 草莓2盒"), "朱小妹") == ["created"]
+        state = reloaded(state) if restart else state
+        back = ["1栋 蔡叔 草莓2盒", "22栋2单元 韩姐 草莓2盒", "3栋2单元 许姐 草莓2盒", "10-906 朱小妹 草莓2盒"]
+        assert kinds(state, msg(*back, "6栋1单元 黄大爷 草莓1盒"), "黄大爷") == ["updated", "created"]
+        assert "22栋2单元 韩姐 草莓2盒" in active_lines(state)
+        assert "22栋2单元 韩姐 草莓3盒" not in active_lines(state)
+
+
+def test_an_old_text_of_a_cancelled_line_in_an_old_list_orders_nothing() -> None:
+    """刘妈妈's join was missed, her cancel seen (it cancels nothing the bot knew); a copy of the list from before her
+    cancel shows her line at the place of her cancel line: an old list's text, no order."""
+    state = ChainState()
+    assert kinds(state, msg("1栋 王阿姨 草莓1盒", "8栋 刘妈妈 不要了"), "刘妈妈") == ["created", "noted"]
+    assert kinds(state, msg("1栋 王阿姨 草莓1盒", "8栋 刘妈妈 草莓1盒"), "王阿姨") == ["noted"]
+    assert kinds(state, msg("1栋 王阿姨 草莓1盒", "8栋 刘妈妈 不要了"), "团长") == []
+    assert active_lines(state) == ["1栋 王阿姨 草莓1盒"]
