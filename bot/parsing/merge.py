@@ -329,12 +329,6 @@ class ChainState:
                         sender_here = self._sender_here(fresh, keys_here, sender_id, sender_name)
                     if not sender_here:
                         self._own(line, sender_id)  # the copy's last new line, when the sender's own is not here
-            if not entry.items and not entry.remark and line.author != sender_id:
-                # a bare label, not the sender's, with no order of its participant left to cancel: a line emptied
-                # while the bot was away (its join missed too); nothing to order
-                line.status = CANCEL_MARK
-                changes.append(Change("noted", line))
-                continue
             changes.append(Change("created", line))
         return changes
 
