@@ -7,6 +7,12 @@ A real 接龙 has at most a few hundred lines and a member a handful of orders p
   line counts for its author; a line healed from a message the bot missed has no author, so it counts for the
   member whose copy carried it. The sender's own lines are counted first, so a member whose copy also carries
   someone's flood still gets their own order.
+After a restart the bot has missed what was said while it was away, and the next copies carry those lines (their
+owners unknown): for `HEAL_AFTER_RELOAD` after a chain's state is loaded from the store with lines in it, such healed
+lines count for nobody, so a copy that brings 45 missed joins records them all (issue 17's chaos runs lost real
+orders to the cap this way). The cost: a flood sent in that window is held only by `max_lines`. After a later
+restart the count from the store charges a copier the lines their copies carried up to one short of the cap, so a
+flooder stays capped and a member whose copy healed many lines can still order for themselves.
 A line refused by the member cap is kept in the chain as `refused` (stored, so a restart knows it too): it is no
 order, no later copy offers it again, and no edit or cancel can reach it. The leaders are told once per member and
 buy, privately (what only the leader needs goes privately); the group hears one line, to the member.
@@ -17,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import weakref
 from collections import Counter
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -34,8 +41,11 @@ if TYPE_CHECKING:
     from bot.parsing.merge import ChainState
 
 REFUSED = "refused"
-#: Orders per member already in each chain state, by the state's id (a count lives and is rebuilt with its state).
-_counts: dict[int, tuple[weakref.ref[ChainState], Counter[str]]] = {}
+#: How long after a chain's state is loaded from the store (a restart) lines healed from copies count for nobody.
+HEAL_AFTER_RELOAD = timedelta(minutes=30)
+#: Orders per member already in each chain state, by the state's id (a count lives and is rebuilt with its state),
+#: and until when healed lines are free (None: the state started empty, nothing was missed).
+_counts: dict[int, tuple[weakref.ref[ChainState], Counter[str], datetime | None]] = {}
 
 
 def first_lines(copy: Copy, max_lines: int) -> tuple[Copy, int]:
@@ -50,12 +60,15 @@ def first_lines(copy: Copy, max_lines: int) -> tuple[Copy, int]:
 async def within_caps(ctx: Context, state: ChainState, buy: Buy, changes: list[Change]) -> list[Change]:
     """`changes` with the new orders past a member's cap turned into `noted` changes of `refused` lines."""
     settings = ctx.services.config.chain
-    counts = await _counts_of(ctx, state, buy.id)
+    counts, free_until = await _counts_of(ctx, state, buy.id)
+    healing = free_until is not None and ctx.services.clock.now() <= free_until
     sender = ctx.event.sender_id
     refused: set[int] = set()
     created = [i for i, c in enumerate(changes) if c.kind == "created"]
     own_first = sorted(created, key=lambda i: changes[i].line.author != sender)
     for i in own_first:
+        if healing and changes[i].line.author is None:
+            continue  # a line the bot missed while it was away, healed from this copy: nobody's to count
         member = changes[i].line.author or sender
         if counts[member] >= settings.max_orders_per_member:
             refused.add(i)
@@ -116,14 +129,17 @@ async def tell_leader(ctx: Context, uow: UnitOfWork, buy: Buy, changes: list[Cha
     )
 
 
-async def _counts_of(ctx: Context, state: ChainState, buy_id: str) -> Counter[str]:
+async def _counts_of(ctx: Context, state: ChainState, buy_id: str) -> tuple[Counter[str], datetime | None]:
     held = _counts.get(id(state))
     if held is not None and held[0]() is state:
-        return held[1]
+        return held[1], held[2]
     counts = await _orders_by_member(ctx, buy_id)
-    _counts[id(state)] = (weakref.ref(state), counts)
+    # lines loaded from the store carry their row (`ref`); this copy's new lines are not stored yet
+    reloaded = any(line.ref is not None for line in state.lines.values())
+    free_until = ctx.services.clock.now() + HEAL_AFTER_RELOAD if reloaded else None
+    _counts[id(state)] = (weakref.ref(state), counts, free_until)
     weakref.finalize(state, _counts.pop, id(state), None)
-    return counts
+    return counts, free_until
 
 
 async def _orders_by_member(ctx: Context, buy_id: str) -> Counter[str]:
@@ -146,11 +162,15 @@ async def _orders_by_member(ctx: Context, buy_id: str) -> Counter[str]:
     )
     names = [n for p in ctx.services.config.catalogue for n in p.names]
     counts: Counter[str] = Counter()
+    carried_by: Counter[str] = Counter()
     async with ctx.services.db.sessions() as session:
         for n, who in await session.execute(orders.add_columns(ChainLine.author_id).group_by(ChainLine.author_id)):
             if who is not None:
                 counts[str(who)] += int(n)
         for n, who, text in await session.execute(carried):
             if read_proxy_command(text or "", names) is None:
-                counts[str(who)] += int(n)
+                carried_by[str(who)] += int(n)
+    cap = ctx.services.config.chain.max_orders_per_member
+    for who, n in carried_by.items():  # one slot left free: a member whose copy healed many lines can still order
+        counts[who] += min(n, max(0, cap - 1 - counts[who]))
     return counts

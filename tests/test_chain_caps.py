@@ -169,3 +169,29 @@ async def test_a_member_copying_a_long_list_owns_only_her_own_line(data_dir: Pat
         await bot.settle(horizon=timedelta(minutes=1))
         bot.expect_said(["✅ 已记录:9栋 小李 草莓1盒\n合计:草莓32盒\n【周六丹东草莓团】已有32人,已成团"])
         assert len(await bot.orders()) == 32
+
+
+async def test_after_a_restart_a_copy_heals_every_line_the_bot_missed(data_dir: Path) -> None:
+    """Issue 17's chaos runs: the bot was away, five neighbours joined meanwhile, and the next copy (李姐's) carries
+    their lines: all recorded, not capped as if 李姐 had ordered them (the cap is 2 here). After another restart the
+    count from the store leaves 李姐 a slot for an order of her own."""
+    caps = CONFIG.replace("chain: {digest_every: 30s}", "chain: {digest_every: 30s, max_orders_per_member: 2}")
+    missed = [f"{i}栋 邻居{i} 草莓1盒" for i in range(1, 6)]
+    async with BotHarness(data_dir, config=caps) as bot:
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓1盒"))
+        await bot.settle(horizon=timedelta(minutes=1))
+        bot.expect_said(["✅ 已记录:3栋 王阿姨 草莓1盒\n合计:草莓1盒\n【周六丹东草莓团】已有1人,还差4人成团"])
+        now = bot.clock.now()
+    async with BotHarness(data_dir, config=caps, start=now + timedelta(minutes=5)) as bot:  # away 5 minutes
+        await bot.say("李姐", chain(H, "3栋 王阿姨 草莓1盒", *missed, "5-1201 李姐 草莓1盒"), msg_id="after-1")
+        await bot.settle(horizon=timedelta(minutes=1))
+        listed = ";".join([*missed, "5-1201 李姐 草莓1盒"])
+        bot.expect_said([f"✅ 已记录:{listed}\n合计:草莓7盒\n【周六丹东草莓团】已有7人,已成团"])
+        assert len(await bot.orders()) == 7
+        now = bot.clock.now()
+    async with BotHarness(data_dir, config=caps, start=now + timedelta(hours=2)) as bot:  # restarted again, later
+        mine = chain(H, "3栋 王阿姨 草莓1盒", *missed, "5-1201 李姐 草莓1盒", "5-1201 李姐 草莓2盒")
+        await bot.say("李姐", mine, msg_id="after-2")
+        await bot.settle(horizon=timedelta(minutes=1))
+        bot.expect_said(["✅ 已记录:5-1201 李姐 草莓2盒\n合计:草莓9盒\n【周六丹东草莓团】已有7人,已成团"])
+        assert len(await bot.orders()) == 8
