@@ -90,6 +90,9 @@ class ChainState:
                 if line.status == ACTIVE and (line.author is None or later):
                     line.since = max(later, default=line.born)
                     self.healed.append(line)
+                elif line.status == ACTIVE and any(ln.status == REPLACED and ln.born > line.born for ln in lines):
+                    # the owner's line put back after their later text: the store keeps neither by whose copy nor when
+                    line.since = self.copies  # so another copy proves an edit back only with a line seen since
 
     @classmethod
     def of(cls, lines: Iterable[LineState]) -> ChainState:
@@ -147,7 +150,7 @@ class ChainState:
     ) -> list[Change]:
         """Fold one message into the state; returns what changed, in the message's order. `held`: the content keys
         of every entry of the message, when `seen` holds only some of them (the new ones)."""
-        keys_here = held if held is not None else {s.entry.key for s in seen}
+        keys_here = held if held is not None else dict.fromkeys(s.entry.key for s in seen)  # in the message's order
         by_key = {s.entry.key: s.entry for s in seen}
         self.copies += 1
         changes = [] if late else self._edits_back(keys_here, sender_id, by_key.get)

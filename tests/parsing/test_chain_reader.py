@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.parsing.chain import parse_chain
@@ -92,6 +92,13 @@ def _snapshot(state: ChainState) -> dict[str, tuple[str, str | None]]:
         max_size=30,
     )
 )
+@example(  # a restart after an owner's line was put back by someone else's copy
+    [("join", 83), ("race", 63), ("join", 0), ("join", 0), ("race", 50), ("join", 1), ("race", 2), ("restart", 0)]
+    + [("join", 0)]
+)
+@example(  # two edits back in one copy: both paths give them in the copy's order
+    [("join", 2), ("join", 66), ("join", 91), ("race", 1), ("join", 0), ("join", 16), ("race", 14), ("join", 0)]
+)
 def test_folding_copies_as_read_gives_what_a_full_parse_and_merge_give(steps: list[tuple[str, int]]) -> None:
     """The engine (reader + `fold`, which looks only at the lines a copy adds to one already folded) against a full
     parse and merge of every copy: the same changes, message by message, through joins, racing copies of older
@@ -105,7 +112,11 @@ def test_folding_copies_as_read_gives_what_a_full_parse_and_merge_give(steps: li
         mine = [k for k, text in enumerate(latest) if text.startswith(_label(sender) + " ") and text.endswith("盒")]
         fresh_line = f"{_label(sender)} {PRODUCTS[seed % 3]}{seed % 7 + 1}盒"
         if kind == "restart":  # a failed write: the state comes back from the store, the reader keeps its copies
-            engine = ChainState.of(LineState(ln.key, ln.who, ln.author, ln.status) for ln in engine.lines.values())
+            # both: what the store does not keep (when a line was put back, and by whose copy) is lost to either path
+            engine, full = (
+                ChainState.of(LineState(ln.key, ln.who, ln.author, ln.status) for ln in state.lines.values())
+                for state in (engine, full)
+            )
             continue
         if kind == "race":
             lines = [*copies[max(0, len(copies) - 2 - seed % 3)], fresh_line]

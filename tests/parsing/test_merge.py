@@ -305,3 +305,24 @@ def test_an_old_text_of_a_cancelled_line_in_an_old_list_orders_nothing() -> None
     assert kinds(state, msg("1栋 王阿姨 草莓1盒", "8栋 刘妈妈 草莓1盒"), "王阿姨") == ["noted"]
     assert kinds(state, msg("1栋 王阿姨 草莓1盒", "8栋 刘妈妈 不要了"), "团长") == []
     assert active_lines(state) == ["1栋 王阿姨 草莓1盒"]
+
+
+def test_after_a_restart_a_race_on_the_list_before_an_owners_line_was_put_back_changes_nothing() -> None:
+    """陈叔 joins 蓝莓3盒, then sends 草莓1盒 on an old list; 李姐's copy, made after 王阿姨's edit, shows 蓝莓3盒 again
+    (his missed edit back). Copies of a list from before 李姐 joined, with 草莓1盒 at his place, change nothing of his,
+    after a restart too (the store keeps neither when nor by whose copy his line came back)."""
+    for restart in (False, True):
+        state = ChainState()
+        kinds(state, msg("4栋 陈叔 蓝莓3盒"), "陈叔")
+        kinds(state, msg("4栋 陈叔 草莓1盒"), "陈叔")
+        kinds(state, msg("4栋 陈叔 草莓1盒", "1栋 王阿姨 草莓1盒"), "王阿姨")
+        assert kinds(state, msg("4栋 陈叔 蓝莓3盒", "1栋 王阿姨 蓝莓2盒"), "王阿姨") == ["updated"]
+        assert kinds(state, msg("4栋 陈叔 蓝莓3盒", "1栋 王阿姨 蓝莓2盒", "2栋 李姐 蓝莓2盒"), "李姐") == [
+            "updated",
+            "created",
+        ]
+        old = ["4栋 陈叔 草莓1盒", "1栋 王阿姨 草莓1盒", "3栋 何姐 蓝莓3盒"]
+        assert kinds(state, msg(*old), "何姐") == ["created"]
+        state = reloaded(state) if restart else state
+        assert kinds(state, msg(*old), "王阿姨") == ["updated"]  # her own 草莓1盒 back
+        assert active_lines(state) == ["4栋 陈叔 蓝莓3盒", "1栋 王阿姨 草莓1盒", "2栋 李姐 蓝莓2盒", "3栋 何姐 蓝莓3盒"]
