@@ -272,8 +272,9 @@ def test_a_bare_label_new_in_someone_elses_copy_is_an_entry_for_the_leader() -> 
     anything; when she writes her items into the line, that is her order, not a second one."""
     state = ChainState()
     kinds(state, msg("1栋 蔡叔 草莓2盒"), "蔡叔")
-    assert kinds(state, msg("1栋 蔡叔 草莓2盒", "14栋2单元 杨老师", "3-1 袁姐 草莓1盒"), "袁姐") == ["created", "created"]
-    assert active_lines(state) == ["1栋 蔡叔 草莓2盒", "14栋2单元 杨老师", "3-1 袁姐 草莓1盒"]
+    copy = ["1栋 蔡叔 草莓2盒", "14栋2单元 杨老师", "3-1 袁姐 草莓1盒"]
+    assert kinds(state, msg(*copy), "袁姐") == ["created", "created"]
+    assert active_lines(state) == copy
     again = ["1栋 蔡叔 草莓2盒", "14栋2单元 杨老师 草莓2盒", "3-1 袁姐 草莓1盒"]
     assert kinds(state, msg(*again), "杨老师") == ["updated"]
     assert sorted(active_lines(state)) == sorted(again)
