@@ -16,7 +16,7 @@ from bot.core.events import DomainEvent, WaiterPromoted
 from bot.core.services import READERS_KEPT
 from bot.domain.buys import buy_named_in, names_of, single_open_buy, single_product
 from bot.domain.flash import sale_of_chain
-from bot.domain.orders import OrderBook, load_state
+from bot.domain.orders import OrderBook, chain_state
 from bot.domain.unit_of_work import UnitOfWork, unit_of_work
 from bot.events import Kind, Outbound
 from bot.parsing.chain import ParsedChain, is_chain
@@ -65,11 +65,8 @@ class ChainOrders:
         if found is None:
             return
         buy, copy, authors = found
-        states = services.chain.states
         key = (buy.id, ctx.group_id)
-        state = states.get(key)
-        if state is None:
-            state = states[key] = await load_state(services, buy.id, ctx.group_id, default_product=single_product(buy))
+        state = await chain_state(services, buy, ctx.group_id)
         late = buy.cutoff is not None and now >= buy.cutoff
         copy, unread = first_lines(copy, services.config.chain.max_lines)  # a flood of lines: the rest unread
         try:

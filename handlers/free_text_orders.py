@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.domain.buys import buys_of_group, is_open
 from bot.domain.my_orders import my_orders, my_orders_text
-from bot.domain.orders import load_state
+from bot.domain.orders import chain_state
 from bot.domain.subject import sells
 from bot.domain.unit_of_work import unit_of_work
 from bot.domain.units import items_label, unit_of
@@ -117,7 +117,7 @@ class FreeTextOrders:
                 ctx.log.info("free_text_repeat", buy=buy.id)  # the same words again a moment later: one order
                 continue
             key = f"{OUTSIDE}{ctx.event.msg_id}" + (f"#{n}" if n else "")
-            state = await _state(ctx, buy)
+            state = await chain_state(ctx.services, buy, ctx.group_id)
             # a member the chain knows by a label (`3栋 王阿姨`) orders under it: one participant, counted once
             known = [ln.who for ln in state.by_author.get(ctx.event.sender_id, ()) if ln.status == ACTIVE]
             entry = ChainEntry(None, ctx.event.text, known[-1] if known else name, tuple(items), "", False, key)
@@ -144,7 +144,7 @@ class FreeTextOrders:
         name = _label(ctx)
         found: list[tuple[Buy, ChainState, LineState]] = []
         for buy in buys:
-            state = await _state(ctx, buy)
+            state = await chain_state(ctx.services, buy, ctx.group_id)
             for line in state.active_of(ctx.event.sender_id, name):
                 if not said.products or {i.product for i in line.items or ()} & set(said.products):
                     found.append((buy, state, line))
@@ -207,16 +207,6 @@ def _unit_in(buys: list[Buy], product: str | None) -> str:
 
 def _what(line: LineState) -> str:
     return items_label(line.items or ()) or line.who
-
-
-async def _state(ctx: Context, buy: Buy) -> ChainState:
-    services = ctx.services
-    key = (buy.id, ctx.group_id)
-    state = services.chain.states.get(key)
-    if state is None:
-        default = buy.items[0].product if len(buy.items) == 1 else None
-        state = services.chain.states[key] = await load_state(services, buy.id, ctx.group_id, default_product=default)
-    return state
 
 
 async def _record(ctx: Context, buy: Buy, state: ChainState, changes: list[Change], now: datetime) -> None:

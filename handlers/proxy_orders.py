@@ -16,12 +16,12 @@ from bot.core.leaders import listed
 from bot.domain.buys import buys_of_group, has_started, is_open
 from bot.domain.flash import Taken, running_sales
 from bot.domain.money import amount_text
+from bot.domain.orders import chain_state
 from bot.domain.proxy_flash import claim_amount, live_claims, proxy_claim, proxy_unclaim
 from bot.domain.proxy_orders import (
     Outcome,
     Where,
     active_lines,
-    chain_state,
     labels_like,
     lines_named,
     proxy_cancel,
@@ -176,7 +176,7 @@ class ProxyOrders:
         near: list[str] = []
         for buy, group in candidates:
             where = self._place(ctx, buy, group)
-            state = await chain_state(services, where)
+            state = await chain_state(services, where.buy, where.group_id)
             lines = lines_named(state, label)
             if lines:
                 hits.append((where, lines))
@@ -325,7 +325,8 @@ class ProxyOrders:
         config = ctx.services.config
         mine = [g for g in groups if g in {x.name for x in config.groups_of(buy.groups)}]
         if named is None and len(mine) > 1:
-            known = [g for g in mine if active_lines(await chain_state(ctx.services, self._place(ctx, buy, g)), label)]
+            places = [self._place(ctx, buy, g) for g in mine]
+            known = [p.group for p in places if active_lines(await chain_state(ctx.services, buy, p.group_id), label)]
             mine = known if len(known) == 1 else mine
         if len(mine) > 1:
             names = "、".join(mine)

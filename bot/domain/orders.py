@@ -18,6 +18,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import DomainEvent, OrderCancelled, OrderChanged, OrderCreated, WaiterPromoted
+from bot.domain.buys import single_product
 from bot.domain.told import told_in_person
 from bot.domain.units import items_label, stocked, units
 from bot.events import Inbound
@@ -231,6 +232,17 @@ class OrderBook:
 
     def group_name(self, group_id: int) -> str:
         return self.group if group_id == self.group_id else self.services.groups.name_of(group_id)
+
+
+async def chain_state(services: Services, buy: Buy, group_id: int) -> ChainState:
+    """The chain's state of (buy, group) as the 接龙 path keeps it between messages, loaded from the store when it is
+    not in memory (a restart, a failed write): one for the 接龙, orders in words and a leader's 代报."""
+    key = (buy.id, group_id)
+    state = services.chain.states.get(key)
+    if state is None:
+        state = await load_state(services, buy.id, group_id, default_product=single_product(buy))
+        services.chain.states[key] = state
+    return state
 
 
 async def load_state(

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import DomainEvent, WaiterPromoted
 from bot.domain.money import Amount, buy_prices
-from bot.domain.orders import OrderBook, load_state
+from bot.domain.orders import OrderBook, chain_state
 from bot.domain.summary import load_status
 from bot.domain.unit_of_work import UnitOfWork, unit_of_work
 from bot.domain.units import items_label
@@ -64,18 +64,6 @@ class Outcome:
     status: str  # active | waiting | cancelled
     amount: Amount = Amount()
     dropped: tuple[Item, ...] = ()  # 取消 of one product: the items taken off
-
-
-async def chain_state(services: Services, where: Where) -> ChainState:
-    """The chain's state of (buy, group), as the 接龙 route keeps it (loaded from the store when not in memory)."""
-    key = (where.buy.id, where.group_id)
-    state = services.chain.states.get(key)
-    if state is None:
-        default = where.buy.items[0].product if len(where.buy.items) == 1 else None
-        state = services.chain.states[key] = await load_state(
-            services, where.buy.id, where.group_id, default_product=default
-        )
-    return state
 
 
 def active_lines(state: ChainState, label: str) -> list[LineState]:
@@ -122,7 +110,7 @@ async def proxy_order(
 ) -> Outcome:
     """Record `entry` (its label and items, units written in) for its participant: a new line, or their edit.
     `tell` hears the outcome in the transaction, before the digest is queued (the leader's answer comes first)."""
-    state = await chain_state(services, where)
+    state = await chain_state(services, where.buy, where.group_id)
     mine = active_lines(state, entry.who)
     products = {it.product for it in entry.items}
     target = next((ln for ln in reversed(mine) if products & {it.product for it in ln.items or ()}), None)
@@ -157,7 +145,7 @@ async def proxy_cancel(
     tell: Tell,
 ) -> list[Outcome]:
     """Cancel the participant's `lines` (only `product` off them, when named). Returns one outcome a line."""
-    state = await chain_state(services, where)
+    state = await chain_state(services, where.buy, where.group_id)
     changes: list[Change] = []
     done: list[tuple[str, LineState, tuple[Item, ...]]] = []
     for target in lines:
