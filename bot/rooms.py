@@ -27,6 +27,9 @@ class RoomPolicy:
 
     async def logged_in(self, self_id: str) -> None:
         self.services.self_id = self_id
+        # a login after an outage follows a time the bot heard nothing, and the gateway replays none of it: the chains
+        # are read from the store again, so the next copies heal what was missed as after a restart (chain_caps)
+        self.services.chain.states.clear()
 
     def _leads(self, inviter_id: str, inviter_name: str) -> list[str]:
         return [g.name for g in self.services.config.groups if inviter_id in g.leaders or inviter_name in g.leaders]

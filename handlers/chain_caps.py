@@ -7,7 +7,8 @@ A real 接龙 has at most a few hundred lines and a member a handful of orders p
   line counts for its author; a line healed from a message the bot missed has no author, so it counts for the
   member whose copy carried it. The sender's own lines are counted first, so a member whose copy also carries
   someone's flood still gets their own order.
-After a restart the bot has missed what was said while it was away, and the next copies carry those lines (their
+After a restart (or a login after a gateway outage, which drops the chain states) the bot has missed what was said
+while it was away, and the next copies carry those lines (their
 owners unknown): for `HEAL_AFTER_RELOAD` after a chain's state is loaded from the store with lines in it, such healed
 lines count for nobody, so a copy that brings 45 missed joins records them all (issue 17's chaos runs lost real
 orders to the cap this way). The cost: a flood sent in that window is held only by `max_lines`. After a later

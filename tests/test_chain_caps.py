@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.rooms import RoomPolicy
 from tests.harness import CONFIG, BotHarness, chain, to
 
 H = "#接龙 周六丹东草莓团\n例 3栋 王阿姨 草莓1盒"
@@ -195,3 +196,20 @@ async def test_after_a_restart_a_copy_heals_every_line_the_bot_missed(data_dir: 
         await bot.settle(horizon=timedelta(minutes=1))
         bot.expect_said(["✅ 已记录:5-1201 李姐 草莓2盒\n合计:草莓9盒\n【周六丹东草莓团】已有7人,已成团"])
         assert len(await bot.orders()) == 8
+
+
+async def test_after_a_reconnect_a_copy_heals_every_line_the_bot_missed(data_dir: Path) -> None:
+    """The gateway went away and came back (a new login, no restart): what was said meanwhile is not replayed, so
+    the next copy heals it as after a restart, not capped as if 李姐 had ordered it (the cap is 2 here)."""
+    caps = CONFIG.replace("chain: {digest_every: 30s}", "chain: {digest_every: 30s, max_orders_per_member: 2}")
+    missed = [f"{i}栋 邻居{i} 草莓1盒" for i in range(1, 6)]
+    async with BotHarness(data_dir, config=caps) as bot:
+        await bot.say("王阿姨", chain(H, "3栋 王阿姨 草莓1盒"))
+        await bot.settle(horizon=timedelta(minutes=1))
+        bot.expect_said(["✅ 已记录:3栋 王阿姨 草莓1盒\n合计:草莓1盒\n【周六丹东草莓团】已有1人,还差4人成团"])
+        await RoomPolicy(bot.app).logged_in("wxid_xiaotuan")  # the channel's login after its outage
+        await bot.say("李姐", chain(H, "3栋 王阿姨 草莓1盒", *missed, "5-1201 李姐 草莓1盒"))
+        await bot.settle(horizon=timedelta(minutes=1))
+        listed = ";".join([*missed, "5-1201 李姐 草莓1盒"])
+        bot.expect_said([f"✅ 已记录:{listed}\n合计:草莓7盒\n【周六丹东草莓团】已有7人,已成团"])
+        assert len(await bot.orders()) == 7
