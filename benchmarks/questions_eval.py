@@ -1,5 +1,6 @@
-"""Question understanding against the labelled sets, tuning, holdout and fresh parts: intent accuracy on questions,
-silence on chatter, product accuracy, per-intent precision and recall, and the per-message cost of the question path.
+"""Question understanding against the labelled sets, tuning, holdout, fresh and fresh2 parts: intent accuracy on
+questions, silence on chatter, product accuracy, per-intent precision and recall, and the per-message cost of the
+question path.
 
     python benchmarks/questions_eval.py [--config C] [--data TSV ...] [--errors] [--json]
 
@@ -8,7 +9,8 @@ The sets (text, intent or `none`, product named or empty) are written from how n
   (`benchmarks/train_question_model.py`) may be tuned on these;
 - holdout part: `questions_holdout.tsv` — never tuned on; the targets are judged on it (and the exit code);
 - fresh part: `questions_fresh.tsv` — never tuned on either, written later by someone who had not read the reader,
-  its model or the other sets: an outside check, its figures printed beside the other two.
+  its model or the other sets: an outside check, its figures printed beside the others;
+- fresh2 part: `questions_fresh2.tsv` — a second outside check written the same way, later again, never tuned on.
 `--data` (repeatable) evaluates the given files as one part instead. Labels are checked against the fixed list below,
 not against the reader's intents: an intent the reader does not know yet counts as a miss until it learns it.
 """
@@ -42,8 +44,9 @@ PARTS = {
     ],
     "holdout": [DATA / "questions_holdout.tsv"],
     "fresh": [DATA / "questions_fresh.tsv"],
+    "fresh2": [DATA / "questions_fresh2.tsv"],
 }
-UNTUNED = ("holdout", "fresh")  # the parts the targets are shown for
+UNTUNED = ("holdout", "fresh", "fresh2")  # the parts the targets are shown for
 # The intents members ask for (issue #16), whether or not the reader knows them yet.
 LABELS = (
     "price",
