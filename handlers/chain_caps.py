@@ -60,12 +60,23 @@ def first_lines(copy: Copy, max_lines: int) -> tuple[Copy, int]:
 
 async def within_caps(ctx: Context, state: ChainState, buy: Buy, changes: list[Change]) -> list[Change]:
     """`changes` with the new orders past a member's cap turned into `noted` changes of `refused` lines."""
+    created = [i for i, c in enumerate(changes) if c.kind == "created"]
+    decided = ctx.services.chain.decided_refusals
+    if decided is not None:  # `tuanbot rebuild`: the caps as the live bot decided them (it knew when it was away)
+        refused = {i for i in created if (buy.id, ctx.event.msg_id, changes[i].line.key) in decided}
+    else:
+        refused = await _past_caps(ctx, state, buy, changes, created)
+    if not refused:
+        return changes
+    return _refuse(ctx, buy, changes, refused)
+
+
+async def _past_caps(ctx: Context, state: ChainState, buy: Buy, changes: list[Change], created: list[int]) -> set[int]:
     settings = ctx.services.config.chain
     counts, free_until = await _counts_of(ctx, state, buy.id)
     healing = free_until is not None and ctx.services.clock.now() <= free_until
     sender = ctx.event.sender_id
     refused: set[int] = set()
-    created = [i for i, c in enumerate(changes) if c.kind == "created"]
     own_first = sorted(created, key=lambda i: changes[i].line.author != sender)
     for i in own_first:
         if healing and changes[i].line.author is None:
@@ -75,8 +86,10 @@ async def within_caps(ctx: Context, state: ChainState, buy: Buy, changes: list[C
             refused.add(i)
         else:
             counts[member] += 1
-    if not refused:
-        return changes
+    return refused
+
+
+def _refuse(ctx: Context, buy: Buy, changes: list[Change], refused: set[int]) -> list[Change]:
     out: list[Change] = []
     for i, change in enumerate(changes):
         previous = change.previous

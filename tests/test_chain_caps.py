@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.cli.rebuild import rebuild
 from bot.rooms import RoomPolicy
 from tests.harness import CONFIG, BotHarness, chain, to
 
@@ -45,6 +46,8 @@ async def test_one_member_flooding_a_chain_gets_her_cap_and_the_leader_is_told_o
         await bot.settle(horizon=timedelta(minutes=1))
         bot.expect_silence()
         assert len(await bot.orders()) == 20
+        (data_dir / "scratch").mkdir()
+        assert await rebuild(bot.config, bot.app.db, scratch=data_dir / "scratch") == []
 
 
 async def test_a_member_past_her_cap_is_refused_even_after_a_restart_and_others_still_order(data_dir: Path) -> None:
@@ -196,6 +199,9 @@ async def test_after_a_restart_a_copy_heals_every_line_the_bot_missed(data_dir: 
         await bot.settle(horizon=timedelta(minutes=1))
         bot.expect_said(["✅ 已记录:5-1201 李姐 草莓2盒\n合计:草莓9盒\n【周六丹东草莓团】已有7人,已成团"])
         assert len(await bot.orders()) == 8
+        # `tuanbot rebuild` replays the messages with no restart in between: it keeps the caps the live bot decided
+        (data_dir / "scratch").mkdir()
+        assert await rebuild(bot.config, bot.app.db, scratch=data_dir / "scratch") == []
 
 
 async def test_after_a_reconnect_a_copy_heals_every_line_the_bot_missed(data_dir: Path) -> None:

@@ -29,9 +29,10 @@ from bot.domain.units import items_label
 from bot.logs import setup_logging
 from bot.sender import SenderLimits
 from bot.settings import read_settings
+from handlers.chain_caps import REFUSED
 from storage.db import Database, database_url
 from storage.journal import inbound_of
-from storage.models import FlashClaim, Group, MessageLog, Order
+from storage.models import ChainLine, FlashClaim, Group, MessageLog, Order
 
 OrderKey = tuple[str, str, str, str, str]  # buy, group, participant, status, items
 
@@ -74,6 +75,15 @@ async def snapshot(db: Database, buy: str | None = None) -> Counter[OrderKey]:
     return found
 
 
+async def refused_lines(db: Database) -> frozenset[tuple[str, str, str]]:
+    """The lines the live bot refused by the member cap (`handlers/chain_caps.py`): (buy, message, line key)."""
+    async with db.sessions() as session:
+        rows = await session.execute(
+            select(ChainLine.buy_id, ChainLine.first_msg_id, ChainLine.key).where(ChainLine.status == REFUSED)
+        )
+        return frozenset((buy, msg, key) for buy, msg, key in rows)
+
+
 async def rebuild(config: Config, db: Database, *, buy: str | None = None, scratch: Path) -> list[Difference]:
     async with db.sessions() as session:
         messages = list(await session.scalars(select(MessageLog).order_by(MessageLog.id)))
@@ -92,6 +102,7 @@ async def rebuild(config: Config, db: Database, *, buy: str | None = None, scrat
             use_redis=False,  # a replay in a scratch store: the live handled marks and stock are not its own
         )
         await app.start()
+        app.services.chain.decided_refusals = await refused_lines(db)
         try:
             for row in messages:
                 clock.advance_to(row.received_at)

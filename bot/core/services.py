@@ -124,6 +124,9 @@ class ChainMemory:
     member_ids: dict[tuple[int, str], int] = field(default_factory=dict)  # (group id, wxid) → member row
     digest_pending: dict[str, datetime] = field(default_factory=dict)  # coalesce key → the queued digest's time
     digest_rendered: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # digest row → (order, version)
+    #: `tuanbot rebuild` only: the lines the live bot refused by the member cap, as (buy, message id, line key); the
+    #: cap's window after a restart depends on when the live bot was away, which the messages do not say
+    decided_refusals: frozenset[tuple[str, str, str]] | None = None
 
     def forget_config(self) -> None:
         """The catalogue changed: the matcher and the readers using it are built again."""
