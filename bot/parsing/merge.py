@@ -368,14 +368,18 @@ class ChainState:
         dropped an emoji or a name: `6-5 🐶` and `6-5 汪汪`)."""
         if len(label) < 2:
             return None
-        found = [
+        found = [ln for ln in self._looser(label) if ln.key not in keys_here and not _outside(ln)]
+        return found[0] if len(found) == 1 else None
+
+    def _looser(self, label: str) -> list[LineState]:
+        """Active lines of the other participants whose label holds this one or is held by it."""
+        return [
             ln
             for other, lines in self.by_who.items()
             if other != label and len(other) >= 2 and (other in label or label in other)
             for ln in lines
-            if ln.status == ACTIVE and ln.key not in keys_here and not _outside(ln)
+            if ln.status == ACTIVE
         ]
-        return found[0] if len(found) == 1 else None
 
     def _named(self, label: str) -> LineState | None:
         """The latest active line of the participant a cancel line names (exactly, else by a looser label)."""
@@ -384,13 +388,7 @@ class ChainState:
             return mine[-1]
         if len(label) < 2:
             return None
-        found = [
-            ln
-            for other, lines in self.by_who.items()
-            if other != label and len(other) >= 2 and (other in label or label in other)
-            for ln in lines
-            if ln.status == ACTIVE
-        ]
+        found = self._looser(label)
         return found[-1] if found and len({ident(ln.who) for ln in found}) == 1 else None
 
     def _taken_over(
