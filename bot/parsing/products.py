@@ -11,10 +11,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.parsing.loose_names import Loose, LooseNames
+
 if TYPE_CHECKING:  # pragma: no cover
     import jieba
 
-__all__ = ["Match", "MatchKind", "ProductMatcher", "fold"]
+__all__ = ["LOOSE_KINDS", "Match", "MatchKind", "ProductMatcher", "fold"]
 
 _JIEBA_FREQ = 1_000_000  # well above any dictionary word, so a catalogue name is always one token
 _MEMO_LIMIT = 50_000
@@ -87,6 +89,13 @@ class MatchKind(StrEnum):
     EXACT = "exact"
     ALIAS = "alias"
     FUZZY = "fuzzy"
+    # Loose names (`find_all(loose=True)`, bot/parsing/loose_names.py): weaker than a name, see `Match.loose`.
+    HEAD = "head"  # a plain head word that points at one product only (`蟹` for 大闸蟹)
+    PINYIN = "pinyin"  # a name or alias spelled in pinyin (`caomei`)
+    ENGLISH = "english"  # an English word (`strawberries`)
+
+
+LOOSE_KINDS = frozenset({MatchKind.HEAD, MatchKind.PINYIN, MatchKind.ENGLISH})
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +108,12 @@ class Match:
     start: int = 0
     end: int = 0
     unit: str | None = None
+
+    @property
+    def loose(self) -> bool:
+        """Found by a loose name (head word, pinyin, English), not a name, alias or typo of one: a caller that acts
+        on the product without asking back may want more than this."""
+        return self.kind in LOOSE_KINDS
 
 
 class ProductMatcher:
@@ -164,6 +179,9 @@ class ProductMatcher:
             lengths.update([len(surface)] if short_cjk else range(len(surface) - 2, len(surface) + 3))
         self._typo_lengths = frozenset(lengths)
         self._tokenizer: jieba.Tokenizer | None = None
+        self._dictionary_words: frozenset[str] = frozenset()  # two-character name ends jieba knows (`_jieba`)
+        self._loose: LooseNames | None = None
+        self._loose_memo: dict[str, list[Loose]] = {}
         self._lock = threading.Lock()
         self._fuzzy_memo: dict[str, Match | None] = {}
         self._fuzzy_in_memo: dict[str, Match | None] = {}
@@ -216,8 +234,10 @@ class ProductMatcher:
             return max(mentions, key=lambda m: (m.end - m.start, -m.start))
         return self.fuzzy_in(text)
 
-    def find_all(self, text: str, *, fuzzy: bool = True) -> list[Match]:
-        """Non-overlapping product mentions in `text`, leftmost-longest, with their spans; typos only if `fuzzy`."""
+    def find_all(self, text: str, *, fuzzy: bool = True, loose: bool = False) -> list[Match]:
+        """Non-overlapping product mentions in `text`, leftmost-longest, with their spans; typos only if `fuzzy`,
+        loose names (head words, pinyin, English: `MatchKind.HEAD` …) only if `loose`. Chain parsing never asks for
+        loose names (a label such as `米粒妈妈` or `小米` must not become a product); the question reader does."""
         if not self._surfaces or not text:
             return []
         if self._scan is None:
@@ -228,6 +248,9 @@ class ProductMatcher:
             start, end = m.span()
             product, kind = surfaces[m.group()]
             found.append(Match(product, text[start:end], kind, start, end, units.get(product)))
+        if loose:
+            found.extend(self._loose_in(text, found))
+            found.sort(key=lambda m: m.start)
         if fuzzy:
             found.extend(self._fuzzy_in_gaps(text, found))
             found.sort(key=lambda m: m.start)
@@ -314,6 +337,39 @@ class ProductMatcher:
             pos += len(token)
         return words
 
+    # -- loose names -----------------------------------------------------------------------------------------------
+    def _loose_in(self, text: str, found: list[Match]) -> list[Match]:
+        """Loose names in `text` that overlap no name or alias already found."""
+        hits = self._loose_memo.get(text)
+        if hits is None:
+            names = self._loose_names()
+            folded = fold(text)
+            hits = names.latin_in(folded) if any("a" <= ch <= "z" for ch in folded) else []
+            if not names.head_openers.isdisjoint(folded):  # jieba only when a head word may be there
+                hits += names.heads_in(text, self.segment(text))
+            if len(self._loose_memo) >= _MEMO_LIMIT:
+                self._loose_memo.clear()
+            self._loose_memo[text] = hits
+        taken = [(m.start, m.end) for m in found]
+        extra: list[Match] = []
+        for start, end, product, kind in hits:
+            if any(start < b and a < end for a, b in taken):
+                continue
+            taken.append((start, end))
+            extra.append(Match(product, text[start:end], MatchKind(kind), start, end, self._units.get(product)))
+        return extra
+
+    def _loose_names(self) -> LooseNames:
+        """Built on first use (it needs jieba's dictionary and pypinyin's, about a second together)."""
+        if self._loose is None:
+            self._jieba()
+            with self._lock:
+                if self._loose is None:
+                    known = self._dictionary_words
+                    surfaces = {surface: product for surface, (product, _kind) in self._surfaces.items()}
+                    self._loose = LooseNames(surfaces, known.__contains__)
+        return self._loose
+
     # -- internals -------------------------------------------------------------------------------------------------
     def _typo_distance(self, candidate: str, surface: str) -> int | None:
         if candidate == surface:
@@ -374,6 +430,9 @@ class ProductMatcher:
                     tokenizer.tmp_dir = str(self._cache_dir)
                     tokenizer.cache_file = "jieba.cache"
                 tokenizer.initialize()
+                # Read before the catalogue joins the dictionary: which name ends are words of their own (loose names).
+                ends = {surface[-2:] for surface in self._surfaces if len(surface) >= 3}
+                self._dictionary_words = frozenset(w for w in ends if tokenizer.FREQ.get(w))
                 for surface in self._surfaces:  # folded, like the text segment() hands to jieba
                     tokenizer.add_word(surface, freq=_JIEBA_FREQ)
                 self._tokenizer = tokenizer
@@ -383,3 +442,4 @@ class ProductMatcher:
         """Build the tokenizer now (at start-up) rather than on the first typo."""
         if self._surfaces:
             self._jieba()
+            self._loose_names()
