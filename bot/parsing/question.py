@@ -191,7 +191,7 @@ class QuestionReader:
             return None  # a chain line on its own (`12. 3栋 王阿姨 草莓2盒`), or `+1`
 
         asks = bool(ASKS.search(body))
-        products = self.matcher.find_all(body)
+        products = self.matcher.find_all(body, loose=True)  # `蟹`, `caomei`, `strawberries` too
         if not products and asks:  # a typo jieba cut apart, looked for only in a question (it costs)
             products = find_typo(self.matcher, body, self._name_chars)
         candidates = self._candidates(body, products)
