@@ -41,12 +41,20 @@ PARTS = {
         DATA / "questions_tuning.tsv",
         DATA / "questions_tuning_extra.tsv",
         DATA / "questions_tuning_more.tsv",
+        DATA / "questions_tuning_d1.tsv",
+        DATA / "questions_tuning_d2.tsv",
+        DATA / "questions_tuning_d3.tsv",
+        DATA / "questions_tuning_d4.tsv",
+        DATA / "questions_tuning_d5.tsv",
+        DATA / "questions_tuning_d6.tsv",
+        DATA / "questions_tuning_d7.tsv",
     ],
     "holdout": [DATA / "questions_holdout.tsv"],
     "fresh": [DATA / "questions_fresh.tsv"],
     "fresh2": [DATA / "questions_fresh2.tsv"],
+    "fresh3": [DATA / "questions_fresh3.tsv"],
 }
-UNTUNED = ("holdout", "fresh", "fresh2")  # the parts the targets are shown for
+UNTUNED = ("holdout", "fresh", "fresh2", "fresh3")  # the parts the targets are shown for
 # The intents members ask for (issue #16), whether or not the reader knows them yet.
 LABELS = (
     "price",
@@ -190,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default=str(DATA / "questions_config.yaml"))
     parser.add_argument("--data", action="append", help="a labelled TSV; repeat to join several into one part")
     parser.add_argument(
-        "--errors", action="store_true", help="list every wrong line of the tuning part (never the holdout's)"
+        "--errors", action="store_true", help="list every wrong line of the tuning part (never an untuned part's)"
     )
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object (last line)")
     args = parser.parse_args(argv)
@@ -220,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     judged = "holdout" if "holdout" in reports else next(iter(reports))
     for name, report in reports.items():
         print_part(name, parts[name], report)
-        if args.errors and name != "holdout":  # the holdout's lines stay unread: only its counts are shown
+        if args.errors and name not in UNTUNED:  # the untuned parts stay unread: only their counts are shown
             for line in report["_errors"]:
                 print(f"  {line}")
     met = targets_met(reports[judged])

@@ -121,7 +121,8 @@ class QuestionReader:
             for variant in variants:
                 folded = fold(variant.strip())
                 for word in self._words(folded):
-                    if len(word) >= 2 and word not in STOP_WORDS and CJK.search(word):
+                    # an interrogative (`几点` of 几点开始取货) names no topic: `几点截单` is not that entry
+                    if len(word) >= 2 and word not in STOP_WORDS and CJK.search(word) and not ASKS.search(word):
                         words.add(word)
                 chars = {ch for ch in folded if CJK.match(ch) and ch not in STOP_WORDS}
                 shared = chars if shared is None else shared & chars

@@ -111,14 +111,14 @@ WORD = "w:"
 
 
 def _new_words(model: Model, feats: list[str]) -> int:
-    """Content words (two Chinese characters or more) the model never met in training: with no product named, one
-    where the product would be (`榴莲还有没有`) is most likely a product this group does not sell."""
+    """Content words (two Chinese characters or more) the model never met in a question in training: with no product
+    named, one where the product would be (`榴莲还有没有`) is most likely a product this group does not sell."""
     return sum(
         1
         for f in feats
         if f.startswith(WORD)
         and len(f) >= 4
-        and f not in model.weights
+        and f not in model.asked_words
         and all("\u4e00" <= ch <= "\u9fff" for ch in f[2:])
     )
 

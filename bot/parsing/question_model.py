@@ -20,9 +20,14 @@ NONE = "none"
 
 
 class Model:
-    def __init__(self, classes: Sequence[str], weights: dict[str, list[float]]) -> None:
+    def __init__(
+        self, classes: Sequence[str], weights: dict[str, list[float]], asked_words: frozenset[str] | None = None
+    ) -> None:
         self.classes = tuple(classes)
         self.weights = weights
+        # The words (`w:` features) met in training in a line that asks the bot something (not `none`): a word seen
+        # only in chatter (`榴莲` in "孙子要吃榴莲") is still new where a product would be (`榴莲还有没有`).
+        self.asked_words = asked_words if asked_words is not None else frozenset(f for f in weights if f[:2] == "w:")
         self._zero = [0.0] * len(self.classes)
 
     def probabilities(self, features: Sequence[str]) -> dict[str, float]:
@@ -40,6 +45,7 @@ class Model:
     def dump(self, path: Path, header: str = "") -> None:
         lines = [f"# {line}" for line in header.splitlines()]
         lines.append("classes\t" + " ".join(self.classes))
+        lines.append("asked\t" + " ".join(sorted(self.asked_words)))
         for feature in sorted(self.weights):
             w = self.weights[feature]
             if any(abs(v) >= 5e-4 for v in w):
@@ -50,15 +56,18 @@ class Model:
 def _parse(text: str) -> Model:
     classes: list[str] = []
     weights: dict[str, list[float]] = {}
+    asked: frozenset[str] | None = None
     for line in text.split("\n"):
         if not line or line.startswith("# "):
             continue
         feature, _, values = line.partition("\t")
         if feature == "classes":
             classes = values.split()
+        elif feature == "asked":
+            asked = frozenset(values.split())
         else:
             weights[feature] = [float(v) for v in values.split()]
-    return Model(classes, weights)
+    return Model(classes, weights, asked)
 
 
 @cache
@@ -79,7 +88,8 @@ def train(
     n = len(classes)
     weights: dict[str, list[float]] = {"": [0.0] * n}
     squares: dict[str, list[float]] = {"": [1e-6] * n}
-    model = Model(classes, weights)
+    asked = frozenset(f for features, label in examples if label != NONE for f in features if f[:2] == "w:")
+    model = Model(classes, weights, asked)
     for _epoch in range(epochs):
         for features, label in examples:
             active = ["", *dict.fromkeys(features)]
