@@ -22,6 +22,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from bot.parsing.chain import is_chain
+from bot.parsing.commands import LEADER_COMMANDS
+from bot.parsing.plain_chinese import plain
 from bot.parsing.products import Match, ProductMatcher, fold
 from bot.parsing.question_decide import ANSWER_THRESHOLD, Reading, Understanding, decide, find_typo
 from bot.parsing.question_model import Model, load_model
@@ -70,6 +72,7 @@ INTENTS = (
     "spec",  # the catalogue's spec of a product: "车厘子几斤一箱?"
 )
 
+_COMMAND_WORDS = frozenset(w for verb, others in LEADER_COMMANDS.items() for w in (verb, *others))
 _MAX_LEN = 80  # longer messages are announcements, chains or stories, not quick questions
 
 
@@ -166,7 +169,7 @@ class QuestionReader:
         stripped = text.strip()
         if not stripped or len(stripped) > _MAX_LEN or is_chain(stripped):
             return None
-        body, mentioned, other_mention = self._strip_mentions(fold(stripped), mentioned)
+        body, mentioned, other_mention = self._strip_mentions(fold(plain(stripped)), mentioned)
         body = STICKER.sub(" ", body)
         body = "".join(ch for ch in body if ch <= "\uffff" and not ("\u2600" <= ch <= "\u27bf"))  # emoji
         body = body.replace("？", "?")
@@ -192,6 +195,8 @@ class QuestionReader:
             return None  # a chain line on its own (`12. 3栋 王阿姨 草莓2盒`), or `+1`
 
         asks = bool(ASKS.search(body))
+        if not asks and body.lstrip("#") in _COMMAND_WORDS:
+            return None  # a bare leader command (`截单`, `#库存`): from a member it asks nothing, it tries a command
         products = self.matcher.find_all(body, loose=True)  # `蟹`, `caomei`, `strawberries` too
         if not products and asks:  # a typo jieba cut apart, looked for only in a question (it costs)
             products = find_typo(self.matcher, body, self._name_chars)
