@@ -1,4 +1,4 @@
-"""Question understanding against the labelled sets, tuning, holdout, fresh and fresh2 parts: intent accuracy on
+"""Question understanding against the labelled sets, the tuning part and the untuned parts: intent accuracy on
 questions, silence on chatter, product accuracy, per-intent precision and recall, and the per-message cost of the
 question path.
 
@@ -10,7 +10,10 @@ The sets (text, intent or `none`, product named or empty) are written from how n
 - holdout part: `questions_holdout.tsv` — never tuned on; the targets are judged on it (and the exit code);
 - fresh part: `questions_fresh.tsv` — never tuned on either, written later by someone who had not read the reader,
   its model or the other sets: an outside check, its figures printed beside the others;
-- fresh2 part: `questions_fresh2.tsv` — a second outside check written the same way, later again, never tuned on.
+- fresh2 part: `questions_fresh2.tsv` — a second outside check written the same way, later again, never tuned on
+  (its writer saw the holdout's texts, not their labels, before writing: its header says so);
+- fresh3 and fresh4 parts: `questions_fresh3.tsv`, `questions_fresh4.tsv` — written by writers who read only the
+  label rules and the config (no code, no other set), never tuned on; fresh4 was first run on the final model.
 `--data` (repeatable) evaluates the given files as one part instead. Labels are checked against the fixed list below,
 not against the reader's intents: an intent the reader does not know yet counts as a miss until it learns it.
 """
@@ -56,8 +59,9 @@ PARTS = {
     "fresh": [DATA / "questions_fresh.tsv"],
     "fresh2": [DATA / "questions_fresh2.tsv"],
     "fresh3": [DATA / "questions_fresh3.tsv"],
+    "fresh4": [DATA / "questions_fresh4.tsv"],
 }
-UNTUNED = ("holdout", "fresh", "fresh2", "fresh3")  # the parts the targets are shown for
+UNTUNED = ("holdout", "fresh", "fresh2", "fresh3", "fresh4")  # the parts the targets are shown for
 # The intents members ask for (issue #16), whether or not the reader knows them yet.
 LABELS = (
     "price",
