@@ -53,6 +53,8 @@ PARTS = {
         DATA / "questions_tuning_d7.tsv",
         DATA / "questions_tuning_d8.tsv",
         DATA / "questions_tuning_d9.tsv",
+        DATA / "questions_tuning_d10.tsv",
+        DATA / "questions_tuning_d11.tsv",
         DATA / "questions_tuning_requests.tsv",
     ],
     "holdout": [DATA / "questions_holdout.tsv"],
