@@ -55,6 +55,8 @@ PARTS = {
         DATA / "questions_tuning_d9.tsv",
         DATA / "questions_tuning_d10.tsv",
         DATA / "questions_tuning_d11.tsv",
+        DATA / "questions_tuning_d12.tsv",
+        DATA / "questions_tuning_d13.tsv",
         DATA / "questions_tuning_requests.tsv",
     ],
     "holdout": [DATA / "questions_holdout.tsv"],

@@ -31,8 +31,8 @@ async def test_an_unsure_question_is_left_alone_by_default(data_dir: Path) -> No
 async def test_or_handed_to_the_leader_when_the_config_says_so(data_dir: Path) -> None:
     config = CONFIG + "questions:\n  when_unsure: leader_note\n"
     async with BotHarness(data_dir, config=config, handlers=HANDLERS) as bot:
-        await bot.say("王阿姨", "团长,榴莲还有没有")
-        bot.expect_said(["@张姐 王阿姨问「团长,榴莲还有没有」,小团拿不准,麻烦团长看一下~"])
+        await bot.say("王阿姨", "团长,山竹还有没有")  # a fruit the catalogue lacks and no training line names
+        bot.expect_said(["@张姐 王阿姨问「团长,山竹还有没有」,小团拿不准,麻烦团长看一下~"])
         await bot.say("李姐", "李姐你家的猫找到了吗?")  # chatter is still chatter
         bot.expect_silence()
 
