@@ -13,7 +13,7 @@ The sets (text, intent or `none`, product named or empty) are written from how n
 - fresh2 part: `questions_fresh2.tsv` — a second outside check written the same way, later again, never tuned on
   (its writer saw the holdout's texts, not their labels, before writing: its header says so);
 - fresh3 and fresh4 parts: `questions_fresh3.tsv`, `questions_fresh4.tsv` — written by writers who read only the
-  label rules and the config (no code, no other set), never tuned on; fresh4 was first run on the final model.
+  label rules and the config (no code, no other set), never tuned on.
 `--data` (repeatable) evaluates the given files as one part instead. Labels are checked against the fixed list below,
 not against the reader's intents: an intent the reader does not know yet counts as a miss until it learns it.
 """
