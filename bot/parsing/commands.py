@@ -39,7 +39,9 @@ ASKED = frozenset({"截单", "开团", "库存"})
 
 _TRAILING = "。.!！~～,，、;；…" + " "  # after NFKC: a leader's full stop or exclamation, not a question mark
 _QUESTION = re.compile(r"[?？]|几点|几号|多少|什么|哪|怎么|有没有|是不是|(?:吗|嘛|么|呢|没|没有)$")
-_WORDS = sorted({w for verb, others in LEADER_COMMANDS.items() for w in (verb, *others)}, key=len, reverse=True)
+#: every word that is a leader command when typed bare (the question reader leaves a member's bare one alone)
+COMMAND_WORDS = frozenset(w for verb, others in LEADER_COMMANDS.items() for w in (verb, *others))
+_WORDS = sorted(COMMAND_WORDS, key=lambda w: (-len(w), w))  # longest first, in a fixed order
 #: `@name ` in front, or `@name` right before `#` or a command word (typed without the space WeChat puts there)
 _MENTION = re.compile(r"^@(?P<name>\S+?)(?:\s+|$|(?=#|" + "|".join(map(re.escape, _WORDS)) + "))")
 

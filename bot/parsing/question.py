@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from bot.parsing.chain import is_chain
-from bot.parsing.commands import LEADER_COMMANDS
+from bot.parsing.commands import COMMAND_WORDS
 from bot.parsing.plain_chinese import plain
 from bot.parsing.products import Match, ProductMatcher, fold
 from bot.parsing.question_decide import ANSWER_THRESHOLD, Reading, Understanding, decide, find_typo
@@ -72,7 +72,6 @@ INTENTS = (
     "spec",  # the catalogue's spec of a product: "车厘子几斤一箱?"
 )
 
-_COMMAND_WORDS = frozenset(w for verb, others in LEADER_COMMANDS.items() for w in (verb, *others))
 _MAX_LEN = 80  # longer messages are announcements, chains or stories, not quick questions
 
 
@@ -195,7 +194,7 @@ class QuestionReader:
             return None  # a chain line on its own (`12. 3栋 王阿姨 草莓2盒`), or `+1`
 
         asks = bool(ASKS.search(body))
-        if not asks and body.lstrip("#") in _COMMAND_WORDS:
+        if not asks and body.lstrip("#") in COMMAND_WORDS:
             return None  # a bare leader command (`截单`, `#库存`): from a member it asks nothing, it tries a command
         products = self.matcher.find_all(body, loose=True)  # `蟹`, `caomei`, `strawberries` too
         if not products and asks:  # a typo jieba cut apart, looked for only in a question (it costs)
